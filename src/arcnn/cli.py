@@ -1,0 +1,257 @@
+"""The ``arcnn`` command: restore, evaluate, train, quality.
+
+``main(argv) -> int`` is what the console script and the tests call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from arcnn.data import IMAGE_SUFFIXES
+
+__all__ = ["main", "entry"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, as argparse does but without usage spam
+        self.exit(2, f"arcnn: error: {message}\n")
+
+
+def _quality_arg(text: str) -> int | str:
+    if text == "auto":
+        return text
+    try:
+        q = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"quality must be 'auto' or 1..100, not {text!r}") from None
+    if not 1 <= q <= 100:
+        raise argparse.ArgumentTypeError(f"quality must be in 1..100, not {q}")
+    return q
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="arcnn", description="Compression artifact reduction with AR-CNN.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    r = sub.add_parser("restore", help="restore JPEG files to lossless PNG")
+    r.add_argument("inputs", nargs="+", help="image files and/or folders of images")
+    r.add_argument("-o", "--output", required=True,
+                   help="output file, or folder (ends with /, exists, or several inputs)")  # fmt: skip
+    r.add_argument("--model", default=None, help="shipped model name or weights file (default: by quality)")
+    r.add_argument("--quality", type=_quality_arg, default="auto",
+                   help="'auto' (read the JPEG's tables) or the JPEG quality 1..100")  # fmt: skip
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("evaluate", help="score a method with the paper's protocol on a folder")
+    e.add_argument("--data", required=True, help="folder of reference images")
+    e.add_argument("--quality", type=int, required=True, help="JPEG quality 1..100")
+    e.add_argument("--method", default="jpeg", help="'jpeg', a shipped model name or a weights file")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+
+    t = sub.add_parser("train", help="train a network (see docs/training.md)")
+    t.add_argument("--model", default="arcnn", help="preset: arcnn, srcnn, deeper-srcnn, arcnn5")
+    t.add_argument("--quality", type=int, default=10)
+    t.add_argument("--out", required=True, help="run folder (checkpoints, log, final weights)")
+    t.add_argument("--recipe", default="fast", choices=["paper", "fast"])
+    t.add_argument("--init", dest="init_from", default=None, help="checkpoint/weights to transfer from")
+    t.add_argument("--init-layers", type=int, default=None)
+    t.add_argument("--freeze", type=int, default=None)
+    t.add_argument("--init-method", dest="init", choices=["gauss", "he", "torch"], default=None)
+    t.add_argument("--steps", type=int, default=None)
+    t.add_argument("--batch", type=int, default=None)
+    t.add_argument("--patch", type=int, default=None)
+    t.add_argument("--lr", type=float, default=None)
+    t.add_argument("--seed", type=int, default=None)
+    t.add_argument("--val-every", type=int, default=None)
+    t.add_argument("--val-images", type=int, default=None)
+    t.add_argument("--train-dir", dest="train_dirs", action="append", default=None,
+                   help="training image folder (repeatable; default BSDS500 train+test)")  # fmt: skip
+    t.add_argument("--val-dir", default=None, help="validation folder (default BSDS500 val)")
+    t.add_argument("--no-bf16", dest="bf16", action="store_false", default=None)
+    t.add_argument("--resume", action="store_true", help="continue the run in --out")
+    t.add_argument("--device", default="cuda" if _cuda() else "cpu")
+
+    qa = sub.add_parser("quality", help="estimate the JPEG quality of files from their tables")
+    qa.add_argument("files", nargs="+")
+    return p
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _err(msg: str) -> None:
+    print(f"arcnn: error: {msg}", file=sys.stderr)
+
+
+def _expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
+    """Files to restore, and one error line for each input that cannot be used."""
+    files, errors = [], []
+    for s in inputs:
+        p = Path(s)
+        if p.is_dir():
+            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
+                errors.append(f"{p}: folder holds no images")
+            files += found
+        elif p.is_file():
+            files.append(p)
+        else:
+            errors.append(f"{p}: no such file or folder")
+    return files, errors
+
+
+def _output_paths(files: list[Path], inputs: list[str], output: str) -> list[Path]:
+    out = Path(output)
+    to_folder = output.endswith(("/", os.sep)) or out.is_dir() or len(inputs) > 1 or len(files) > 1
+    to_folder = to_folder or any(Path(s).is_dir() for s in inputs)
+    if not to_folder:
+        return [out]
+    return [out / f"{f.stem}.png" for f in files]
+
+
+def _save_atomic(image: Image.Image, path: Path, **params) -> None:
+    """Write next to the target, then rename: no half-written file ever has the target's name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        image.save(tmp, format="PNG", **params)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, shown only for several files on a terminal."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.done = total, 0
+        self.enabled = enabled and total > 1 and sys.stderr.isatty()
+
+    def step(self, name: str) -> None:
+        self.done += 1
+        if self.enabled:
+            n = 30 * self.done // self.total
+            print(f"\r[{'#' * n}{'.' * (30 - n)}] {self.done}/{self.total} {name[:40]:<40}",
+                  end="", file=sys.stderr, flush=True)  # fmt: skip
+            if self.done == self.total:
+                print(file=sys.stderr)
+
+
+def _restore_cmd(args: argparse.Namespace) -> int:
+    from arcnn.restore import open_jpeg_ycbcr, pick_model, restore
+    from arcnn.zoo import load_model
+
+    files, errors = _expand_inputs(args.inputs)
+    for e in errors:
+        _err(e)
+    outputs = _output_paths(files, args.inputs, args.output)
+    input_set = {f.resolve() for f in files}
+    models: dict[str, object] = {}
+    if args.model is not None:
+        try:
+            models[args.model] = load_model(args.model)
+        except ValueError as e:
+            _err(str(e))
+            return 2
+    seen: set[Path] = set()
+    failed = len(errors)
+    bar = _Progress(len(files), not args.quiet)
+    for f, out in zip(files, outputs):
+        try:
+            target = out.resolve()
+            if target in input_set:
+                raise ValueError(f"output {out} would overwrite an input")
+            if target in seen:
+                raise ValueError(f"output {out} is also the output of another input (same name)")
+            seen.add(target)
+            with Image.open(f) as im:
+                name = args.model or pick_model(args.quality, im)
+                params = {k: im.info[k] for k in ("icc_profile", "exif", "dpi") if im.info.get(k)}
+                open_jpeg_ycbcr(im)
+                im.load()
+                if name not in models:
+                    models[name] = load_model(name)
+                result = restore(im, models[name])
+            _save_atomic(result, out, **params)
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+            msg = str(e) if isinstance(e, ValueError) else f"cannot read image ({e.__class__.__name__}: {e})"
+            _err(f"{f}: {msg}")
+            failed += 1
+        bar.step(f.name)
+    if not files and not errors:
+        _err("no input files")
+        return 2
+    return 1 if failed else 0
+
+
+def _evaluate_cmd(args: argparse.Namespace) -> int:
+    from arcnn.evaluate import evaluate, format_table
+
+    if not 1 <= args.quality <= 100:
+        _err(f"quality must be in 1..100, not {args.quality}")
+        return 2
+    result = evaluate(args.data, args.quality, args.method)
+    print(json.dumps(result, indent=1) if args.json else format_table(result))
+    return 0
+
+
+def _train_cmd(args: argparse.Namespace, argv: list[str]) -> int:
+    from arcnn.train import make_config, train
+
+    keys = ("quality", "init", "init_from", "init_layers", "freeze", "steps", "batch", "patch", "lr",
+            "seed", "val_every", "val_images", "train_dirs", "val_dir", "bf16")  # fmt: skip
+    cfg = make_config(args.recipe, model=args.model, **{k: getattr(args, k) for k in keys})
+    command = "arcnn " + shlex.join(argv)
+    path = train(cfg, args.out, resume=args.resume, device=args.device, command=command)
+    print(f"weights written to {path}")
+    return 0
+
+
+def _quality_cmd(args: argparse.Namespace) -> int:
+    from arcnn.codec import estimate_quality
+
+    failed = 0
+    for f in args.files:
+        try:
+            print(f"{f}: {estimate_quality(f)}")
+        except (UnidentifiedImageError, OSError, ValueError) as e:
+            _err(f"{f}: {e}")
+            failed += 1
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = _build_parser().parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    try:
+        if args.command == "restore":
+            return _restore_cmd(args)
+        if args.command == "evaluate":
+            return _evaluate_cmd(args)
+        if args.command == "train":
+            return _train_cmd(args, argv)
+        return _quality_cmd(args)
+    except (ValueError, OSError) as e:
+        _err(str(e))
+        return 2
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())

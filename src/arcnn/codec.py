@@ -1,0 +1,155 @@
+"""Colour conversion (MATLAB-exact), JPEG round trips and JPEG quality estimation.
+
+Arrays are NumPy: uint8 images are (H, W) or (H, W, 3) in 0..255; float images
+are the same shapes in [0, 1].
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+__all__ = [
+    "rgb2ycbcr",
+    "ycbcr2rgb",
+    "jpeg_roundtrip",
+    "ijg_table",
+    "read_qtables",
+    "QualityEstimate",
+    "estimate_quality",
+]
+
+# MATLAB rgb2ycbcr: ycbcr = OFFSET + T @ rgb, rgb in [0, 1], result in [0, 255].
+_T = np.array(
+    [
+        [65.481, 128.553, 24.966],
+        [-37.797, -74.203, 112.0],
+        [112.0, -93.786, -18.214],
+    ]
+)
+_OFFSET = np.array([16.0, 128.0, 128.0])
+_T_INV = np.linalg.inv(_T)
+
+
+def _check_rgb(rgb: np.ndarray) -> None:
+    if rgb.ndim != 3 or rgb.shape[-1] != 3:
+        raise ValueError(f"expected an (H, W, 3) image, got shape {rgb.shape}")
+
+
+def rgb2ycbcr(rgb: np.ndarray) -> np.ndarray:
+    """MATLAB ``rgb2ycbcr``: (H, W, 3) RGB -> (H, W, 3) YCbCr (ITU-R BT.601, studio range).
+
+    uint8 in -> uint8 out (rounded, Y in 16..235); float in [0, 1] -> float out
+    (Y in [16/255, 235/255]).
+    """
+    _check_rgb(rgb)
+    is_uint8 = rgb.dtype == np.uint8
+    x = rgb.astype(np.float64) / 255.0 if is_uint8 else np.asarray(rgb, dtype=np.float64)
+    y = x @ _T.T + _OFFSET
+    if is_uint8:
+        return np.clip(np.round(y), 0, 255).astype(np.uint8)
+    return y / 255.0
+
+
+def ycbcr2rgb(ycbcr: np.ndarray) -> np.ndarray:
+    """MATLAB ``ycbcr2rgb``, the inverse of :func:`rgb2ycbcr`; uint8 or float in [0, 1]."""
+    _check_rgb(ycbcr)
+    is_uint8 = ycbcr.dtype == np.uint8
+    x = ycbcr.astype(np.float64) if is_uint8 else np.asarray(ycbcr, dtype=np.float64) * 255.0
+    rgb = (x - _OFFSET) @ _T_INV.T
+    if is_uint8:
+        return np.clip(np.round(rgb * 255.0), 0, 255).astype(np.uint8)
+    return rgb
+
+
+def jpeg_roundtrip(image: np.ndarray, quality: int, subsampling: int | str = "4:2:0") -> np.ndarray:
+    """Compress a uint8 (H, W) or (H, W, 3) image with Pillow's libjpeg at ``quality`` and decode it.
+
+    A 2-D array is written as a grayscale JPEG, as in the evaluation protocol.
+    """
+    if image.dtype != np.uint8 or image.ndim not in (2, 3):
+        raise ValueError(f"expected a uint8 (H, W) or (H, W, 3) image, got {image.dtype} {image.shape}")
+    if not 1 <= int(quality) <= 100:
+        raise ValueError(f"JPEG quality must be in 1..100, got {quality}")
+    buf = io.BytesIO()
+    kw = {} if image.ndim == 2 else {"subsampling": subsampling}
+    Image.fromarray(image).save(buf, format="JPEG", quality=int(quality), **kw)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        return np.asarray(im.convert("L" if image.ndim == 2 else "RGB"))
+
+
+# The example luminance and chrominance tables of the JPEG standard (Annex K), row-major.
+_STD_LUMA = np.array(
+    [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
+     14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+     18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+     49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99],
+)  # fmt: skip
+_STD_CHROMA = np.array([17, 18, 24, 47] + [99] * 4 + [18, 21, 26, 66] + [99] * 4
+                       + [24, 26, 56] + [99] * 5 + [47, 66] + [99] * 6 + [99] * 32)  # fmt: skip
+
+
+def ijg_table(quality: int, chroma: bool = False) -> np.ndarray:
+    """The (64,) row-major table libjpeg writes at ``quality`` (1..100), baseline-clamped to 1..255."""
+    if not 1 <= int(quality) <= 100:
+        raise ValueError(f"JPEG quality must be in 1..100, got {quality}")
+    q = int(quality)
+    scale = 5000 // q if q < 50 else 200 - 2 * q
+    base = _STD_CHROMA if chroma else _STD_LUMA
+    return np.clip((base * scale + 50) // 100, 1, 255)
+
+
+def read_qtables(source: str | Path | Image.Image) -> dict[int, np.ndarray]:
+    """The quantisation tables of a JPEG file, ``{table id: (64,) row-major array}``.
+
+    Raises ``ValueError`` when the source is not a JPEG.
+    """
+    if isinstance(source, Image.Image):
+        tables = getattr(source, "quantization", None)
+        if source.format != "JPEG" or not tables:
+            raise ValueError("not a JPEG image: no quantisation tables")
+        return {k: np.asarray(v, dtype=np.int64) for k, v in tables.items()}
+    with Image.open(source) as im:
+        return read_qtables(im)
+
+
+@dataclass(frozen=True)
+class QualityEstimate:
+    """IJG quality that best explains a file's tables; ``exact`` when they match it bit for bit."""
+
+    quality: int
+    exact: bool
+
+    def __str__(self) -> str:
+        return f"q{self.quality}" if self.exact else f"~q{self.quality} (non-standard tables)"
+
+
+_LUMA_BANK = np.stack([ijg_table(q) for q in range(1, 101)]).astype(np.float64)
+_CHROMA_BANK = np.stack([ijg_table(q, chroma=True) for q in range(1, 101)]).astype(np.float64)
+
+
+def estimate_quality(source: str | Path | Image.Image | dict[int, np.ndarray]) -> QualityEstimate:
+    """Estimate the IJG quality (1..100) of a JPEG from its quantisation tables.
+
+    Exact for files written by libjpeg/Pillow with the standard tables; otherwise the
+    quality whose luminance table is nearest in log scale, flagged ``exact=False``.
+    """
+    tables = source if isinstance(source, dict) else read_qtables(source)
+    if 0 not in tables:
+        raise ValueError("JPEG has no luminance quantisation table")
+    luma = np.asarray(tables[0], dtype=np.float64)
+    if luma.shape != (64,):
+        raise ValueError(f"expected a 64-entry table, got {luma.shape}")
+    matches = np.flatnonzero((_LUMA_BANK == luma).all(axis=1))
+    if matches.size:
+        chroma = tables.get(1)
+        for i in matches[::-1]:  # q near 100 can tie (all ones): prefer the highest
+            if chroma is None or np.array_equal(_CHROMA_BANK[i], np.asarray(chroma)):
+                return QualityEstimate(int(i) + 1, True)
+    dist = np.abs(np.log(_LUMA_BANK) - np.log(np.maximum(luma, 1))).mean(axis=1)
+    return QualityEstimate(int(np.argmin(dist)) + 1, False)

@@ -1,0 +1,150 @@
+"""Images in, training pairs out: loading luminance, JPEG degradation, patch sampling.
+
+All images here are uint8 NumPy arrays (H, W) of luminance (Y of MATLAB's YCbCr);
+training batches are float32 tensors (N, 1, P, P) in [0, 1].
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from arcnn.codec import jpeg_roundtrip, rgb2ycbcr
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "shared_data_dir",
+    "list_images",
+    "load_luma",
+    "PairSet",
+    "make_pairs",
+    "sample_batch",
+    "grid_patches",
+]
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
+
+
+def shared_data_dir() -> Path:
+    """``$ARCNN_DATA``, else ``../shared/data`` from the working folder or the source tree.
+
+    The result may not exist (a fresh clone has no research data); callers say so.
+    """
+    env = os.environ.get("ARCNN_DATA")
+    if env:
+        return Path(env)
+    candidates = [Path.cwd().parent / "shared" / "data", Path(__file__).resolve().parents[3] / "shared" / "data"]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+def list_images(*dirs: str | Path) -> list[Path]:
+    """Image files directly inside the given folders, sorted by name; ``ValueError`` if none."""
+    files: list[Path] = []
+    for d in dirs:
+        d = Path(d)
+        if not d.is_dir():
+            raise ValueError(f"{d}: not a folder")
+        files += sorted(p for p in d.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError(f"no images found in {', '.join(str(d) for d in dirs)}")
+    return files
+
+
+def load_luma(path: str | Path) -> np.ndarray:
+    """The (H, W) uint8 luminance of an image file: Y of MATLAB rgb2ycbcr, or the gray values."""
+    with Image.open(path) as im:
+        if im.mode in ("L", "I;16", "I", "F"):
+            return np.asarray(im.convert("L"))
+        return rgb2ycbcr(np.asarray(im.convert("RGB")))[..., 0]
+
+
+@dataclass(frozen=True)
+class PairSet:
+    """Clean and degraded luminance images, index-aligned lists of uint8 (H, W) arrays."""
+
+    clean: list[np.ndarray]
+    degraded: list[np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.clean)
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("ARCNN_CACHE", Path.home() / ".cache" / "arcnn"))
+
+
+def make_pairs(files: list[Path], quality: int, cache: bool = True) -> PairSet:
+    """Luminance of each file and its grayscale-JPEG round trip at ``quality``.
+
+    With ``cache``, the result is stored under ``$ARCNN_CACHE`` (default
+    ``~/.cache/arcnn``), keyed by the files' paths, sizes, mtimes and the quality.
+    """
+    key = hashlib.sha256(f"v1 q{quality}".encode())
+    for f in files:
+        st = f.stat()
+        key.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    path = _cache_dir() / f"pairs-{key.hexdigest()[:16]}.npz"
+    if cache and path.exists():
+        with np.load(path) as z:
+            n = len(files)
+            return PairSet([z[f"c{i}"] for i in range(n)], [z[f"d{i}"] for i in range(n)])
+    clean = [load_luma(f) for f in files]
+    degraded = [jpeg_roundtrip(c, quality) for c in clean]
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        arrays = {f"c{i}": c for i, c in enumerate(clean)} | {f"d{i}": d for i, d in enumerate(degraded)}
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    return PairSet(clean, degraded)
+
+
+def _to_tensor(batch: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(batch.astype(np.float32) / 255.0).unsqueeze(1)
+
+
+def sample_batch(
+    pairs: PairSet, rng: np.random.Generator, batch: int, patch: int, augment: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``batch`` random ``patch``x``patch`` crops (degraded, clean), each (N, 1, P, P) in [0, 1].
+
+    Images are picked with probability proportional to their area; with ``augment``
+    each crop gets one of the 8 flips/rotations.
+    """
+    areas = np.array([c.size for c in pairs.clean], dtype=np.float64)
+    idx = rng.choice(len(pairs), size=batch, p=areas / areas.sum())
+    xs = np.empty((batch, patch, patch), np.uint8)
+    ys = np.empty((batch, patch, patch), np.uint8)
+    for n, i in enumerate(idx):
+        c, d = pairs.clean[i], pairs.degraded[i]
+        h, w = c.shape
+        if h < patch or w < patch:
+            raise ValueError(f"training image {c.shape} is smaller than the {patch}px patch")
+        r = rng.integers(0, h - patch + 1)
+        s = rng.integers(0, w - patch + 1)
+        x, y = d[r : r + patch, s : s + patch], c[r : r + patch, s : s + patch]
+        if augment:
+            k, flip = rng.integers(0, 4), rng.integers(0, 2)
+            x, y = np.rot90(x, k), np.rot90(y, k)
+            if flip:
+                x, y = x[:, ::-1], y[:, ::-1]
+        xs[n], ys[n] = x, y
+    return _to_tensor(xs), _to_tensor(ys)
+
+
+def grid_patches(pairs: PairSet, patch: int = 32, stride: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Every ``patch``x``patch`` sub-image at ``stride`` (the paper's sampling): two uint8 (M, P, P)."""
+    xs, ys = [], []
+    for c, d in zip(pairs.clean, pairs.degraded):
+        h, w = c.shape
+        for r in range(0, h - patch + 1, stride):
+            for s in range(0, w - patch + 1, stride):
+                xs.append(d[r : r + patch, s : s + patch])
+                ys.append(c[r : r + patch, s : s + patch])
+    return np.stack(xs), np.stack(ys)

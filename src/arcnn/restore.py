@@ -1,0 +1,101 @@
+"""Restoration of whole images: luminance planes, PIL images and JPEG files.
+
+The network restores luminance. A colour image is split into JPEG's own YCbCr
+(JFIF, full range); Y is restored, Cb and Cr are kept as the decoder upsampled
+them, and the result is converted back to RGB as a decoder would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from arcnn.codec import estimate_quality
+from arcnn.models import ConvStack
+from arcnn.zoo import DEFAULT_MODEL, load_model, nearest_model
+
+__all__ = ["restore_luma", "restore", "open_jpeg_ycbcr", "pick_model", "TILE"]
+
+TILE = 512  # output tile side: bounds memory at ~64 x (TILE + 18)^2 floats per layer
+
+
+@torch.no_grad()
+def restore_luma(model: ConvStack, luma: np.ndarray, tile: int = TILE) -> np.ndarray:
+    """Restore one uint8 (H, W) plane; returns uint8 (H, W).
+
+    The plane is reflect-padded by the network's border once, then cut into
+    ``tile``-sized output tiles, each computed from its exact receptive field, so
+    the result does not depend on the tiling.
+    """
+    if luma.dtype != np.uint8 or luma.ndim != 2:
+        raise ValueError(f"expected a uint8 (H, W) plane, got {luma.dtype} {luma.shape}")
+    b = model.config.border
+    h, w = luma.shape
+    x = torch.from_numpy(luma.astype(np.float32) / 255.0)[None, None]
+    if b:
+        mode = "reflect" if min(h, w) > b else "replicate"
+        x = torch.nn.functional.pad(x, (b, b, b, b), mode=mode)
+    out = np.empty((h, w), np.uint8)
+    model.eval()
+    for r in range(0, h, tile):
+        for c in range(0, w, tile):
+            r1, c1 = min(r + tile, h), min(c + tile, w)
+            y = model(x[..., r : r1 + 2 * b, c : c1 + 2 * b])
+            out[r:r1, c:c1] = (y.clamp(0, 1) * 255.0).round().to(torch.uint8)[0, 0].numpy()
+    return out
+
+
+def _as_model(model: ConvStack | str | Path) -> ConvStack:
+    return model if isinstance(model, ConvStack) else load_model(model)
+
+
+def pick_model(quality: int | str | None, image: Image.Image | None = None) -> str:
+    """Registry name for ``quality``: a number, or ``"auto"`` (read the JPEG's tables)."""
+    if quality in (None, "auto"):
+        if image is not None and image.format == "JPEG" and getattr(image, "quantization", None):
+            return nearest_model(estimate_quality(image).quality)
+        return DEFAULT_MODEL
+    return nearest_model(int(quality))
+
+
+def open_jpeg_ycbcr(im: Image.Image) -> Image.Image:
+    """Ask the JPEG decoder for YCbCr instead of RGB, so Y is the coded luminance itself."""
+    if im.format == "JPEG" and im.mode == "RGB":
+        im.draft("YCbCr", im.size)
+    return im
+
+
+def restore(image: Image.Image | np.ndarray, model: ConvStack | str | Path | None = None,
+            quality: int | str | None = "auto") -> Image.Image | np.ndarray:  # fmt: skip
+    """Remove compression artifacts from a grayscale or colour image.
+
+    image: PIL image (L, RGB, YCbCr, RGBA, LA, P) or uint8 array (H, W) / (H, W, 3) RGB.
+    model: a ConvStack, a registry name or a weights path; default: chosen by ``quality``
+    (``"auto"`` reads a JPEG's quantisation tables; other inputs get the default model).
+    Returns the same kind of object (a PIL image comes back as L, RGB or with alpha).
+    """
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+            raise ValueError(f"expected a uint8 (H, W) or (H, W, 3) array, got {image.dtype} {image.shape}")
+        return np.asarray(restore(Image.fromarray(image), model, quality))
+    net = _as_model(model if model is not None else pick_model(quality, image))
+    alpha = None
+    if image.mode in ("RGBA", "LA", "PA"):
+        alpha = image.getchannel("A")
+        image = image.convert("RGB" if image.mode != "LA" else "L")
+    elif image.mode == "P":
+        image = image.convert("RGB")
+    if image.mode == "L":
+        out = Image.fromarray(restore_luma(net, np.asarray(image)))
+    elif image.mode in ("RGB", "YCbCr"):
+        y, cb, cr = image.convert("YCbCr").split()
+        y = Image.fromarray(restore_luma(net, np.asarray(y)))
+        out = Image.merge("YCbCr", (y, cb, cr)).convert("RGB")
+    else:
+        raise ValueError(f"unsupported image mode {image.mode!r} (supported: L, RGB, YCbCr, P, RGBA, LA)")
+    if alpha is not None:
+        out.putalpha(alpha)
+    return out

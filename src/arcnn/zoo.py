@@ -1,0 +1,143 @@
+"""The model zoo: one registry of shipped weights, and loading of any weights file.
+
+Weights are safetensors files whose metadata holds the model config as JSON
+(key ``model_config``); nothing is ever unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, safe_open, save_file
+
+from arcnn.models import ConvStack, ModelConfig
+
+__all__ = ["ModelCard", "REGISTRY", "WEIGHTS_DIR", "load_model", "save_weights", "read_weights",
+           "sha256_file", "DEFAULT_MODEL", "nearest_model"]  # fmt: skip
+
+WEIGHTS_DIR = Path(__file__).parent / "weights"
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """One shipped model: where its weights are and what it was measured to do.
+
+    ``scores`` are LIVE1 means at ``quality`` under the evaluation protocol
+    (keys psnr, ssim, ssim_gauss, psnrb), written by ``benchmarks/zoo_table.py``.
+    """
+
+    name: str
+    file: str
+    sha256: str
+    quality: int | None  # JPEG quality trained for; None for quality-blind models
+    colour: str = "y"  # the channel(s) it restores: "y" = luminance
+    training_data: str = "BSDS500 train+test (400 images), Y channel, Pillow grayscale JPEG"
+    recipe: str = ""
+    scores: dict = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return WEIGHTS_DIR / self.file
+
+
+# Measured scores come from benchmarks/zoo_table.py; see README "Results".
+REGISTRY: dict[str, ModelCard] = {
+    card.name: card
+    for card in [
+        ModelCard(
+            name="arcnn-q10",
+            file="arcnn-q10.safetensors",
+            sha256="",
+            quality=10,
+            recipe="fast",
+        ),
+    ]
+}
+
+DEFAULT_MODEL = "arcnn-q10"
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_weights(path: str | Path, model: ConvStack, metadata: dict[str, str] | None = None) -> None:
+    """Write ``model`` as safetensors (atomically) with its config in the metadata."""
+    path = Path(path)
+    meta = dict(metadata or {})
+    meta["model_config"] = model.config.to_json()
+    state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(state, str(tmp), metadata=meta)
+    os.replace(tmp, path)
+
+
+def read_weights(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """(metadata, tensors) of a safetensors file; ``ValueError`` if it is not one."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        return meta, load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise ValueError(f"{path}: not a readable safetensors weights file ({e})") from None
+
+
+def _model_from_file(path: Path) -> ConvStack:
+    meta, state = read_weights(path)
+    if "model_config" not in meta:
+        raise ValueError(f"{path}: weights carry no model_config metadata")
+    try:
+        model = ConvStack(ModelConfig.from_dict(json.loads(meta["model_config"])))
+        model.load_state_dict(state)
+    except (ValueError, TypeError, RuntimeError) as e:
+        raise ValueError(f"{path}: weights do not match their model config ({e})") from None
+    return model.eval()
+
+
+def load_model(name: str | Path = DEFAULT_MODEL, verify: bool = True) -> ConvStack:
+    """A shipped model by registry name (``arcnn-q10`` ...) or any weights file, in eval mode.
+
+    Weights files are safetensors with a ``model_config`` entry; training checkpoints
+    (``.pt``) are read with ``torch.load(weights_only=True)``.
+    """
+    key = str(name)
+    if key in REGISTRY:
+        card = REGISTRY[key]
+        if not card.path.exists():
+            raise ValueError(f"model {key}: weights file {card.file} is missing from the package")
+        if verify and card.sha256 and sha256_file(card.path) != card.sha256:
+            raise ValueError(f"model {key}: {card.file} does not match its registered sha256")
+        return _model_from_file(card.path)
+    path = Path(key)
+    if not path.is_file():
+        raise ValueError(f"unknown model {key!r}: not a shipped name ({', '.join(REGISTRY)}) nor a file")
+    if path.suffix == ".pt":
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            cfg = json.loads((path.parent / "config.json").read_text())
+        except Exception as e:  # noqa: BLE001 - any failure here means "not a usable checkpoint"
+            raise ValueError(f"{path}: not a readable arcnn checkpoint ({e})") from None
+        from arcnn.train import TrainConfig
+
+        model = ConvStack(TrainConfig.from_dict(cfg).model_config)
+        model.load_state_dict(state["model"])
+        return model.eval()
+    return _model_from_file(path)
+
+
+def nearest_model(quality: int | None) -> str:
+    """The shipped per-quality model whose training quality is nearest ``quality``."""
+    per_q = [c for c in REGISTRY.values() if c.quality is not None and c.colour == "y"]
+    if quality is None or not per_q:
+        return DEFAULT_MODEL
+    return min(per_q, key=lambda c: (abs(c.quality - quality), c.quality)).name
