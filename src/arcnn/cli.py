@@ -183,7 +183,7 @@ def _restore_cmd(args: argparse.Namespace) -> int:
                     models[name] = load_model(name)
                 result = restore(im, models[name])
             _save_atomic(result, out, **params)
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
+        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError) as e:
             msg = str(e) if isinstance(e, ValueError) else f"cannot read image ({e.__class__.__name__}: {e})"
             _err(f"{f}: {msg}")
             failed += 1

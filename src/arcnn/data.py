@@ -39,7 +39,10 @@ def shared_data_dir() -> Path:
     env = os.environ.get("ARCNN_DATA")
     if env:
         return Path(env)
-    candidates = [Path.cwd().parent / "shared" / "data", Path(__file__).resolve().parents[3] / "shared" / "data"]
+    candidates = [
+        Path.cwd().parent / "shared" / "data",
+        Path(__file__).resolve().parents[3] / "shared" / "data",
+    ]
     return next((c for c in candidates if c.is_dir()), candidates[0])
 
 

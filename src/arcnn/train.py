@@ -215,8 +215,11 @@ def _default_dirs(cfg: TrainConfig) -> tuple[list[Path], Path]:
 
 
 def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str = "cpu",
-          command: str = "", log=print) -> Path:  # fmt: skip
-    """Run (or resume) training into ``out``; returns the final weights file."""
+          command: str = "", log=print, stop_at: int | None = None) -> Path | None:  # fmt: skip
+    """Run (or resume) training into ``out``; returns the final weights file.
+
+    ``stop_at``: checkpoint and return ``None`` after that step, as if killed there.
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg_path, ckpt_path, log_path = out / "config.json", out / "checkpoint.pt", out / "log.csv"
@@ -246,7 +249,10 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
         transfer_layers(model, cfg.init_from, cfg.init_layers, cfg.freeze)
     last = model.convs[-1]
     body = [p for m in model.convs[:-1] for p in m.parameters() if p.requires_grad]
-    groups = [{"params": body, "lr": cfg.lr}, {"params": list(last.parameters()), "lr": cfg.lr * cfg.last_lr_scale}]
+    groups = [
+        {"params": body, "lr": cfg.lr},
+        {"params": list(last.parameters()), "lr": cfg.lr * cfg.last_lr_scale},
+    ]
     groups = [g for g in groups if g["params"]]
     if cfg.optimizer == "adam":
         opt = torch.optim.Adam(groups)
@@ -303,7 +309,10 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
             row = [step, step * cfg.batch, f"{np.mean(losses):.6g}", f"{val:.4f}", f"{elapsed:.1f}"]
             with open(log_path, "a", newline="") as f:
                 csv.writer(f).writerow(row)
-            log(f"step {step}/{cfg.steps}  loss {np.mean(losses):.3e}  val PSNR {val:.3f} dB  {elapsed / 60:.1f} min")
+            log(
+                f"step {step}/{cfg.steps}  loss {np.mean(losses):.3e}  "
+                f"val PSNR {val:.3f} dB  {elapsed / 60:.1f} min"
+            )
             losses = []
             checkpoint()
             last_ckpt = time.monotonic()
@@ -311,6 +320,10 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
             elapsed = time.monotonic() - t0
             checkpoint()
             last_ckpt = time.monotonic()
+        if stop_at is not None and step >= stop_at and step < cfg.steps:
+            elapsed = time.monotonic() - t0
+            checkpoint()
+            return None
     elapsed = time.monotonic() - t0
     checkpoint()
     final = out / "model.safetensors"

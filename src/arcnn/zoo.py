@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -18,18 +18,21 @@ from safetensors.torch import load_file, safe_open, save_file
 
 from arcnn.models import ConvStack, ModelConfig
 
-__all__ = ["ModelCard", "REGISTRY", "WEIGHTS_DIR", "load_model", "save_weights", "read_weights",
-           "sha256_file", "DEFAULT_MODEL", "nearest_model"]  # fmt: skip
+__all__ = ["ModelCard", "REGISTRY", "WEIGHTS_DIR", "SCORES_FILE", "load_model", "save_weights",
+           "read_weights", "sha256_file", "DEFAULT_MODEL", "nearest_model"]  # fmt: skip
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+# Written by benchmarks/zoo_table.py --write; never edited by hand.
+SCORES_FILE = WEIGHTS_DIR / "scores.json"
 
 
 @dataclass(frozen=True)
 class ModelCard:
     """One shipped model: where its weights are and what it was measured to do.
 
-    ``scores`` are LIVE1 means at ``quality`` under the evaluation protocol
-    (keys psnr, ssim, ssim_gauss, psnrb), written by ``benchmarks/zoo_table.py``.
+    ``scores`` are means at ``quality`` under the evaluation protocol,
+    ``{"live1": {psnr, ssim, ssim_gauss, psnrb, seconds}, "classic5": {...}}``,
+    measured by ``benchmarks/zoo_table.py`` (empty until it has run).
     """
 
     name: str
@@ -46,19 +49,24 @@ class ModelCard:
         return WEIGHTS_DIR / self.file
 
 
-# Measured scores come from benchmarks/zoo_table.py; see README "Results".
-REGISTRY: dict[str, ModelCard] = {
-    card.name: card
-    for card in [
-        ModelCard(
-            name="arcnn-q10",
-            file="arcnn-q10.safetensors",
-            sha256="",
-            quality=10,
-            recipe="fast",
-        ),
-    ]
-}
+def _measured() -> dict:
+    try:
+        return json.loads(SCORES_FILE.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+_CARDS = [
+    ModelCard(
+        name="arcnn-q10",
+        file="arcnn-q10.safetensors",
+        sha256="",
+        quality=10,
+        recipe="fast",
+    ),
+]
+_SCORES = _measured()
+REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, {})) for c in _CARDS}
 
 DEFAULT_MODEL = "arcnn-q10"
 

@@ -1,0 +1,40 @@
+"""Shared by the benchmark scripts: where the research data is, and the paper's numbers."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from arcnn.data import shared_data_dir
+
+# Dong et al. 2015, Table 1 (LIVE1): (PSNR dB, SSIM, PSNR-B dB).
+PAPER_JPEG = {10: (27.77, 0.7905, 25.33), 20: (30.07, 0.8683, 27.57), 30: (31.41, 0.9000, 28.92),
+              40: (32.35, 0.9173, 29.96)}  # fmt: skip
+PAPER_ARCNN = {10: (29.13, 0.8232, 28.74), 20: (31.40, 0.8886, 30.69), 30: (32.69, 0.9166, 32.15),
+               40: (33.63, 0.9306, 33.12)}  # fmt: skip
+
+
+def require_data(name: str) -> Path:
+    """The folder ``name`` of the shared research data, or exit 2 saying it is missing."""
+    path = shared_data_dir() / name
+    if not path.is_dir():
+        print(
+            f"research data missing: {path} does not exist. These benchmarks need ../shared/data "
+            "beside the project (or ARCNN_DATA=/path/to/data); nothing was measured.",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    return path
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def write_readme_block(name: str, text: str) -> None:
+    """Replace the README's ``<!-- name:start -->`` ... ``<!-- name:end -->`` block with ``text``."""
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    old = README.read_text()
+    i, j = old.find(start), old.find(end)
+    if i < 0 or j < i:
+        raise SystemExit(f"README.md has no {start} ... {end} block")
+    README.write_text(old[: i + len(start)] + "\n" + text + "\n" + old[j:])

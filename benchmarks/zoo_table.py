@@ -1,0 +1,100 @@
+"""Score every shipped model on LIVE1 and Classic5; print the README's results tables.
+
+    python benchmarks/zoo_table.py            # print the tables
+    python benchmarks/zoo_table.py --write    # also update README.md and weights/scores.json
+
+Layout of the paper's Table 1: JPEG, AR-CNN as published, arcnn as measured here
+(PSNR dB / SSIM / PSNR-B dB), plus the Gaussian SSIM later papers report, and
+each model's training provenance read from its weights file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from _common import PAPER_ARCNN, require_data, write_readme_block
+
+from arcnn.evaluate import evaluate
+from arcnn.zoo import REGISTRY, SCORES_FILE, read_weights
+
+
+def _fmt(m: dict | None, gauss: bool = True) -> str:
+    if m is None:
+        return "—"
+    s = f"{m['psnr']:.2f} / {m['ssim']:.4f} / {m['psnrb']:.2f}"
+    return s + (f" ({m['ssim_gauss']:.4f})" if gauss else "")
+
+
+def _paper(q: int) -> str:
+    p = PAPER_ARCNN.get(q)
+    return "—" if p is None else f"{p[0]:.2f} / {p[1]:.4f} / {p[2]:.2f}"
+
+
+def _beats(m: dict, q: int) -> str:
+    p = PAPER_ARCNN[q]
+    ok = m["psnr"] >= p[0] and m["ssim"] >= p[1] and m["psnrb"] >= p[2]
+    return "yes" if ok else "no"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help="update README.md and the registry's scores.json")
+    args = ap.parse_args()
+    live1, classic5 = require_data("live1"), require_data("classic5")
+
+    per_q = {c.quality: n for n, c in REGISTRY.items() if c.quality is not None and c.colour == "y"}
+    scores: dict[str, dict] = {}
+    lines = [
+        "LIVE1, PSNR (dB) / SSIM / PSNR-B (dB), with the Gaussian SSIM in brackets.",
+        "",
+        "| q | JPEG | AR-CNN (paper) | arcnn (this repo) | model | ≥ paper in all three |",
+        "|---|---|---|---|---|---|",
+    ]
+    c5_lines = ["| q | JPEG | arcnn (this repo) | model |", "|---|---|---|---|"]
+    for q in (10, 20, 30, 40):
+        jpeg = evaluate(live1, q, "jpeg")["mean"]
+        c5_jpeg = evaluate(classic5, q, "jpeg")["mean"]
+        name = per_q.get(q)
+        ours = c5 = None
+        if name is not None:
+            res = evaluate(live1, q, name)
+            ours = res["mean"]
+            c5 = evaluate(classic5, q, name)["mean"]
+            scores[name] = {"live1": ours, "classic5": c5,
+                            "live1_images": {r["name"]: r for r in res["images"]}}  # fmt: skip
+        verdict = _beats(ours, q) if ours else "—"
+        lines.append(f"| {q} | {_fmt(jpeg)} | {_paper(q)} | {_fmt(ours)} | {name or '—'} | {verdict} |")
+        c5_lines.append(f"| {q} | {_fmt(c5_jpeg)} | {_fmt(c5)} | {name or '—'} |")
+
+    prov = [
+        "| model | trained | samples (patches) | wall time | revision | command |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, card in REGISTRY.items():
+        meta, _ = read_weights(card.path)
+        cfg = json.loads(meta.get("train_config", "{}"))
+        hours = float(meta.get("train_seconds", "nan")) / 3600
+        trained = f"{cfg.get('recipe', '?')} recipe, {cfg.get('patch', '?')}px, batch {cfg.get('batch', '?')}"
+        prov.append(f"| {name} | {trained} | {meta.get('samples', '?')} | {hours:.2f} h on 2 CPU cores | "
+                    f"{meta.get('git_revision', '?')} | `{meta.get('command', '?')}` |")  # fmt: skip
+
+    prov_title = "Training provenance (read from each weights file's metadata):"
+    table = "\n".join([*lines, "", "Classic5 (grayscale), same metrics:", "", *c5_lines, "",
+                       prov_title, "", *prov])  # fmt: skip
+    print(table)
+    for name, s in scores.items():
+        row = s["live1_images"].get("parrots.png")
+        if row:
+            print(f"\n{name} on LIVE1 parrots: PSNR {row['psnr']:.2f} dB")
+    if args.write:
+        write_readme_block("zoo-table", table)
+        slim = {n: {"live1": s["live1"], "classic5": s["classic5"]} for n, s in scores.items()}
+        SCORES_FILE.write_text(json.dumps(slim, indent=1, sort_keys=True) + "\n")
+        print(f"\nwrote README.md and {SCORES_FILE.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

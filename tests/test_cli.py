@@ -1,0 +1,174 @@
+import io
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from arcnn.cli import main
+from arcnn.models import ConvStack, preset
+from arcnn.zoo import save_weights
+
+from .conftest import smooth_image
+
+
+@pytest.fixture
+def tiny_weights(tmp_path):
+    """A small residual network whose output visibly differs from its input."""
+    model = ConvStack(preset("srcnn", residual=True))
+    path = tmp_path / "tiny.safetensors"
+    save_weights(path, model)
+    return str(path)
+
+
+def _write_jpeg(path, colour=False, quality=10, seed=0, **kw):
+    Image.fromarray(smooth_image(40, 56, seed=seed, colour=colour)).save(path, quality=quality, **kw)
+    return path
+
+
+def test_restore_gray_jpeg_to_gray_png(tmp_path, tiny_weights):
+    src = _write_jpeg(tmp_path / "a.jpg")
+    out = tmp_path / "out.png"
+    assert main(["restore", str(src), "-o", str(out), "--model", tiny_weights]) == 0
+    with Image.open(out) as im:
+        assert im.format == "PNG" and im.mode == "L" and im.size == (56, 40)
+
+
+def test_restore_colour_keeps_colour_and_icc(tmp_path, tiny_weights):
+    icc = b"\x00" * 128  # Pillow passes the profile bytes through untouched
+    src = _write_jpeg(tmp_path / "c.jpg", colour=True, icc_profile=icc)
+    out_dir = tmp_path / "restored"
+    assert main(["restore", str(src), "-o", f"{out_dir}/", "--model", tiny_weights]) == 0
+    with Image.open(out_dir / "c.png") as im, Image.open(src) as orig:
+        assert im.mode == "RGB" and im.size == orig.size
+        assert im.info.get("icc_profile") == icc
+        diff = np.abs(np.asarray(im).astype(int) - np.asarray(orig.convert("RGB"))).mean()
+        assert diff < 30
+
+
+def test_restore_folder_and_several_inputs(tmp_path, tiny_weights):
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(3):
+        _write_jpeg(d / f"f{i}.jpg", seed=i)
+    extra = _write_jpeg(tmp_path / "extra.jpeg", seed=9)
+    out = tmp_path / "out"
+    assert main(["restore", str(d), str(extra), "-o", str(out), "--model", tiny_weights, "-q"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["extra.png", "f0.png", "f1.png", "f2.png"]
+
+
+def test_restore_shipped_default_improves_the_sample(tmp_path):
+    """The shipped default model, chosen by --quality auto, lowers the error of a q10 JPEG."""
+    from arcnn.metrics import psnr
+    from arcnn.sample import sample_path
+
+    clean = np.asarray(Image.open(sample_path("astronaut-y128.png")))
+    src = tmp_path / "crop.jpg"
+    Image.fromarray(clean).save(src, quality=10)
+    out = tmp_path / "crop.png"
+    assert main(["restore", str(src), "-o", str(out)]) == 0
+    jpeg = np.asarray(Image.open(src))
+    restored = np.asarray(Image.open(out))
+    assert psnr(clean, restored) > psnr(clean, jpeg) + 0.5
+
+
+@pytest.mark.parametrize("kind", ["truncated", "not_image", "missing", "overwrite"])
+def test_bad_inputs_one_line_error_others_processed(tmp_path, tiny_weights, capsys, kind):
+    good = _write_jpeg(tmp_path / "good.jpg")
+    out = tmp_path / "out"
+    out.mkdir()
+    if kind == "truncated":
+        full = (tmp_path / "good.jpg").read_bytes()
+        bad = tmp_path / "bad.jpg"
+        bad.write_bytes(full[: len(full) // 2])
+    elif kind == "not_image":
+        bad = tmp_path / "bad.jpg"
+        bad.write_text("hello, I am not a JPEG\n")
+    elif kind == "missing":
+        bad = tmp_path / "nope.jpg"
+    else:
+        bad = _write_jpeg(out / "bad.png", seed=3)  # restoring it into out/ would replace it
+    before = bad.read_bytes() if bad.exists() else None
+    code = main(["restore", str(bad), str(good), "-o", str(out), "--model", tiny_weights])
+    err = capsys.readouterr().err
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("arcnn: error:")
+    assert bad.name in lines[0]
+    assert "Traceback" not in err
+    assert (out / "good.png").exists()
+    if before is not None:
+        assert bad.read_bytes() == before
+    written = sorted(p.name for p in out.iterdir())
+    assert written == (["bad.png", "good.png"] if kind == "overwrite" else ["good.png"])
+
+
+def test_unreadable_path_is_reported(tmp_path, tiny_weights, capsys):
+    d = tmp_path / "sub"
+    d.mkdir()
+    src = _write_jpeg(d / "x.jpg")
+    src.chmod(0)
+    try:
+        readable = False
+        try:
+            src.read_bytes()
+            readable = True  # running as root: permissions do not apply
+        except PermissionError:
+            pass
+        code = main(["restore", str(src), "-o", str(tmp_path / "o.png"), "--model", tiny_weights])
+        if not readable:
+            assert code != 0 and "x.jpg" in capsys.readouterr().err
+    finally:
+        src.chmod(0o644)
+
+
+def test_bad_model_and_quality_arguments(tmp_path, capsys):
+    src = _write_jpeg(tmp_path / "a.jpg")
+    assert main(["restore", str(src), "-o", str(tmp_path / "o.png"), "--model", "no-such-model"]) == 2
+    assert main(["restore", str(src), "-o", str(tmp_path / "o.png"), "--quality", "500"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown model" in err and "quality" in err and "Traceback" not in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_evaluate_json(image_dir, capsys, tiny_weights):
+    assert main(["evaluate", "--data", str(image_dir), "--quality", "10", "--method", "jpeg", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert set(res["mean"]) >= {"psnr", "ssim", "ssim_gauss", "psnrb"}
+    assert len(res["images"]) == 4 and 20 < res["mean"]["psnr"] < 50
+    assert main(["evaluate", "--data", str(image_dir), "--quality", "10", "--method", tiny_weights]) == 0
+    assert "mean" in capsys.readouterr().out
+
+
+def test_evaluate_missing_folder(tmp_path, capsys):
+    assert main(["evaluate", "--data", str(tmp_path / "none"), "--quality", "10"]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_quality_command(tmp_path, capsys):
+    src = _write_jpeg(tmp_path / "a.jpg", quality=37)
+    png = tmp_path / "b.png"
+    Image.fromarray(smooth_image(16, 16)).save(png)
+    assert main(["quality", str(src), str(png)]) == 1
+    cap = capsys.readouterr()
+    assert "q37" in cap.out and "not a JPEG" in cap.err
+
+
+def test_jpeg_y_is_decoded_directly(tmp_path):
+    """The colour path restores the JPEG's own Y plane: an identity model changes nothing."""
+    from arcnn.restore import open_jpeg_ycbcr, restore
+
+    model = ConvStack(preset("srcnn", residual=True))
+    for conv in model.convs:
+        conv.weight.data.zero_()
+        conv.bias.data.zero_()
+    buf = io.BytesIO()
+    Image.fromarray(smooth_image(40, 40, colour=True)).save(buf, format="JPEG", quality=20)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        decoded = np.asarray(im.convert("RGB"))
+    buf.seek(0)
+    with Image.open(buf) as im:
+        open_jpeg_ycbcr(im)
+        out = np.asarray(restore(im, model))
+    assert np.abs(out.astype(int) - decoded).max() <= 1

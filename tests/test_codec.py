@@ -1,0 +1,84 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from arcnn.codec import estimate_quality, ijg_table, jpeg_roundtrip, read_qtables, rgb2ycbcr, ycbcr2rgb
+
+from .conftest import smooth_image
+
+
+def test_rgb2ycbcr_matches_matlab_values():
+    rgb = np.array([[[0, 0, 0], [255, 255, 255], [255, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8)
+    # MATLAB R2020a: rgb2ycbcr(uint8([0 0 0; 255 255 255; 255 0 0; 0 255 0; 0 0 255]))
+    expected = [[16, 128, 128], [235, 128, 128], [81, 90, 240], [145, 54, 34], [41, 240, 110]]
+    assert rgb2ycbcr(rgb)[0].tolist() == expected
+
+
+def test_rgb2ycbcr_y_formula_and_float():
+    rgb = smooth_image(16, 16, colour=True)
+    r, g, b = (rgb[..., i].astype(float) for i in range(3))
+    y = np.round(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255)
+    assert np.array_equal(rgb2ycbcr(rgb)[..., 0], y.astype(np.uint8))
+    f = rgb2ycbcr(rgb.astype(np.float64) / 255)
+    assert np.allclose(f * 255, rgb2ycbcr(rgb), atol=0.5)
+
+
+def test_ycbcr2rgb_inverts():
+    rgb = smooth_image(16, 16, colour=True)
+    assert np.abs(ycbcr2rgb(rgb2ycbcr(rgb)).astype(int) - rgb).max() <= 2
+    f = rgb.astype(np.float64) / 255
+    assert np.allclose(ycbcr2rgb(rgb2ycbcr(f)), f)
+    with pytest.raises(ValueError):
+        rgb2ycbcr(np.zeros((4, 4), np.uint8))
+
+
+def test_jpeg_roundtrip_gray_and_colour():
+    gray = smooth_image(40, 48)
+    out = jpeg_roundtrip(gray, 10)
+    assert out.shape == gray.shape and out.dtype == np.uint8
+    assert 0 < np.abs(out.astype(int) - gray).mean() < 20
+    assert np.abs(jpeg_roundtrip(gray, 95).astype(int) - gray).mean() < np.abs(out.astype(int) - gray).mean()
+    col = smooth_image(40, 48, colour=True)
+    assert jpeg_roundtrip(col, 50).shape == col.shape
+    with pytest.raises(ValueError, match="quality"):
+        jpeg_roundtrip(gray, 0)
+
+
+def test_ijg_table_standard_at_50():
+    assert ijg_table(50)[:8].tolist() == [16, 11, 10, 16, 24, 40, 51, 61]
+    assert ijg_table(100).tolist() == [1] * 64
+    assert ijg_table(1).max() == 255
+
+
+def _jpeg_bytes(img, **kw) -> io.BytesIO:
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="JPEG", **kw)
+    buf.seek(0)
+    return buf
+
+
+@pytest.mark.parametrize("colour", [False, True])
+def test_estimate_quality_exact_for_pillow_files(colour):
+    img = smooth_image(32, 32, colour=colour)
+    for q in range(5, 96):
+        with Image.open(_jpeg_bytes(img, quality=q)) as im:
+            est = estimate_quality(im)
+        assert est.exact and est.quality == q, (q, est)
+
+
+def test_estimate_quality_non_standard_tables():
+    img = smooth_image(32, 32)
+    table = (ijg_table(30) * 1.3).clip(1, 255).astype(int).tolist()
+    with Image.open(_jpeg_bytes(img, qtables=[table])) as im:
+        est = estimate_quality(im)
+    assert not est.exact and 15 <= est.quality <= 30
+    assert "non-standard" in str(est)
+
+
+def test_read_qtables_rejects_non_jpeg(tmp_path):
+    p = tmp_path / "x.png"
+    Image.fromarray(smooth_image(16, 16)).save(p)
+    with pytest.raises(ValueError, match="not a JPEG"):
+        read_qtables(p)

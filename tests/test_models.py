@@ -1,0 +1,88 @@
+import pytest
+import torch
+
+from arcnn.models import PRESETS, ConvStack, ModelConfig, build_model, parse_notation, preset
+from arcnn.zoo import load_model, save_weights
+
+
+@pytest.mark.parametrize(
+    "name,notation,widths,border",
+    [
+        ("arcnn", "9-7-1-5", (64, 32, 16, 1), 9),
+        ("srcnn", "9-1-5", (64, 32, 1), 6),
+        ("deeper-srcnn", "9-1-1-5", (64, 32, 16, 1), 6),
+        ("arcnn5", "9-7-3-1-5", (64, 32, 16, 16, 1), 10),
+    ],
+)
+def test_presets(name, notation, widths, border):
+    cfg = PRESETS[name]
+    assert cfg.notation == notation and cfg.widths == widths and cfg.border == border
+    model = build_model(name)
+    convs = list(model.convs)
+    assert [c.kernel_size[0] for c in convs] == [int(k) for k in notation.split("-")]
+    assert [c.out_channels for c in convs] == list(widths)
+    x = torch.rand(2, 1, 40, 50)
+    assert model(x).shape == (2, 1, 40 - 2 * border, 50 - 2 * border)
+    assert model.restore_tensor(x).shape == x.shape
+
+
+def test_parse_notation_and_validation():
+    assert parse_notation("9-7-1-5", "64-32-16-1") == PRESETS["arcnn"]
+    with pytest.raises(ValueError, match="one width per kernel"):
+        ModelConfig((9, 5), (64, 32, 1))
+    with pytest.raises(ValueError, match="odd"):
+        ModelConfig((8, 5), (64, 1))
+    with pytest.raises(ValueError, match="last width"):
+        ModelConfig((9, 5), (64, 3))
+    with pytest.raises(ValueError, match="bad notation"):
+        parse_notation("9-x-5", "64-32-1")
+    with pytest.raises(ValueError, match="unknown model preset"):
+        preset("vgg")
+
+
+def test_config_json_round_trip_rejects_unknown_keys():
+    cfg = preset("arcnn", residual=True)
+    assert ModelConfig.from_json(cfg.to_json()) == cfg
+    with pytest.raises(ValueError, match="unknown model config keys"):
+        ModelConfig.from_dict({"kernels": [9, 5], "widths": [8, 1], "dropout": 0.1})
+
+
+def test_residual_adds_centre_crop():
+    model = ConvStack(preset("srcnn", residual=True))
+    for conv in model.convs:
+        torch.nn.init.zeros_(conv.weight)
+        torch.nn.init.zeros_(conv.bias)
+    x = torch.rand(1, 1, 30, 30)
+    b = model.config.border
+    assert torch.equal(model(x), x[..., b:-b, b:-b])
+    assert torch.allclose(model.restore_tensor(x), x)
+
+
+def test_border_is_reflect_padding():
+    """Inference output equals the valid network applied to the reflect-padded input."""
+    model = build_model("srcnn")
+    x = torch.rand(1, 1, 20, 24)
+    padded = torch.nn.functional.pad(x, (6, 6, 6, 6), mode="reflect")
+    assert torch.allclose(model.restore_tensor(x), model(padded))
+    tiny = torch.rand(1, 1, 5, 5)  # smaller than the border: replicate instead of reflect
+    assert model.restore_tensor(tiny).shape == tiny.shape
+
+
+def test_weight_round_trip(tmp_path):
+    model = build_model(preset("arcnn5", residual=True))
+    path = tmp_path / "w.safetensors"
+    save_weights(path, model, {"note": "test"})
+    loaded = load_model(path)
+    assert loaded.config == model.config
+    for a, b in zip(model.state_dict().values(), loaded.state_dict().values()):
+        assert torch.equal(a, b)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_load_model_rejects_bad_files(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not weights at all")
+    with pytest.raises(ValueError, match="not a readable safetensors"):
+        load_model(bad)
+    with pytest.raises(ValueError, match="unknown model"):
+        load_model(tmp_path / "missing.safetensors")

@@ -1,0 +1,98 @@
+import csv
+
+import numpy as np
+import pytest
+import torch
+
+from arcnn.data import PairSet, grid_patches, list_images, make_pairs, sample_batch
+from arcnn.train import TrainConfig, make_config, train, transfer_layers
+from arcnn.zoo import load_model, read_weights
+
+
+def _cfg(image_dir, **kw):
+    base = dict(model="srcnn", quality=10, steps=30, batch=4, patch=24, val_every=10, val_images=2,
+                train_dirs=(str(image_dir),), val_dir=str(image_dir), lr=3e-3, bf16=False)  # fmt: skip
+    base.update(kw)
+    return make_config("fast", **base)
+
+
+def _log(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def test_pairs_are_cached_and_batches_well_formed(image_dir):
+    files = list_images(image_dir)
+    pairs = make_pairs(files, 10)
+    again = make_pairs(files, 10)
+    assert all(np.array_equal(a, b) for a, b in zip(pairs.degraded, again.degraded))
+    assert pairs.clean[0].shape == (72, 88) and pairs.clean[0].dtype == np.uint8
+    rng = np.random.default_rng(0)
+    x, y = sample_batch(pairs, rng, 5, 32, augment=True)
+    assert x.shape == y.shape == (5, 1, 32, 32) and 0 <= float(x.min()) and float(x.max()) <= 1
+    assert not torch.equal(x, y)
+    gx, gy = grid_patches(pairs, 32, 10)
+    per_image = len(range(0, 72 - 31, 10)) * len(range(0, 88 - 31, 10))
+    assert gx.shape == gy.shape == (4 * per_image, 32, 32)
+
+
+def test_augment_keeps_pairs_aligned():
+    clean = np.arange(40 * 40, dtype=np.uint8).reshape(40, 40)
+    pairs = PairSet([clean], [clean.copy()])
+    x, y = sample_batch(pairs, np.random.default_rng(1), 16, 16, augment=True)
+    assert torch.equal(x, y)
+
+
+def test_tiny_training_lowers_loss(image_dir, tmp_path):
+    out = train(_cfg(image_dir, steps=60, val_every=20), tmp_path / "run", log=lambda *_: None)
+    rows = _log(tmp_path / "run" / "log.csv")
+    losses = [float(r["train_loss"]) for r in rows]
+    assert losses[-1] < losses[0]
+    meta, _ = read_weights(out)
+    assert "git_revision" in meta and "command" in meta and "train_config" in meta
+    model = load_model(out)
+    assert model.config.notation == "9-1-5" and model.config.residual
+
+
+def test_resume_after_kill_reproduces_the_curve(image_dir, tmp_path):
+    cfg = _cfg(image_dir)
+    train(cfg, tmp_path / "straight", log=lambda *_: None)
+    assert train(cfg, tmp_path / "killed", log=lambda *_: None, stop_at=15) is None
+    with pytest.raises(ValueError, match="--resume"):
+        train(cfg, tmp_path / "killed", log=lambda *_: None)
+    train(cfg, tmp_path / "killed", resume=True, log=lambda *_: None)
+    a, b = _log(tmp_path / "straight" / "log.csv"), _log(tmp_path / "killed" / "log.csv")
+    assert [r["step"] for r in a] == [r["step"] for r in b] == ["10", "20", "30"]
+    for ra, rb in zip(a, b):
+        assert float(ra["train_loss"]) == pytest.approx(float(rb["train_loss"]), rel=1e-5)
+        assert float(ra["val_psnr"]) == pytest.approx(float(rb["val_psnr"]), abs=1e-3)
+
+
+def test_transfer_initialisation_copies_and_freezes(image_dir, tmp_path):
+    src = train(_cfg(image_dir, model="arcnn", steps=2, patch=32), tmp_path / "a", log=lambda *_: None)
+    source = load_model(src)
+    cfg = _cfg(image_dir, model="arcnn5", steps=3, patch=32, init_from=str(src), init_layers=2, freeze=1)
+    dst = train(cfg, tmp_path / "b", log=lambda *_: None)
+    target = load_model(dst)
+    assert torch.equal(target.convs[0].weight, source.convs[0].weight)  # frozen: unchanged
+    assert not torch.equal(target.convs[1].weight, source.convs[1].weight)  # trained on from the copy
+    model = load_model(dst)
+    with pytest.raises(ValueError, match="layer 2"):
+        transfer_layers(model, str(src), 3, 0)  # arcnn's 3rd layer is 1x1, arcnn5's is 3x3
+
+
+def test_config_rejects_bad_values():
+    with pytest.raises(ValueError, match="unknown training config keys"):
+        TrainConfig.from_dict({"momentum": 0.5})
+    with pytest.raises(ValueError, match="freeze"):
+        make_config("fast", init_from="x", init_layers=1, freeze=2)
+    with pytest.raises(ValueError, match="unknown recipe"):
+        make_config("slow")
+    paper = make_config("paper")
+    assert (paper.optimizer, paper.lr, paper.last_lr_scale, paper.batch, paper.init) == (
+        "sgd",
+        1e-4,
+        0.1,
+        128,
+        "gauss",
+    )

@@ -1,0 +1,39 @@
+import hashlib
+
+import pytest
+
+from arcnn.sample import SAMPLE_DIR, SAMPLES, sample_path
+from arcnn.zoo import DEFAULT_MODEL, REGISTRY, WEIGHTS_DIR, load_model, nearest_model, sha256_file
+
+
+def test_registry_files_exist_and_match_their_hashes():
+    assert DEFAULT_MODEL in REGISTRY
+    for name, card in REGISTRY.items():
+        assert card.name == name
+        assert card.path.is_file(), f"{name}: {card.file} missing"
+        assert sha256_file(card.path) == card.sha256, f"{name}: sha256 differs from the registry"
+    shipped = {p.name for p in WEIGHTS_DIR.glob("*.safetensors")}
+    assert shipped == {c.file for c in REGISTRY.values()}, "every shipped weights file is registered"
+
+
+def test_every_registered_model_loads_and_keeps_its_architecture():
+    for name, card in REGISTRY.items():
+        model = load_model(name)
+        assert model.config.channels == 1 and card.colour == "y"
+        assert not model.training
+
+
+def test_nearest_model():
+    qs = {c.quality: n for n, c in REGISTRY.items() if c.quality is not None}
+    for q in range(1, 101):
+        name = nearest_model(q)
+        assert abs(REGISTRY[name].quality - q) == min(abs(k - q) for k in qs)
+    assert nearest_model(None) == DEFAULT_MODEL
+
+
+def test_samples_match_registry():
+    assert {p.name for p in SAMPLE_DIR.iterdir() if not p.name.startswith(".")} == set(SAMPLES)
+    for name, digest in SAMPLES.items():
+        assert hashlib.sha256(sample_path(name).read_bytes()).hexdigest() == digest
+    with pytest.raises(ValueError, match="unknown sample"):
+        sample_path("lena.png")
