@@ -27,14 +27,15 @@ def require_data(name: str) -> Path:
     return path
 
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 
 
-def write_readme_block(name: str, text: str) -> None:
-    """Replace the README's ``<!-- name:start -->`` ... ``<!-- name:end -->`` block with ``text``."""
+def write_readme_block(name: str, text: str, path: Path = README) -> None:
+    """Replace the ``<!-- name:start -->`` ... ``<!-- name:end -->`` block of ``path`` with ``text``."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    old = README.read_text()
+    old = path.read_text()
     i, j = old.find(start), old.find(end)
     if i < 0 or j < i:
-        raise SystemExit(f"README.md has no {start} ... {end} block")
-    README.write_text(old[: i + len(start)] + "\n" + text + "\n" + old[j:])
+        raise SystemExit(f"{path.name} has no {start} ... {end} block")
+    path.write_text(old[: i + len(start)] + "\n" + text + "\n" + old[j:])

@@ -1,6 +1,6 @@
 """Training throughput on this machine: samples and output megapixels per second per setting.
 
-    python benchmarks/train_throughput.py [--threads N] [--seconds S]
+    python benchmarks/train_throughput.py [--threads N] [--seconds S] [--write]
 
 Times full training steps (forward, MSE, backward, optimiser) of the 9-7-1-5 network
 on random data, for the paper recipe's setting and the fast recipe's, float32 and
@@ -14,6 +14,7 @@ import sys
 import time
 
 import torch
+from _common import ROOT, write_readme_block
 
 from arcnn.models import ConvStack, preset
 from arcnn.train import bf16_supported
@@ -50,12 +51,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--write", action="store_true", help="update the table in docs/training.md")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     has_bf16 = bf16_supported(torch.device("cpu"))
-    print(f"torch {torch.__version__}, {args.threads} threads, CPU bf16 instructions: {has_bf16}")
-    print("| setting | patch | batch | bf16 | channels-last | samples/s | output MP/s |")
-    print("|---|---|---|---|---|---|---|")
+    lines = [
+        f"torch {torch.__version__}, {args.threads} threads, CPU bf16 instructions: {has_bf16}",
+        "",
+        "| setting | patch | batch | bf16 | channels-last | samples/s | output MP/s |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    print("\n".join(lines), flush=True)
     settings = [
         ("paper", 32, 128, False, False),
         ("fast, float32", 64, 16, False, True),
@@ -66,7 +72,10 @@ def main() -> int:
     ]
     for name, patch, batch, bf16, cl in settings:
         s, mp = measure(patch, batch, bf16, cl, args.seconds)
-        print(f"| {name} | {patch} | {batch} | {bf16} | {cl} | {s:.0f} | {mp:.3f} |")
+        lines.append(f"| {name} | {patch} | {batch} | {bf16} | {cl} | {s:.0f} | {mp:.3f} |")
+        print(lines[-1], flush=True)
+    if args.write:
+        write_readme_block("train-throughput", "\n".join(lines), ROOT / "docs" / "training.md")
     return 0
 
 

@@ -96,3 +96,17 @@ def test_config_rejects_bad_values():
         128,
         "gauss",
     )
+
+
+def test_plot_command_writes_png(image_dir, tmp_path):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    from arcnn.cli import main
+
+    train(_cfg(image_dir, steps=20), tmp_path / "run", log=lambda *_: None)
+    out = tmp_path / "curve.png"
+    assert main(["plot", f"mine={tmp_path / 'run'}", "-o", str(out)]) == 0
+    with Image.open(out) as im:
+        assert im.format == "PNG" and im.width > 400
+    assert main(["plot", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "x.png")]) == 2

@@ -80,6 +80,11 @@ def _build_parser() -> argparse.ArgumentParser:
 
     qa = sub.add_parser("quality", help="estimate the JPEG quality of files from their tables")
     qa.add_argument("files", nargs="+")
+
+    pl = sub.add_parser("plot", help="plot training curves from log.csv files (needs matplotlib)")
+    pl.add_argument("logs", nargs="+", help="log.csv files or run folders; label=PATH to name a curve")
+    pl.add_argument("-o", "--output", required=True, help="PNG file to write")
+    pl.add_argument("--title", default="")
     return p
 
 
@@ -230,6 +235,19 @@ def _quality_cmd(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _plot_cmd(args: argparse.Namespace) -> int:
+    from arcnn.plot import plot_logs
+
+    logs = {}
+    for item in args.logs:
+        label, _, path = item.rpartition("=")
+        p = Path(path)
+        p = p / "log.csv" if p.is_dir() else p
+        logs[label or p.parent.name] = p
+    plot_logs(logs, args.output, args.title)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -244,6 +262,8 @@ def main(argv: list[str] | None = None) -> int:
             return _evaluate_cmd(args)
         if args.command == "train":
             return _train_cmd(args, argv)
+        if args.command == "plot":
+            return _plot_cmd(args)
         return _quality_cmd(args)
     except (ValueError, OSError) as e:
         _err(str(e))

@@ -1,0 +1,86 @@
+"""Do the shipped models generalise? PSNR gain over JPEG on images never used for training or tuning.
+
+    python benchmarks/generalisation.py [--write]
+
+The held-out set is the natural photographs scikit-image ships (public domain or
+CC0: astronaut, coffee, chelsea, camera, coins, moon, motorcycle, IHC, brick,
+grass, gravel), evaluated with the same protocol as LIVE1. Needs scikit-image
+(the ``test`` extra); LIVE1 gains are read from the zoo's measured scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from _common import write_readme_block
+from PIL import Image
+
+from arcnn.evaluate import evaluate
+from arcnn.zoo import REGISTRY
+
+IMAGES = ["astronaut", "coffee", "chelsea", "camera", "coins", "moon", "motorcycle_left", "ihc",
+          "brick", "grass", "gravel"]  # fmt: skip
+
+
+def write_images(folder: Path) -> None:
+    from skimage import data
+
+    for name in IMAGES:
+        img = getattr(data, name)()
+        if isinstance(img, tuple):  # stereo pairs come with their disparity
+            img = img[0]
+        Image.fromarray(np.asarray(img, dtype=np.uint8)).save(folder / f"{name}.png")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help="update the README's generalisation block")
+    args = ap.parse_args()
+    try:
+        import skimage  # noqa: F401
+    except ImportError:
+        print("scikit-image is missing: pip install -e '.[test]'; nothing was measured", file=sys.stderr)
+        return 2
+    lines = [
+        f"Held-out images: {len(IMAGES)} photos shipped with scikit-image ({', '.join(IMAGES)}).",
+        "",
+        "| model | q | JPEG PSNR | restored PSNR | gain (held-out) | gain (LIVE1) |",
+        "|---|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_images(folder)
+        for name, card in REGISTRY.items():
+            if card.quality is None:
+                continue
+            jpeg = evaluate(folder, card.quality, "jpeg")["mean"]["psnr"]
+            ours = evaluate(folder, card.quality, name)["mean"]["psnr"]
+            live1 = card.scores.get("live1")
+            if live1:
+                live1_jpeg = evaluate_live1_jpeg(card.quality)
+                live1_gain = f"{live1['psnr'] - live1_jpeg:+.2f} dB" if live1_jpeg else "—"
+            else:
+                live1_gain = "—"
+            lines.append(
+                f"| {name} | {card.quality} | {jpeg:.2f} | {ours:.2f} | {ours - jpeg:+.2f} dB "
+                f"| {live1_gain} |"
+            )
+    print("\n".join(lines))
+    if args.write:
+        write_readme_block("generalisation", "\n".join(lines))
+    return 0
+
+
+def evaluate_live1_jpeg(quality: int) -> float | None:
+    from arcnn.data import shared_data_dir
+
+    live1 = shared_data_dir() / "live1"
+    return evaluate(live1, quality, "jpeg")["mean"]["psnr"] if live1.is_dir() else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
