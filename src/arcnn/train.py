@@ -261,12 +261,16 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
     base_lrs = [g["lr"] for g in opt.param_groups]
 
     step, elapsed, losses = 0, 0.0, []
+    command = command or " ".join(sys.argv)
+    revision = _git_revision()
     if resume:
         state = torch.load(ckpt_path, map_location=dev, weights_only=True)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         step, elapsed = int(state["step"]), float(state["elapsed"])
         losses = state["losses"].tolist()
+        # Provenance is the command that started the run, and the revision it started at.
+        command, revision = state.get("command", command), state.get("git_revision", revision)
         _truncate_log(log_path, step)
     else:
         cfg_path.write_text(json.dumps(asdict(cfg), indent=2) + "\n")
@@ -275,8 +279,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
 
     def checkpoint() -> None:
         _save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                      "elapsed": elapsed, "losses": torch.tensor(losses, dtype=torch.float64)},
-                     ckpt_path)  # fmt: skip
+                      "elapsed": elapsed, "losses": torch.tensor(losses, dtype=torch.float64),
+                      "command": command, "git_revision": revision}, ckpt_path)  # fmt: skip
 
     b = cfg.model_config.border
     t0, last_ckpt = time.monotonic() - elapsed, time.monotonic()
@@ -329,8 +333,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
     final = out / "model.safetensors"
     meta = {
         "train_config": json.dumps(asdict(cfg), sort_keys=True),
-        "command": command or " ".join(sys.argv),
-        "git_revision": _git_revision(),
+        "command": command,
+        "git_revision": revision,
         "train_seconds": f"{elapsed:.0f}",
         "samples": str(step * cfg.batch),
     }

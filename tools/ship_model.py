@@ -1,0 +1,26 @@
+"""Copy a finished run's weights into the package and its log into docs/logs.
+
+    python tools/ship_model.py runs/arcnn-q10 arcnn-q10
+
+Prints the sha256 to put in the model's ModelCard in src/arcnn/zoo.py and the
+provenance stored in the weights; then run benchmarks/zoo_table.py --write.
+"""
+
+import shutil
+import sys
+from pathlib import Path
+
+from arcnn.zoo import WEIGHTS_DIR, read_weights, sha256_file
+
+run, name = Path(sys.argv[1]), sys.argv[2]
+src = run / "model.safetensors"
+meta, _ = read_weights(src)
+dst = WEIGHTS_DIR / f"{name}.safetensors"
+shutil.copyfile(src, dst)
+logs = Path(__file__).resolve().parents[1] / "docs" / "logs"
+logs.mkdir(parents=True, exist_ok=True)
+shutil.copyfile(run / "log.csv", logs / f"{name}.csv")
+shutil.copyfile(run / "config.json", logs / f"{name}.config.json")
+print(f"{dst}\nsha256={sha256_file(dst)}")
+for k in ("command", "git_revision", "train_seconds", "samples"):
+    print(f"{k}: {meta.get(k)}")
