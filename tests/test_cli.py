@@ -172,3 +172,14 @@ def test_jpeg_y_is_decoded_directly(tmp_path):
         open_jpeg_ycbcr(im)
         out = np.asarray(restore(im, model))
     assert np.abs(out.astype(int) - decoded).max() <= 1
+
+
+def test_default_output_beside_input(tmp_path, tiny_weights, capsys):
+    src = _write_jpeg(tmp_path / "pic.jpg")
+    assert main(["restore", str(src), "--model", tiny_weights]) == 0
+    assert (tmp_path / "pic.png").exists()
+    png_in = tmp_path / "pic.png"
+    before = png_in.read_bytes()
+    assert main(["restore", str(png_in), "--model", tiny_weights]) == 1  # would replace itself
+    assert "overwrite an input" in capsys.readouterr().err
+    assert png_in.read_bytes() == before

@@ -42,8 +42,9 @@ def _build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("restore", help="restore JPEG files to lossless PNG")
     r.add_argument("inputs", nargs="+", help="image files and/or folders of images")
-    r.add_argument("-o", "--output", required=True,
-                   help="output file, or folder (ends with /, exists, or several inputs)")  # fmt: skip
+    r.add_argument("-o", "--output", default=None,
+                   help="output file, or folder (ends with /, exists, or several inputs); "
+                        "default: STEM.png beside each input")  # fmt: skip
     r.add_argument("--model", default=None, help="shipped model name or weights file (default: by quality)")
     r.add_argument("--quality", type=_quality_arg, default="auto",
                    help="'auto' (read the JPEG's tables) or the JPEG quality 1..100")  # fmt: skip
@@ -115,7 +116,9 @@ def _expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
     return files, errors
 
 
-def _output_paths(files: list[Path], inputs: list[str], output: str) -> list[Path]:
+def _output_paths(files: list[Path], inputs: list[str], output: str | None) -> list[Path]:
+    if output is None:
+        return [f.with_suffix(".png") for f in files]
     out = Path(output)
     to_folder = output.endswith(("/", os.sep)) or out.is_dir() or len(inputs) > 1 or len(files) > 1
     to_folder = to_folder or any(Path(s).is_dir() for s in inputs)
