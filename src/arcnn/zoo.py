@@ -109,11 +109,11 @@ def _model_from_file(path: Path) -> ConvStack:
         model.load_state_dict(state)
     except (ValueError, TypeError, RuntimeError) as e:
         raise ValueError(f"{path}: weights do not match their model config ({e})") from None
-    return model.eval()
+    return model.eval().requires_grad_(False)
 
 
 def load_model(name: str | Path = DEFAULT_MODEL, verify: bool = True) -> ConvStack:
-    """A shipped model by registry name (``arcnn-q10`` ...) or any weights file, in eval mode.
+    """A shipped model by registry name (``arcnn-q10`` ...) or any weights file, for inference.
 
     Weights files are safetensors with a ``model_config`` entry; training checkpoints
     (``.pt``) are read with ``torch.load(weights_only=True)``.
@@ -139,7 +139,7 @@ def load_model(name: str | Path = DEFAULT_MODEL, verify: bool = True) -> ConvSta
 
         model = ConvStack(TrainConfig.from_dict(cfg).model_config)
         model.load_state_dict(state["model"])
-        return model.eval()
+        return model.eval().requires_grad_(False)
     return _model_from_file(path)
 
 
