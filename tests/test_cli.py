@@ -183,3 +183,43 @@ def test_default_output_beside_input(tmp_path, tiny_weights, capsys):
     assert main(["restore", str(png_in), "--model", tiny_weights]) == 1  # would replace itself
     assert "overwrite an input" in capsys.readouterr().err
     assert png_in.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "fmt,suffix", [("webp", ".webp"), ("tiff", ".tif"), ("jpeg", ".jpg"), ("png", ".png")]
+)
+def test_output_formats(tmp_path, tiny_weights, fmt, suffix):
+    src = _write_jpeg(tmp_path / "a.jpg", colour=True, dpi=(300, 300))
+    out = tmp_path / "out"
+    assert main(["restore", str(src), "-o", f"{out}/", "--format", fmt, "--model", tiny_weights]) == 0
+    path = out / f"a{suffix}"
+    with Image.open(path) as im, Image.open(src) as orig:
+        assert im.size == orig.size and im.mode == "RGB"
+        if fmt in ("webp", "tiff", "png"):  # lossless: reading back gives exactly what restore made
+            ref = tmp_path / "ref.png"
+            assert main(["restore", str(src), "-o", str(ref), "--model", tiny_weights]) == 0
+            assert np.array_equal(np.asarray(im), np.asarray(Image.open(ref)))
+        if fmt != "webp":
+            assert tuple(round(v) for v in im.info["dpi"]) == (300, 300)
+
+
+def test_format_from_output_suffix(tmp_path, tiny_weights):
+    src = _write_jpeg(tmp_path / "a.jpg")
+    assert main(["restore", str(src), "-o", str(tmp_path / "b.webp"), "--model", tiny_weights]) == 0
+    with Image.open(tmp_path / "b.webp") as im:
+        assert im.format == "WEBP"
+
+
+def test_max_pixels_refuses_large_images(tmp_path, tiny_weights, capsys):
+    src = _write_jpeg(tmp_path / "a.jpg")  # 56x40 = 2240 pixels
+    code = main(
+        ["restore", str(src), "-o", str(tmp_path / "a.png"), "--model", tiny_weights, "--max-pixels", "2000"]
+    )
+    assert code == 1 and "--max-pixels" in capsys.readouterr().err
+    assert not (tmp_path / "a.png").exists()
+    assert (
+        main(
+            ["restore", str(src), "-o", str(tmp_path / "a.png"), "--model", tiny_weights, "--max-pixels", "0"]
+        )
+        == 0
+    )

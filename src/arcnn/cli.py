@@ -18,6 +18,23 @@ from arcnn.data import IMAGE_SUFFIXES
 
 __all__ = ["main", "entry"]
 
+DEFAULT_MAX_PIXELS = 200e6
+# format -> (file suffix, Pillow format, metadata keys the format carries)
+_FORMATS = {
+    "png": (".png", "PNG", ("icc_profile", "exif", "dpi")),
+    "webp": (".webp", "WEBP", ("icc_profile", "exif")),
+    "tiff": (".tif", "TIFF", ("icc_profile", "exif", "dpi")),
+    "jpeg": (".jpg", "JPEG", ("icc_profile", "exif", "dpi")),
+}
+_SUFFIX_FORMAT = {
+    ".png": "png",
+    ".webp": "webp",
+    ".tif": "tiff",
+    ".tiff": "tiff",
+    ".jpg": "jpeg",
+    ".jpeg": "jpeg",
+}
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, as argparse does but without usage spam
@@ -48,6 +65,11 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--model", default=None, help="shipped model name or weights file (default: by quality)")
     r.add_argument("--quality", type=_quality_arg, default="auto",
                    help="'auto' (read the JPEG's tables) or the JPEG quality 1..100")  # fmt: skip
+    r.add_argument("--format", choices=sorted(_FORMATS), default=None,
+                   help="output format (default: from -o's suffix, else png); webp is lossless")  # fmt: skip
+    r.add_argument("--jpeg-quality", type=int, default=95, help="quality for --format jpeg (4:4:4)")
+    r.add_argument("--max-pixels", type=float, default=DEFAULT_MAX_PIXELS,
+                   help="refuse larger images (decompression-bomb guard); 0 = no limit")  # fmt: skip
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="score a method with the paper's protocol on a folder")
@@ -116,23 +138,36 @@ def _expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
     return files, errors
 
 
-def _output_paths(files: list[Path], inputs: list[str], output: str | None) -> list[Path]:
-    if output is None:
-        return [f.with_suffix(".png") for f in files]
-    out = Path(output)
-    to_folder = output.endswith(("/", os.sep)) or out.is_dir() or len(inputs) > 1 or len(files) > 1
-    to_folder = to_folder or any(Path(s).is_dir() for s in inputs)
+def _output_plan(
+    files: list[Path], inputs: list[str], output: str | None, fmt: str | None
+) -> tuple[list[Path], str]:
+    """Output path of each file, and the output format."""
+    out = Path(output) if output is not None else None
+    to_folder = out is None or output.endswith(("/", os.sep)) or out.is_dir()
+    to_folder = to_folder or len(inputs) > 1 or len(files) > 1 or any(Path(s).is_dir() for s in inputs)
     if not to_folder:
-        return [out]
-    return [out / f"{f.stem}.png" for f in files]
+        return [out], fmt or _SUFFIX_FORMAT.get(out.suffix.lower(), "png")
+    fmt = fmt or "png"
+    suffix = _FORMATS[fmt][0]
+    return [(f.parent if out is None else out) / f"{f.stem}{suffix}" for f in files], fmt
 
 
-def _save_atomic(image: Image.Image, path: Path, **params) -> None:
+def _save_atomic(image: Image.Image, path: Path, fmt: str, info: dict, jpeg_quality: int) -> None:
     """Write next to the target, then rename: no half-written file ever has the target's name."""
+    _, pil_format, keys = _FORMATS[fmt]
+    params = {k: info[k] for k in keys if info.get(k)}
+    if fmt == "webp":
+        params.update(lossless=True, quality=100)
+    elif fmt == "tiff":
+        params.update(compression="tiff_deflate")
+    elif fmt == "jpeg":
+        if image.mode in ("RGBA", "LA"):
+            raise ValueError("JPEG output cannot keep the alpha channel: choose png, webp or tiff")
+        params.update(quality=jpeg_quality, subsampling=0)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        image.save(tmp, format="PNG", **params)
+        image.save(tmp, format=pil_format, **params)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -159,10 +194,14 @@ def _restore_cmd(args: argparse.Namespace) -> int:
     from arcnn.restore import open_jpeg_ycbcr, pick_model, restore
     from arcnn.zoo import load_model
 
+    Image.MAX_IMAGE_PIXELS = None  # replaced by --max-pixels, checked below with a clear message
     files, errors = _expand_inputs(args.inputs)
     for e in errors:
         _err(e)
-    outputs = _output_paths(files, args.inputs, args.output)
+    outputs, fmt = _output_plan(files, args.inputs, args.output, args.format)
+    if not 1 <= args.jpeg_quality <= 100:
+        _err(f"--jpeg-quality must be in 1..100, not {args.jpeg_quality}")
+        return 2
     input_set = {f.resolve() for f in files}
     models: dict[str, object] = {}
     if args.model is not None:
@@ -183,14 +222,19 @@ def _restore_cmd(args: argparse.Namespace) -> int:
                 raise ValueError(f"output {out} is also the output of another input (same name)")
             seen.add(target)
             with Image.open(f) as im:
+                if args.max_pixels and im.width * im.height > args.max_pixels:
+                    raise ValueError(
+                        f"{im.width}x{im.height} exceeds --max-pixels {args.max_pixels:.0f} "
+                        "(decompression-bomb guard); raise it to restore this image"
+                    )
                 name = args.model or pick_model(args.quality, im)
-                params = {k: im.info[k] for k in ("icc_profile", "exif", "dpi") if im.info.get(k)}
+                info = dict(im.info)
                 open_jpeg_ycbcr(im)
                 im.load()
                 if name not in models:
                     models[name] = load_model(name)
                 result = restore(im, models[name])
-            _save_atomic(result, out, **params)
+            _save_atomic(result, out, fmt, info, args.jpeg_quality)
         except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError) as e:
             msg = str(e) if isinstance(e, ValueError) else f"cannot read image ({e.__class__.__name__}: {e})"
             _err(f"{f}: {msg}")
