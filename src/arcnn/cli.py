@@ -99,7 +99,7 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--val-dir", default=None, help="validation folder (default BSDS500 val)")
     t.add_argument("--no-bf16", dest="bf16", action="store_false", default=None)
     t.add_argument("--resume", action="store_true", help="continue the run in --out")
-    t.add_argument("--device", default="cuda" if _cuda() else "cpu")
+    t.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
 
     qa = sub.add_parser("quality", help="estimate the JPEG quality of files from their tables")
     qa.add_argument("files", nargs="+")
@@ -109,12 +109,6 @@ def _build_parser() -> argparse.ArgumentParser:
     pl.add_argument("-o", "--output", required=True, help="PNG file to write")
     pl.add_argument("--title", default="")
     return p
-
-
-def _cuda() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
 
 
 def _err(msg: str) -> None:
@@ -258,13 +252,16 @@ def _evaluate_cmd(args: argparse.Namespace) -> int:
 
 
 def _train_cmd(args: argparse.Namespace, argv: list[str]) -> int:
+    import torch
+
     from arcnn.train import make_config, train
 
     keys = ("quality", "init", "init_from", "init_layers", "freeze", "steps", "batch", "patch", "lr",
             "seed", "val_every", "val_images", "train_dirs", "val_dir", "bf16")  # fmt: skip
     cfg = make_config(args.recipe, model=args.model, **{k: getattr(args, k) for k in keys})
     command = "arcnn " + shlex.join(argv)
-    path = train(cfg, args.out, resume=args.resume, device=args.device, command=command)
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    path = train(cfg, args.out, resume=args.resume, device=device, command=command)
     print(f"weights written to {path}")
     return 0
 
