@@ -86,3 +86,17 @@ def test_load_model_rejects_bad_files(tmp_path):
         load_model(bad)
     with pytest.raises(ValueError, match="unknown model"):
         load_model(tmp_path / "missing.safetensors")
+
+
+def test_tiling_does_not_change_the_result():
+    import numpy as np
+
+    from arcnn.restore import restore_luma
+
+    from .conftest import smooth_image
+
+    model = build_model(preset("arcnn", residual=True)).eval()
+    img = smooth_image(45, 70)
+    whole = restore_luma(model, img, tile=4096)
+    assert np.array_equal(restore_luma(model, img, tile=16), whole)
+    assert np.array_equal(restore_luma(model, img, tile=7), whole)
