@@ -7,6 +7,7 @@ them, and the result is converted back to RGB as a decoder would.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from arcnn.codec import estimate_quality
 from arcnn.models import ConvStack
 from arcnn.zoo import DEFAULT_MODEL, load_model, nearest_model
 
-__all__ = ["restore_luma", "restore", "open_jpeg_ycbcr", "pick_model", "TILE"]
+__all__ = ["restore_luma", "restore", "map_luma", "open_jpeg_ycbcr", "pick_model", "TILE"]
 
 TILE = 512  # output tile side: bounds memory at ~64 x (TILE + 18)^2 floats per layer
 
@@ -68,6 +69,31 @@ def open_jpeg_ycbcr(im: Image.Image) -> Image.Image:
     return im
 
 
+def map_luma(image: Image.Image, fn: Callable[[np.ndarray], np.ndarray]) -> Image.Image:
+    """Apply ``fn`` (uint8 (H, W) -> uint8 (H, W)) to the luminance of a PIL image.
+
+    L images are the luminance; RGB/YCbCr/P images go through JFIF YCbCr, with Cb and Cr
+    untouched; an alpha channel (RGBA, LA, PA) is passed through. Returns L, RGB, LA or RGBA.
+    """
+    alpha = None
+    if image.mode in ("RGBA", "LA", "PA"):
+        alpha = image.getchannel("A")
+        image = image.convert("L" if image.mode == "LA" else "RGB")
+    elif image.mode == "P":
+        image = image.convert("RGB")
+    if image.mode == "L":
+        out = Image.fromarray(fn(np.asarray(image)))
+    elif image.mode in ("RGB", "YCbCr"):
+        y, cb, cr = image.convert("YCbCr").split()
+        y = Image.fromarray(fn(np.asarray(y)))
+        out = Image.merge("YCbCr", (y, cb, cr)).convert("RGB")
+    else:
+        raise ValueError(f"unsupported image mode {image.mode!r} (supported: L, RGB, YCbCr, P, RGBA, LA)")
+    if alpha is not None:
+        out.putalpha(alpha)
+    return out
+
+
 def restore(image: Image.Image | np.ndarray, model: ConvStack | str | Path | None = None,
             quality: int | str | None = "auto") -> Image.Image | np.ndarray:  # fmt: skip
     """Remove compression artifacts from a grayscale or colour image.
@@ -82,20 +108,4 @@ def restore(image: Image.Image | np.ndarray, model: ConvStack | str | Path | Non
             raise ValueError(f"expected a uint8 (H, W) or (H, W, 3) array, got {image.dtype} {image.shape}")
         return np.asarray(restore(Image.fromarray(image), model, quality))
     net = _as_model(model if model is not None else pick_model(quality, image))
-    alpha = None
-    if image.mode in ("RGBA", "LA", "PA"):
-        alpha = image.getchannel("A")
-        image = image.convert("RGB" if image.mode != "LA" else "L")
-    elif image.mode == "P":
-        image = image.convert("RGB")
-    if image.mode == "L":
-        out = Image.fromarray(restore_luma(net, np.asarray(image)))
-    elif image.mode in ("RGB", "YCbCr"):
-        y, cb, cr = image.convert("YCbCr").split()
-        y = Image.fromarray(restore_luma(net, np.asarray(y)))
-        out = Image.merge("YCbCr", (y, cb, cr)).convert("RGB")
-    else:
-        raise ValueError(f"unsupported image mode {image.mode!r} (supported: L, RGB, YCbCr, P, RGBA, LA)")
-    if alpha is not None:
-        out.putalpha(alpha)
-    return out
+    return map_luma(image, lambda y: restore_luma(net, y))
