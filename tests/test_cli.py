@@ -223,3 +223,40 @@ def test_max_pixels_refuses_large_images(tmp_path, tiny_weights, capsys):
         )
         == 0
     )
+
+
+def test_restore_and_evaluate_with_sadct(tmp_path, image_dir, capsys):
+    from arcnn.metrics import psnr
+
+    clean = smooth_image(40, 56, seed=5)
+    src = tmp_path / "s.jpg"
+    Image.fromarray(clean).save(src, quality=10)
+    out = tmp_path / "s.png"
+    assert main(["restore", str(src), "-o", str(out), "--method", "sadct"]) == 0
+    jpeg, restored = np.asarray(Image.open(src)), np.asarray(Image.open(out))
+    assert psnr(clean, restored) > psnr(clean, jpeg)
+    png = tmp_path / "p.png"
+    Image.fromarray(clean).save(png)
+    assert main(["restore", str(png), "-o", str(tmp_path / "p2.png"), "--method", "sadct"]) == 1
+    assert "needs a JPEG" in capsys.readouterr().err
+    assert (
+        main(["restore", str(png), "-o", str(tmp_path / "p2.png"), "--method", "sadct", "--quality", "10"])
+        == 0
+    )
+    assert main(["restore", str(src), "-o", str(out), "--method", "sadct", "--model", "arcnn-q10"]) == 2
+    capsys.readouterr()
+    args = [
+        "evaluate",
+        "--data",
+        str(image_dir),
+        "--quality",
+        "10",
+        "--method",
+        "sadct",
+        "--json",
+        "--workers",
+        "1",
+    ]
+    assert main(args) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert len(res["images"]) == 4

@@ -10,6 +10,7 @@ import json
 import os
 import shlex
 import sys
+from functools import partial
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
@@ -63,6 +64,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="output file, or folder (ends with /, exists, or several inputs); "
                         "default: STEM.png beside each input")  # fmt: skip
     r.add_argument("--model", default=None, help="shipped model name or weights file (default: by quality)")
+    r.add_argument("--method", choices=["arcnn", "sadct"], default="arcnn",
+                   help="arcnn (a network, default) or sadct (Pointwise SA-DCT)")  # fmt: skip
     r.add_argument("--quality", type=_quality_arg, default="auto",
                    help="'auto' (read the JPEG's tables) or the JPEG quality 1..100")  # fmt: skip
     r.add_argument("--format", choices=sorted(_FORMATS), default=None,
@@ -75,7 +78,9 @@ def _build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="score a method with the paper's protocol on a folder")
     e.add_argument("--data", required=True, help="folder of reference images")
     e.add_argument("--quality", type=int, required=True, help="JPEG quality 1..100")
-    e.add_argument("--method", default="jpeg", help="'jpeg', a shipped model name or a weights file")
+    e.add_argument("--method", default="jpeg",
+                   help="'jpeg', 'sadct' (Pointwise SA-DCT), a model name or weights file")  # fmt: skip
+    e.add_argument("--workers", type=int, default=None, help="processes for sadct (default: all cores)")
     e.add_argument("--json", action="store_true", help="print one JSON object")
 
     t = sub.add_parser("train", help="train a network (see docs/training.md)")
@@ -184,8 +189,20 @@ class _Progress:
                 print(file=sys.stderr)
 
 
+def _sadct_fn(im: Image.Image, quality: int | str):
+    """SA-DCT deblocking with σ from the JPEG's own table, or from the IJG table at --quality N."""
+    from arcnn.codec import read_qtables
+    from arcnn.sadct import sadct_deblock
+
+    if quality != "auto":
+        return partial(sadct_deblock, quality=int(quality))
+    if im.format != "JPEG":
+        raise ValueError("--method sadct needs a JPEG (its tables give the noise level) or --quality N")
+    return partial(sadct_deblock, qtable=read_qtables(im)[0])
+
+
 def _restore_cmd(args: argparse.Namespace) -> int:
-    from arcnn.restore import open_jpeg_ycbcr, pick_model, restore
+    from arcnn.restore import map_luma, open_jpeg_ycbcr, pick_model, restore_luma
     from arcnn.zoo import load_model
 
     Image.MAX_IMAGE_PIXELS = None  # replaced by --max-pixels, checked below with a clear message
@@ -198,6 +215,9 @@ def _restore_cmd(args: argparse.Namespace) -> int:
         return 2
     input_set = {f.resolve() for f in files}
     models: dict[str, object] = {}
+    if args.method == "sadct" and args.model is not None:
+        _err("--model chooses a network; it cannot be combined with --method sadct")
+        return 2
     if args.model is not None:
         try:
             models[args.model] = load_model(args.model)
@@ -221,13 +241,17 @@ def _restore_cmd(args: argparse.Namespace) -> int:
                         f"{im.width}x{im.height} exceeds --max-pixels {args.max_pixels:.0f} "
                         "(decompression-bomb guard); raise it to restore this image"
                     )
-                name = args.model or pick_model(args.quality, im)
                 info = dict(im.info)
+                if args.method == "sadct":
+                    fn = _sadct_fn(im, args.quality)
+                else:
+                    name = args.model or pick_model(args.quality, im)
+                    if name not in models:
+                        models[name] = load_model(name)
+                    fn = partial(restore_luma, models[name])
                 open_jpeg_ycbcr(im)
                 im.load()
-                if name not in models:
-                    models[name] = load_model(name)
-                result = restore(im, models[name])
+                result = map_luma(im, fn)
             _save_atomic(result, out, fmt, info, args.jpeg_quality)
         except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError) as e:
             msg = str(e) if isinstance(e, ValueError) else f"cannot read image ({e.__class__.__name__}: {e})"
@@ -246,7 +270,7 @@ def _evaluate_cmd(args: argparse.Namespace) -> int:
     if not 1 <= args.quality <= 100:
         _err(f"quality must be in 1..100, not {args.quality}")
         return 2
-    result = evaluate(args.data, args.quality, args.method)
+    result = evaluate(args.data, args.quality, args.method, args.workers)
     print(json.dumps(result, indent=1) if args.json else format_table(result))
     return 0
 
