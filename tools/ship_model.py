@@ -2,14 +2,16 @@
 
     python tools/ship_model.py runs/arcnn-q10 arcnn-q10
 
-Prints the sha256 to put in the model's ModelCard in src/arcnn/zoo.py and the
-provenance stored in the weights; then run benchmarks/zoo_table.py --write.
+Also draws the training curves next to the log. Prints the sha256 to put in the model's
+ModelCard in src/arcnn/zoo.py and the provenance stored in the weights; then run
+benchmarks/zoo_table.py --write.
 """
 
 import shutil
 import sys
 from pathlib import Path
 
+from arcnn.plot import plot_logs
 from arcnn.zoo import WEIGHTS_DIR, read_weights, sha256_file
 
 run, name = Path(sys.argv[1]), sys.argv[2]
@@ -21,6 +23,7 @@ logs = Path(__file__).resolve().parents[1] / "docs" / "logs"
 logs.mkdir(parents=True, exist_ok=True)
 shutil.copyfile(run / "log.csv", logs / f"{name}.csv")
 shutil.copyfile(run / "config.json", logs / f"{name}.config.json")
+plot_logs({name: logs / f"{name}.csv"}, logs / f"{name}.png", title=f"{name}: {meta.get('command')}")
 print(f"{dst}\nsha256={sha256_file(dst)}")
 for k in ("command", "git_revision", "train_seconds", "samples"):
     print(f"{k}: {meta.get(k)}")
