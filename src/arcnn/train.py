@@ -46,6 +46,7 @@ class TrainConfig:
     lr: float = 1e-3
     last_lr_scale: float = 1.0  # the paper uses 0.1 on the reconstruction layer
     schedule: str = "cosine"  # "cosine" to zero over ``steps``, or "constant"
+    warmup: int = 0  # steps of linear learning-rate warm-up from 0
     batch: int = 32
     patch: int = 48
     sampling: str = "random"  # "random" crops, or "grid" (the paper's 32x32 stride-10 sub-images)
@@ -100,8 +101,8 @@ RECIPES: dict[str, dict] = {
     ),
     # What reaches the paper's numbers in CPU hours; see docs/training.md.
     "fast": dict(
-        residual=True, init="he", optimizer="adam", lr=1e-3, last_lr_scale=1.0, schedule="cosine",
-        batch=32, patch=48, sampling="random", augment=True, bf16=True, steps=6000,
+        residual=True, init="he", optimizer="adam", lr=3e-4, warmup=500, last_lr_scale=1.0,
+        schedule="cosine", batch=16, patch=64, sampling="random", augment=True, bf16=True, steps=36000,
     ),
 }  # fmt: skip
 
@@ -196,9 +197,10 @@ def validate(model: ConvStack, pairs: PairSet, device: torch.device, bf16: bool)
 
 
 def _lr_factor(cfg: TrainConfig, step: int) -> float:
+    warm = min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else 1.0
     if cfg.schedule == "constant":
-        return 1.0
-    return 0.5 * (1.0 + math.cos(math.pi * min(step, cfg.steps) / cfg.steps))
+        return warm
+    return warm * 0.5 * (1.0 + math.cos(math.pi * min(step, cfg.steps) / cfg.steps))
 
 
 def _save_atomic(obj: dict, path: Path) -> None:
