@@ -1,4 +1,5 @@
 import csv
+import math
 
 import numpy as np
 import pytest
@@ -10,8 +11,8 @@ from arcnn.zoo import load_model, read_weights
 
 
 def _cfg(image_dir, **kw):
-    base = dict(model="srcnn", quality=10, steps=30, batch=4, patch=24, val_every=10, val_images=2,
-                train_dirs=(str(image_dir),), val_dir=str(image_dir), lr=3e-3, bf16=False)  # fmt: skip
+    base = dict(model="srcnn", quality=10, steps=30, batch=4, patch=24, val_every=10, val_images=2, lr=3e-3,
+                train_dirs=(str(image_dir),), val_dir=str(image_dir), warmup=0, bf16=False)  # fmt: skip
     base.update(kw)
     return make_config("fast", **base)
 
@@ -120,3 +121,13 @@ def test_paper_recipe_runs_on_the_grid(image_dir, tmp_path):
     model = load_model(out)
     std = float(model.convs[0].weight.std())
     assert std < 0.01  # Gaussian sigma=0.001 init, a few SGD steps at lr 1e-4 barely move it
+
+
+def test_warmup_and_cosine_schedule():
+    from arcnn.train import _lr_factor
+
+    cfg = make_config("fast", steps=1000, warmup=100)
+    assert _lr_factor(cfg, 0) == pytest.approx(0.01, abs=1e-3)
+    assert _lr_factor(cfg, 99) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.099)))
+    assert _lr_factor(cfg, 500) == pytest.approx(0.5, abs=1e-6)
+    assert _lr_factor(cfg, 1000) == pytest.approx(0.0, abs=1e-9)

@@ -23,7 +23,7 @@ logs = Path(__file__).resolve().parents[1] / "docs" / "logs"
 logs.mkdir(parents=True, exist_ok=True)
 shutil.copyfile(run / "log.csv", logs / f"{name}.csv")
 shutil.copyfile(run / "config.json", logs / f"{name}.config.json")
-plot_logs({name: logs / f"{name}.csv"}, logs / f"{name}.png", title=f"{name}: {meta.get('command')}")
+plot_logs({name: logs / f"{name}.csv"}, logs / f"{name}.png", title=f"{name}, {meta.get('samples')} samples")
 print(f"{dst}\nsha256={sha256_file(dst)}")
 for k in ("command", "git_revision", "train_seconds", "samples"):
     print(f"{k}: {meta.get(k)}")
