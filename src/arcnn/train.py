@@ -99,7 +99,7 @@ RECIPES: dict[str, dict] = {
         schedule="constant", batch=128, patch=32, sampling="grid", augment=False, bf16=False,
         steps=200_000,
     ),
-    # What reaches the paper's numbers in CPU hours; see docs/training.md.
+    # Residual Adam recipe for a few CPU hours; docs/training.md says why and how far it gets.
     "fast": dict(
         residual=True, init="he", optimizer="adam", lr=3e-4, warmup=500, last_lr_scale=1.0,
         schedule="cosine", batch=16, patch=64, sampling="random", augment=True, bf16=True, steps=36000,
