@@ -3,13 +3,13 @@
 # every layer starts from the previous quality's weights, then the fast recipe fine-tunes.
 # Usage: tools/train_zoo.sh STEPS [FIRST_SOURCE]   (FIRST_SOURCE defaults to the shipped arcnn-q10)
 set -euo pipefail
-steps=${1:-20000}
+steps=${1:-36000}
 src=${2:-src/arcnn/weights/arcnn-q10.safetensors}
 for q in 20 30 40; do
   out=runs/arcnn-q$q
   if [ -f "$out/model.safetensors" ]; then src=$out/model.safetensors; continue; fi
   resume=(); [ -f "$out/checkpoint.pt" ] && resume=(--resume)
   .venv/bin/arcnn train --model arcnn --quality "$q" --out "$out" --recipe fast --steps "$steps" \
-    --batch 16 --patch 64 --lr 5e-4 --val-every 2500 --init "$src" --init-layers 4 "${resume[@]}"
+    --val-every 3000 --init "$src" --init-layers 4 "${resume[@]}"
   src=$out/model.safetensors
 done
