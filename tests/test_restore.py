@@ -1,0 +1,52 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from arcnn import restore
+from arcnn.codec import jpeg_roundtrip
+from arcnn.metrics import psnr
+from arcnn.models import ConvStack, preset
+from arcnn.sample import sample_path
+
+from .conftest import smooth_image
+
+
+@pytest.fixture
+def identity():
+    """A residual network with zero weights: restoration returns the input."""
+    model = ConvStack(preset("srcnn", residual=True)).eval()
+    for conv in model.convs:
+        conv.weight.data.zero_()
+        conv.bias.data.zero_()
+    return model
+
+
+def test_numpy_api_gray_and_colour(identity):
+    gray = smooth_image(30, 40)
+    assert np.array_equal(restore(gray, model=identity), gray)
+    rgb = smooth_image(30, 40, colour=True)
+    out = restore(rgb, model=identity)
+    assert out.shape == rgb.shape and np.abs(out.astype(int) - rgb).max() <= 3  # YCbCr round trip
+    with pytest.raises(ValueError, match="uint8"):
+        restore(gray.astype(np.float32), model=identity)
+
+
+def test_alpha_is_passed_through(identity):
+    rgba = np.dstack([smooth_image(30, 40, colour=True), np.arange(1200, dtype=np.uint8).reshape(30, 40)])
+    out = restore(Image.fromarray(rgba, "RGBA"), model=identity)
+    assert out.mode == "RGBA"
+    assert np.array_equal(np.asarray(out)[..., 3], rgba[..., 3])
+    la = Image.fromarray(rgba[..., [0, 3]], "LA")
+    assert restore(la, model=identity).mode == "LA"
+
+
+def test_unsupported_mode_is_refused(identity):
+    with pytest.raises(ValueError, match="unsupported image mode"):
+        restore(Image.new("CMYK", (16, 16)), model=identity)
+
+
+def test_the_shipped_model_improves_the_sample_crop():
+    clean = np.asarray(Image.open(sample_path("astronaut-y128.png")))
+    jpeg = jpeg_roundtrip(clean, 10)
+    out = restore(jpeg, model="arcnn-q10")
+    assert psnr(clean, out) > psnr(clean, jpeg) + 0.5
