@@ -3,7 +3,7 @@
     python benchmarks/generalisation.py [--write]
 
 The held-out set is the natural photographs scikit-image ships (public domain or
-CC0: astronaut, coffee, chelsea, camera, coins, moon, motorcycle, IHC, brick,
+CC0: astronaut, coffee, chelsea, camera, coins, moon, stereo motorcycle, immunohistochemistry, brick,
 grass, gravel), evaluated with the same protocol as LIVE1. Needs scikit-image
 (the ``test`` extra); LIVE1 gains are read from the zoo's measured scores.
 """
@@ -22,8 +22,8 @@ from PIL import Image
 from arcnn.evaluate import evaluate
 from arcnn.zoo import REGISTRY
 
-IMAGES = ["astronaut", "coffee", "chelsea", "camera", "coins", "moon", "motorcycle_left", "ihc",
-          "brick", "grass", "gravel"]  # fmt: skip
+IMAGES = ["astronaut", "coffee", "chelsea", "camera", "coins", "moon", "stereo_motorcycle",
+          "immunohistochemistry", "brick", "grass", "gravel"]  # fmt: skip
 
 
 def write_images(folder: Path) -> None:

@@ -60,7 +60,7 @@ _CARDS = [
     ModelCard(
         name="arcnn-q10",
         file="arcnn-q10.safetensors",
-        sha256="4a59aa568c50e4db2059df0ae2141d4e494fd42407bd5102bf47fc1054ee82d5",
+        sha256="212331e63b746a33c114a5226554a996c70b24eefa3bf5290b9c1bbf170d8167",
         quality=10,
         recipe="fast",
     ),
