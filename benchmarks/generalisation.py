@@ -11,6 +11,7 @@ grass, gravel), evaluated with the same protocol as LIVE1. Needs scikit-image
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tempfile
 from pathlib import Path
@@ -75,6 +76,7 @@ def main() -> int:
     return 0
 
 
+@functools.cache  # several models share a quality: score its JPEG once
 def evaluate_live1_jpeg(quality: int) -> float | None:
     from arcnn.data import shared_data_dir
 
