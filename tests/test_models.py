@@ -12,6 +12,7 @@ from arcnn.zoo import load_model, save_weights
         ("srcnn", "9-1-5", (64, 32, 1), 6),
         ("deeper-srcnn", "9-1-1-5", (64, 32, 16, 1), 6),
         ("arcnn5", "9-7-3-1-5", (64, 32, 16, 16, 1), 10),
+        ("fast-arcnn", "9-1-7-1-9", (64, 32, 32, 64, 1), 14),
     ],
 )
 def test_presets(name, notation, widths, border):
@@ -100,3 +101,36 @@ def test_tiling_does_not_change_the_result():
     whole = restore_luma(model, img, tile=4096)
     assert np.array_equal(restore_luma(model, img, tile=16), whole)
     assert np.array_equal(restore_luma(model, img, tile=7), whole)
+
+
+def test_fast_arcnn_layers_and_receptive_field():
+    model = build_model("fast-arcnn").eval()
+    first, last = model.convs[0], model.convs[-1]
+    assert first.stride == (2, 2) and isinstance(last, torch.nn.ConvTranspose2d) and last.stride == (2, 2)
+    assert all(isinstance(a, torch.nn.PReLU) for a in model.acts)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.1)
+        # One changed input pixel reaches exactly the border's radius in the output.
+        x = torch.rand(1, 1, 81, 80)
+        x2 = x.clone()
+        x2[..., 40, 40] += 1
+        changed = (model(x2) - model(x)).abs()[0, 0].nonzero()
+    b = model.config.border
+    assert changed.min(0).values.tolist() == [40 - 2 * b] * 2
+    assert changed.max(0).values.tolist() == [40] * 2
+
+
+@pytest.mark.parametrize("tile", [512, 64, 33])
+def test_fast_arcnn_tiling_is_exact(tile):
+    import numpy as np
+
+    from arcnn.restore import restore_luma
+
+    torch.manual_seed(0)
+    model = build_model(preset("fast-arcnn", residual=True)).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.05)
+    img = np.random.default_rng(0).integers(0, 256, (131, 97), dtype=np.uint8)
+    assert np.array_equal(restore_luma(model, img, tile=tile), restore_luma(model, img, tile=4096))

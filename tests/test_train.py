@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from arcnn.data import PairSet, grid_patches, list_images, make_pairs, sample_batch
+from arcnn.models import build_model, preset
 from arcnn.train import TrainConfig, make_config, train, transfer_layers
 from arcnn.zoo import load_model, read_weights
 
@@ -55,6 +56,18 @@ def test_tiny_training_lowers_loss(image_dir, tmp_path):
     assert model.config.notation == "9-1-5" and model.config.residual
 
 
+@pytest.mark.parametrize("model,loss", [("fast-arcnn", "mse"), ("srcnn", "psnr")])
+def test_other_models_and_losses_train(image_dir, tmp_path, model, loss):
+    out = train(_cfg(image_dir, model=model, loss=loss, steps=60, val_every=20, patch=40, lr=1e-3),
+                tmp_path / "run", log=lambda *_: None)  # fmt: skip
+    losses = [float(r["train_loss"]) for r in _log(tmp_path / "run" / "log.csv")]
+    assert losses[-1] < losses[0]
+    before = build_model(preset(model, residual=True)).state_dict()
+    after = load_model(out).state_dict()
+    # Every parameter, PReLU slopes included, is in the optimiser.
+    assert all(not torch.equal(before[k], after[k]) for k in after if k.startswith("acts."))
+
+
 def test_resume_after_kill_reproduces_the_curve(image_dir, tmp_path):
     cfg = _cfg(image_dir)
     train(cfg, tmp_path / "straight", log=lambda *_: None)
@@ -89,6 +102,8 @@ def test_config_rejects_bad_values():
         make_config("fast", init_from="x", init_layers=1, freeze=2)
     with pytest.raises(ValueError, match="unknown recipe"):
         make_config("slow")
+    with pytest.raises(ValueError, match="loss"):
+        make_config("fast", loss="l1")
     paper = make_config("paper")
     assert (paper.optimizer, paper.lr, paper.last_lr_scale, paper.batch, paper.init) == (
         "sgd",

@@ -97,6 +97,7 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--patch", type=int, default=None)
     t.add_argument("--lr", type=float, default=None)
     t.add_argument("--warmup", type=int, default=None, help="steps of linear learning-rate warm-up")
+    t.add_argument("--loss", choices=["mse", "psnr"], default=None, help="training loss (default mse)")
     t.add_argument("--seed", type=int, default=None)
     t.add_argument("--val-every", type=int, default=None)
     t.add_argument("--val-images", type=int, default=None)
@@ -282,7 +283,7 @@ def _train_cmd(args: argparse.Namespace, argv: list[str]) -> int:
     from arcnn.train import make_config, train
 
     keys = ("quality", "init", "init_from", "init_layers", "freeze", "steps", "batch", "patch", "lr",
-            "warmup", "seed", "val_every", "val_images", "train_dirs", "val_dir", "bf16")  # fmt: skip
+            "warmup", "loss", "seed", "val_every", "val_images", "train_dirs", "val_dir", "bf16")  # fmt: skip
     cfg = make_config(args.recipe, model=args.model, **{k: getattr(args, k) for k in keys})
     command = "arcnn " + shlex.join(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -12,6 +12,19 @@ Network", ICCV 2015. A network "9-7-1-5" with widths 64-32-16-1 is::
 With ``residual=True`` the stack predicts the correction, which is added to the
 centre crop of the input (a change of the *fast* recipe; the paper predicts the
 image itself). Inputs and outputs are luminance in [0, 1].
+
+Fast AR-CNN (Yu, Dong, Loy, Tang, "Deep Convolution Networks for Compression
+Artifacts Reduction", 2016) is the same stack with ``stride=2`` and PReLU::
+
+    y (N,1,H,W) -> conv9x9/2 -> 64 -> PReLU          feature extraction, half resolution
+                -> conv1x1   -> 32 -> PReLU          shrinking
+                -> conv7x7   -> 32 -> PReLU          feature enhancement
+                -> conv1x1   -> 64 -> PReLU          expanding
+                -> deconv9x9 x2 ->  1                reconstruction, full resolution
+                -> (N,1,H-2b,W-2b), b = 14           the receptive-field radius
+
+Its convolutions are zero-padded ("same"); ``forward`` crops the ``b`` pixels the
+padding reaches, so it has the valid-convolution contract of the plain stack.
 """
 
 from __future__ import annotations
@@ -34,12 +47,17 @@ class ModelConfig:
     widths: output channels of each convolution; the last one equals ``channels``.
     channels: image channels in and out (1 for luminance).
     residual: predict a correction added to the input instead of the image.
+    stride: 1 for valid convolutions throughout; s > 1 for a first convolution of stride
+        s and a last layer that is a transposed convolution of stride s (Fast AR-CNN).
+    activation: "relu" or "prelu" (one slope per channel).
     """
 
     kernels: tuple[int, ...] = (9, 7, 1, 5)
     widths: tuple[int, ...] = (64, 32, 16, 1)
     channels: int = 1
     residual: bool = False
+    stride: int = 1
+    activation: str = "relu"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kernels", tuple(int(k) for k in self.kernels))
@@ -52,6 +70,10 @@ class ModelConfig:
             raise ValueError(f"widths must be positive, got {self.widths}")
         if self.widths[-1] != self.channels:
             raise ValueError(f"last width {self.widths[-1]} must equal channels {self.channels}")
+        if self.stride < 1 or (self.stride > 1 and len(self.kernels) < 2):
+            raise ValueError(f"stride must be >= 1 (and > 1 needs two or more layers), got {self.stride}")
+        if self.activation not in ("relu", "prelu"):
+            raise ValueError(f"activation must be relu or prelu, not {self.activation!r}")
 
     @property
     def notation(self) -> str:
@@ -59,8 +81,12 @@ class ModelConfig:
 
     @property
     def border(self) -> int:
-        """Pixels lost on each side by the valid convolutions."""
-        return sum(k // 2 for k in self.kernels)
+        """Pixels lost on each side: by the valid convolutions, or the radius the padding reaches."""
+        if self.stride == 1:
+            return sum(k // 2 for k in self.kernels)
+        s, ks = self.stride, self.kernels
+        r = ks[0] // 2 + s * sum(k // 2 for k in ks[1:-1]) + ks[-1] // 2
+        return -(-r // s) * s  # a multiple of the stride keeps tiles on the same sampling phase
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -94,11 +120,12 @@ PRESETS: dict[str, ModelConfig] = {
     "srcnn": ModelConfig((9, 1, 5), (64, 32, 1)),
     "deeper-srcnn": ModelConfig((9, 1, 1, 5), (64, 32, 16, 1)),
     "arcnn5": ModelConfig((9, 7, 3, 1, 5), (64, 32, 16, 16, 1)),
+    "fast-arcnn": ModelConfig((9, 1, 7, 1, 9), (64, 32, 32, 64, 1), stride=2, activation="prelu"),
 }
 
 
 def preset(name: str, **overrides) -> ModelConfig:
-    """The named architecture (``arcnn``, ``srcnn``, ``deeper-srcnn``, ``arcnn5``)."""
+    """The named architecture (``arcnn``, ``srcnn``, ``deeper-srcnn``, ``arcnn5``, ``fast-arcnn``)."""
     if name not in PRESETS:
         raise ValueError(f"unknown model preset {name!r}; choose from {', '.join(PRESETS)}")
     d = asdict(PRESETS[name])
@@ -107,7 +134,7 @@ def preset(name: str, **overrides) -> ModelConfig:
 
 
 class ConvStack(nn.Module):
-    """A stack of valid convolutions with ReLU between them (none after the last).
+    """A stack of convolutions with an activation between them (none after the last).
 
     ``forward``: (N, C, H, W) in [0, 1] -> (N, C, H - 2b, W - 2b), b = ``config.border``.
     ``restore_tensor``: same size out as in; the input is reflect-padded by ``b``
@@ -118,18 +145,29 @@ class ConvStack(nn.Module):
         super().__init__()
         self.config = config
         chans = (config.channels, *config.widths)
-        self.convs = nn.ModuleList(
-            nn.Conv2d(cin, cout, k) for cin, cout, k in zip(chans[:-1], chans[1:], config.kernels)
-        )
+        layers = list(zip(chans[:-1], chans[1:], config.kernels))
+        s = config.stride
+        if s == 1:
+            convs = [nn.Conv2d(cin, cout, k) for cin, cout, k in layers]
+        else:
+            (c0, c1, k0), *mid, (cl, cout, kl) = layers
+            convs = [nn.Conv2d(c0, c1, k0, stride=s, padding=k0 // 2)]
+            convs += [nn.Conv2d(cin, c, k, padding=k // 2) for cin, c, k in mid]
+            convs.append(nn.ConvTranspose2d(cl, cout, kl, stride=s, padding=kl // 2))
+        self.convs = nn.ModuleList(convs)
+        act = (lambda c: nn.PReLU(c, 0.25)) if config.activation == "prelu" else (lambda c: nn.ReLU())
+        self.acts = nn.ModuleList(act(c) for c in config.widths[:-1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = x
-        for i, conv in enumerate(self.convs):
-            y = conv(y)
-            if i < len(self.convs) - 1:
-                y = F.relu(y)
+        for conv, act in zip(self.convs[:-1], self.acts):
+            y = act(conv(y))
+        last = self.convs[-1]
+        y = last(y, output_size=x.shape[-2:]) if isinstance(last, nn.ConvTranspose2d) else last(y)
+        b = self.config.border
+        if self.config.stride > 1:
+            y = y[..., b : x.shape[-2] - b, b : x.shape[-1] - b]
         if self.config.residual:
-            b = self.config.border
             y = y + x[..., b : x.shape[-2] - b, b : x.shape[-1] - b]
         return y
 

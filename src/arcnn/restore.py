@@ -33,7 +33,9 @@ def restore_luma(model: ConvStack, luma: np.ndarray, tile: int = TILE) -> np.nda
     """
     if luma.dtype != np.uint8 or luma.ndim != 2:
         raise ValueError(f"expected a uint8 (H, W) plane, got {luma.dtype} {luma.shape}")
-    b = model.config.border
+    b, s = model.config.border, model.config.stride
+    # Tiles start on the stride's grid, so a strided network samples every tile alike.
+    tile = max(s, tile - tile % s)
     h, w = luma.shape
     x = torch.from_numpy(luma.astype(np.float32) / 255.0)[None, None]
     if b:

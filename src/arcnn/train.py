@@ -43,18 +43,19 @@ class TrainConfig:
     init: str = "he"  # "gauss" (sigma init_std), "he", or "torch" (PyTorch's default)
     init_std: float = 0.001
     optimizer: str = "adam"  # "adam" or "sgd" (momentum 0.9)
-    lr: float = 1e-3
+    lr: float = 3e-4
     last_lr_scale: float = 1.0  # the paper uses 0.1 on the reconstruction layer
     schedule: str = "cosine"  # "cosine" to zero over ``steps``, or "constant"
-    warmup: int = 0  # steps of linear learning-rate warm-up from 0
-    batch: int = 32
-    patch: int = 48
+    warmup: int = 500  # steps of linear learning-rate warm-up from 0
+    loss: str = "mse"  # "mse", or "psnr": the mean over the batch of each patch's -PSNR
+    batch: int = 16
+    patch: int = 64
     sampling: str = "random"  # "random" crops, or "grid" (the paper's 32x32 stride-10 sub-images)
     augment: bool = True
-    steps: int = 6000
+    steps: int = 36000
     bf16: bool = True  # autocast on CPUs with bf16 instructions, and on CUDA
     seed: int = 0
-    val_every: int = 500
+    val_every: int = 3000
     val_images: int = 100
     checkpoint_s: float = 180.0
     train_dirs: tuple[str, ...] = ()
@@ -71,6 +72,8 @@ class TrainConfig:
             raise ValueError(f"optimizer must be adam or sgd, not {self.optimizer!r}")
         if self.schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be cosine or constant, not {self.schedule!r}")
+        if self.loss not in ("mse", "psnr"):
+            raise ValueError(f"loss must be mse or psnr, not {self.loss!r}")
         if self.sampling not in ("random", "grid"):
             raise ValueError(f"sampling must be random or grid, not {self.sampling!r}")
         if self.freeze > self.init_layers:
@@ -119,7 +122,11 @@ def make_config(recipe: str = "fast", **overrides) -> TrainConfig:
 def _init_weights(model: ConvStack, cfg: TrainConfig, start: int) -> None:
     """Initialise layers ``start..`` (the ones not transferred)."""
     for conv in list(model.convs)[start:]:
-        if cfg.init == "gauss":
+        if isinstance(conv, nn.ConvTranspose2d):
+            # Transposed weights are (in, out, k, k): torch's fan-in rule would read them backwards.
+            nn.init.normal_(conv.weight, 0.0, cfg.init_std if cfg.init == "gauss" else 1e-3)
+            nn.init.zeros_(conv.bias)
+        elif cfg.init == "gauss":
             nn.init.normal_(conv.weight, 0.0, cfg.init_std)
             nn.init.zeros_(conv.bias)
         elif cfg.init == "he":
@@ -250,7 +257,11 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
     if cfg.init_layers:
         transfer_layers(model, cfg.init_from, cfg.init_layers, cfg.freeze)
     last = model.convs[-1]
-    body = [p for m in model.convs[:-1] for p in m.parameters() if p.requires_grad]
+    body = [
+        p
+        for n, p in model.named_parameters()
+        if p.requires_grad and not n.startswith(f"convs.{len(model.convs) - 1}.")
+    ]
     groups = [
         {"params": body, "lr": cfg.lr},
         {"params": list(last.parameters()), "lr": cfg.lr * cfg.last_lr_scale},
@@ -303,12 +314,14 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
             g["lr"] = lr0 * _lr_factor(cfg, step)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_bf16):
             pred = model(x)
-        loss = torch.mean((pred.float() - y) ** 2)
+        mse = torch.mean((pred.float() - y) ** 2, dim=(1, 2, 3))
+        # PSNR loss weighs each patch by 1/its MSE, as the per-image mean PSNR of the benchmarks does.
+        loss = mse.mean() if cfg.loss == "mse" else torch.mean(10.0 * torch.log10(mse + 1e-10))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         step += 1
-        losses.append(float(loss.detach()))
+        losses.append(float(mse.detach().mean()))
         if step % cfg.val_every == 0 or step == cfg.steps:
             elapsed = time.monotonic() - t0
             val = validate(model, val_pairs, dev, use_bf16)
