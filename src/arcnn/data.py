@@ -101,7 +101,7 @@ def make_pairs(files: list[Path], quality: int, cache: bool = True) -> PairSet:
     degraded = [jpeg_roundtrip(c, quality) for c in clean]
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # concurrent runs may build the same cache
         arrays = {f"c{i}": c for i, c in enumerate(clean)} | {f"d{i}": d for i, d in enumerate(degraded)}
         np.savez(tmp, **arrays)
         os.replace(tmp, path)
@@ -112,16 +112,31 @@ def _to_tensor(batch: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(batch.astype(np.float32) / 255.0).unsqueeze(1)
 
 
+def image_weights(pairs: PairSet, mode: str = "area") -> np.ndarray:
+    """Probability of drawing each image: ``"area"``, or ``"psnr"`` (uniform over images,
+    times 1 / the image's degraded MSE), under which the expected MSE loss has the gradient
+    of the mean per-image PSNR that benchmarks report, to first order."""
+    if mode == "area":
+        w = np.array([c.size for c in pairs.clean], dtype=np.float64)
+    elif mode == "psnr":
+        mse = [np.mean((c.astype(np.float64) - d) ** 2) for c, d in zip(pairs.clean, pairs.degraded)]
+        w = 1.0 / np.maximum(mse, 1e-3)
+    else:
+        raise ValueError(f"image weighting must be area or psnr, not {mode!r}")
+    return w / w.sum()
+
+
 def sample_batch(
-    pairs: PairSet, rng: np.random.Generator, batch: int, patch: int, augment: bool
-) -> tuple[torch.Tensor, torch.Tensor]:
+    pairs: PairSet, rng: np.random.Generator, batch: int, patch: int, augment: bool,
+    weights: np.ndarray | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     """``batch`` random ``patch``x``patch`` crops (degraded, clean), each (N, 1, P, P) in [0, 1].
 
-    Images are picked with probability proportional to their area; with ``augment``
-    each crop gets one of the 8 flips/rotations.
+    Images are picked with probabilities ``weights`` (default: proportional to area);
+    with ``augment`` each crop gets one of the 8 flips/rotations.
     """
-    areas = np.array([c.size for c in pairs.clean], dtype=np.float64)
-    idx = rng.choice(len(pairs), size=batch, p=areas / areas.sum())
+    p = image_weights(pairs) if weights is None else weights
+    idx = rng.choice(len(pairs), size=batch, p=p)
     xs = np.empty((batch, patch, patch), np.uint8)
     ys = np.empty((batch, patch, patch), np.uint8)
     for n, i in enumerate(idx):

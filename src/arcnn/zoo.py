@@ -116,7 +116,8 @@ def load_model(name: str | Path = DEFAULT_MODEL, verify: bool = True) -> ConvSta
     """A shipped model by registry name (``arcnn-q10`` ...) or any weights file, for inference.
 
     Weights files are safetensors with a ``model_config`` entry; training checkpoints
-    (``.pt``) are read with ``torch.load(weights_only=True)``.
+    (``.pt``) are read with ``torch.load(weights_only=True)``; ``.onnx`` files exported by
+    ``arcnn export`` run on ONNX Runtime.
     """
     key = str(name)
     if key in REGISTRY:
@@ -129,6 +130,14 @@ def load_model(name: str | Path = DEFAULT_MODEL, verify: bool = True) -> ConvSta
     path = Path(key)
     if not path.is_file():
         raise ValueError(f"unknown model {key!r}: not a shipped name ({', '.join(REGISTRY)}) nor a file")
+    if path.suffix == ".onnx":
+        try:
+            from arcnn.export import OnnxModel
+        except ImportError:
+            raise ValueError(
+                f"{path}: running ONNX models needs onnxruntime (pip install 'arcnn[onnx]')"
+            ) from None
+        return OnnxModel(path)
     if path.suffix == ".pt":
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)

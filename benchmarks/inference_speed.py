@@ -1,0 +1,214 @@
+"""Restoration speed against the machine's own ceiling, per backend.
+
+    python benchmarks/inference_speed.py [--model arcnn-q10] [--sizes 2048 4096] [--files 100] [--write]
+
+In one run: (1) the ceiling, the best float32 (and bf16) rate of a large matrix product
+on this machine with torch's threads; (2) for each backend and image size, a whole
+restoration (``restore_luma``: padding, tiles, rounding) in a fresh process, reported as
+megapixels per second, the fraction of the float32 ceiling its multiply-adds reach, and
+the process's peak memory; (3) the file-to-file time of ``arcnn restore`` on a folder of
+LIVE1-sized colour JPEGs (decode, restore, encode); (4) with the research data, the LIVE1
+PSNR each backend gives at q10, so a faster path's cost in quality is measured, not assumed.
+``--write`` puts the table into README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+BACKENDS = ("torch-fp32", "torch-bf16", "onnxruntime")
+
+
+def macs_per_pixel(model) -> float:
+    """Multiply-adds per output pixel of the network at large image sizes."""
+    cfg = model.config
+    chans = (cfg.channels, *cfg.widths)
+    macs, scale = 0.0, 1.0
+    for i, (cin, cout, k) in enumerate(zip(chans[:-1], chans[1:], cfg.kernels)):
+        if cfg.stride > 1 and i == 0:
+            scale = 1.0 / cfg.stride**2
+        # A transposed convolution does its k*k*cin*cout work per *input* (low-resolution) pixel.
+        macs += cin * cout * k * k * scale
+    return macs
+
+
+def matmul_ceiling(dtype: torch.dtype, n: int = 2048, seconds: float = 3.0) -> float:
+    """Best GFLOP/s of an n x n matrix product."""
+    a, b = torch.rand(n, n).to(dtype), torch.rand(n, n).to(dtype)
+    torch.mm(a, b)
+    best, t_end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < t_end:
+        t = time.perf_counter()
+        torch.mm(a, b)
+        best = max(best, 2 * n**3 / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+def load_backend(model_name: str, backend: str, tmp: Path):
+    from arcnn.zoo import load_model
+
+    model = load_model(model_name)
+    if backend == "onnxruntime":
+        from arcnn.export import OnnxModel, export_onnx
+
+        path = export_onnx(model, tmp / "model.onnx")
+        return OnnxModel(path)
+    return model
+
+
+def one(model_name: str, backend: str, size: int) -> dict:
+    """Time one restoration of a size x size image (called in a fresh process)."""
+    from arcnn.restore import restore_luma
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model = load_backend(model_name, backend, Path(tmp))
+        bf16 = backend == "torch-bf16"
+        rng = np.random.default_rng(0)
+        img = rng.integers(0, 256, (size, size), dtype=np.uint8)
+        restore_luma(model, img[:256, :256], bf16=bf16)  # warm-up: kernels, thread pool
+        t = time.perf_counter()
+        restore_luma(model, img, bf16=bf16)
+        seconds = time.perf_counter() - t
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "mps": size * size / seconds / 1e6, "peak_mib": rss_mib}
+
+
+def live1_psnr(model_name: str, backend: str, quality: int = 10) -> float | None:
+    from arcnn.codec import jpeg_roundtrip
+    from arcnn.data import list_images, load_luma, shared_data_dir
+    from arcnn.metrics import psnr
+    from arcnn.restore import restore_luma
+
+    folder = shared_data_dir() / "live1"
+    if not folder.is_dir():
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        model = load_backend(model_name, backend, Path(tmp))
+        scores = []
+        for f in list_images(folder):
+            clean = load_luma(f)
+            out = restore_luma(model, jpeg_roundtrip(clean, quality), bf16=backend == "torch-bf16")
+            scores.append(psnr(clean, out))
+    return float(np.mean(scores))
+
+
+def folder_run(model_name: str, n_files: int, bf16: bool) -> dict:
+    """File-to-file ``arcnn restore`` of ``n_files`` colour q10 JPEGs of LIVE1's size (768x512)."""
+    from PIL import Image
+
+    from arcnn.cli import main
+    from arcnn.data import list_images, shared_data_dir
+
+    live1 = shared_data_dir() / "live1"
+    sources = list_images(live1) if live1.is_dir() else []
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in", Path(tmp) / "out"
+        src.mkdir()
+        rng = np.random.default_rng(0)
+        pixels = 0
+        for i in range(n_files):
+            if sources:
+                im = Image.open(sources[i % len(sources)]).convert("RGB").resize((768, 512))
+            else:  # no research data: smooth random colour images of the same size
+                small = rng.integers(0, 256, (64, 96, 3), dtype=np.uint8)
+                im = Image.fromarray(small).resize((768, 512), Image.BICUBIC)
+            im.save(src / f"{i:03d}.jpg", quality=10)
+            pixels += 768 * 512
+        argv = ["restore", str(src), "-o", str(dst), "-q", "--model", model_name] + (
+            ["--bf16"] if bf16 else []
+        )
+        t = time.perf_counter()
+        rc = main(argv)
+        seconds = time.perf_counter() - t
+        if rc != 0:
+            raise SystemExit(f"arcnn restore failed with exit code {rc}")
+    return {"seconds": seconds, "mps": pixels / seconds / 1e6, "source": "LIVE1" if sources else "synthetic"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", default="arcnn-q10")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2048, 4096])
+    ap.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    ap.add_argument("--files", type=int, default=100)
+    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--one", nargs=2, metavar=("BACKEND", "SIZE"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.one:
+        print(json.dumps(one(args.model, args.one[0], int(args.one[1]))))
+        return
+
+    from arcnn.train import bf16_supported
+    from arcnn.zoo import load_model
+
+    backends = list(args.backends)
+    if "onnxruntime" in backends:
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            print(
+                "onnxruntime not installed (pip install 'arcnn[onnx]'): skipping that backend",
+                file=sys.stderr,
+            )
+            backends.remove("onnxruntime")
+    if "torch-bf16" in backends and not bf16_supported(torch.device("cpu")):
+        print("this CPU has no bf16 instructions: skipping torch-bf16", file=sys.stderr)
+        backends.remove("torch-bf16")
+
+    macs = macs_per_pixel(load_model(args.model))
+    fp32 = matmul_ceiling(torch.float32)
+    bf16 = matmul_ceiling(torch.bfloat16)
+    lines = [
+        f"`{args.model}`: {macs / 1e3:.1f} k multiply-adds per pixel; torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads. Ceiling, 2048×2048 matrix product: float32 "
+        f"**{fp32:.0f} GFLOP/s**, bf16 {bf16:.0f} GFLOP/s.",
+        "",
+        "| backend | image | MP/s | GFLOP/s | of float32 ceiling | peak memory | LIVE1 q10 PSNR |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    rates = {}
+    for backend in backends:
+        score = live1_psnr(args.model, backend)
+        for size in args.sizes:
+            cmd = [sys.executable, __file__, "--model", args.model, "--one", backend, str(size)]
+            r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+            gflops = r["mps"] * 1e6 * 2 * macs / 1e9
+            rates.setdefault(backend, r["mps"])
+            psnr_cell = f"{score:.3f}" if score is not None else "(no data)"
+            lines.append(
+                f"| {backend} | {size}×{size} | {r['mps']:.2f} | {gflops:.0f} | {gflops / fp32:.0%} "
+                f"| {r['peak_mib']:.0f} MiB | {psnr_cell} |"
+            )
+            print(lines[-1], flush=True)
+    lines.append("")
+    lines.append(
+        f"Folder of {args.files} colour q10 JPEGs, 768×512, file to file (`arcnn restore DIR -o OUT`):"
+    )
+    lines.append("")
+    lines.append("| backend | images from | seconds | MP/s | of the backend's pure-model rate |")
+    lines.append("|---|---|---|---|---|")
+    for backend in [b for b in backends if b != "onnxruntime"]:
+        r = folder_run(args.model, args.files, bf16=backend == "torch-bf16")
+        share = r["mps"] / rates[backend]
+        lines.append(f"| {backend} | {r['source']} | {r['seconds']:.1f} | {r['mps']:.2f} | {share:.0%} |")
+        print(lines[-1], flush=True)
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        from _common import write_readme_block
+
+        write_readme_block("inference-speed", text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""ONNX export, and an ONNX Runtime model that restores like a ConvStack.
+
+Needs the ``onnx`` extra (``pip install 'arcnn[onnx]'``): onnx to write the file,
+onnxruntime to run it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from arcnn.models import ConvStack, ModelConfig
+
+__all__ = ["export_onnx", "OnnxModel"]
+
+
+def export_onnx(model: ConvStack, path: str | Path) -> Path:
+    """Write ``model`` (valid-convolution forward, any H and W) as ONNX, atomically.
+
+    The graph maps (N, 1, H, W) float32 in [0, 1] to (N, 1, H - 2b, W - 2b); the
+    model config is stored in the file's metadata under ``model_config``.
+    """
+    import onnx
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    model = model.eval()
+    x = torch.rand(1, model.config.channels, 64, 64)
+    axes = {0: "n", 2: "h", 3: "w"}
+    with warnings.catch_warnings():
+        # The TorchScript exporter is deprecated, but it needs no onnxscript and handles these
+        # plain convolutions exactly (tests/test_export.py).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(model, (x,), str(tmp), input_names=["degraded"], output_names=["restored"],
+                          dynamic_axes={"degraded": axes, "restored": axes}, dynamo=False)  # fmt: skip
+    proto = onnx.load(str(tmp))
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "model_config", model.config.to_json()
+    onnx.save(proto, str(tmp))
+    os.replace(tmp, path)
+    return path
+
+
+class OnnxModel:
+    """An exported network run by ONNX Runtime; callable on torch tensors like ``ConvStack``."""
+
+    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        try:
+            self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise ValueError(f"{path}: not a readable ONNX model ({e})") from None
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "model_config" not in meta:
+            raise ValueError(f"{path}: ONNX file carries no model_config metadata")
+        self.config = ModelConfig.from_dict(json.loads(meta["model_config"]))
+
+    def eval(self) -> OnnxModel:
+        return self
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) float32 -> (N, C, H - 2b, W - 2b)."""
+        out = self.session.run(None, {"degraded": np.ascontiguousarray(x.float().numpy())})[0]
+        return torch.from_numpy(out)

@@ -1,0 +1,58 @@
+"""Faster paths give the reference path's output: ONNX Runtime, bf16 autocast."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from arcnn.cli import main
+from arcnn.models import build_model, preset
+from arcnn.restore import restore_luma
+from arcnn.zoo import load_model, save_weights
+
+from .conftest import smooth_image
+
+pytest.importorskip("onnxruntime")
+
+
+def _random_model(name, seed=0):
+    torch.manual_seed(seed)
+    model = build_model(preset(name, residual=True)).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.03)
+    return model
+
+
+@pytest.mark.parametrize("name", ["arcnn", "fast-arcnn"])
+def test_onnx_export_gives_the_same_output(tmp_path, name):
+    model = _random_model(name)
+    weights = tmp_path / "m.safetensors"
+    save_weights(weights, model)
+    onnx_file = tmp_path / "m.onnx"
+    assert main(["export", "--model", str(weights), "-o", str(onnx_file)]) == 0
+    ort_model = load_model(onnx_file)
+    assert ort_model.config == model.config
+    img = smooth_image(75, 61)  # odd sizes: the strided model pads them
+    ref, got = restore_luma(model, img, tile=32), restore_luma(ort_model, img, tile=32)
+    # float32 in both, different kernels: at most a 1-level rounding difference on rare pixels.
+    diff = np.abs(ref.astype(int) - got)
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.01
+
+
+def test_export_refuses_bad_model(tmp_path, capsys):
+    assert (
+        main(["export", "--model", str(tmp_path / "none.safetensors"), "-o", str(tmp_path / "x.onnx")]) == 2
+    )
+    assert "unknown model" in capsys.readouterr().err
+    assert not (tmp_path / "x.onnx").exists()
+
+
+def test_bf16_restores_close_to_float32(tmp_path):
+    model = load_model("arcnn-q10")
+    img = smooth_image(64, 80)
+    ref, fast = restore_luma(model, img), restore_luma(model, img, bf16=True)
+    assert np.abs(ref.astype(int) - fast).max() <= 2
+    src = tmp_path / "a.jpg"
+    Image.fromarray(img).save(src, quality=10)
+    assert main(["restore", str(src), "-o", str(tmp_path / "a.png"), "--bf16"]) == 0
