@@ -20,8 +20,10 @@ from arcnn.models import ConvStack, preset
 from arcnn.train import bf16_supported
 
 
-def measure(patch: int, batch: int, bf16: bool, channels_last: bool, seconds: float) -> tuple[float, float]:
-    model = ConvStack(preset("arcnn", residual=True))
+def measure(
+    patch: int, batch: int, bf16: bool, channels_last: bool, seconds: float, model_name: str = "arcnn"
+) -> tuple[float, float]:
+    model = ConvStack(preset(model_name, residual=True))
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
     opt = torch.optim.Adam(model.parameters(), 1e-4)
@@ -58,21 +60,24 @@ def main() -> int:
     lines = [
         f"torch {torch.__version__}, {args.threads} threads, CPU bf16 instructions: {has_bf16}",
         "",
-        "| setting | patch | batch | bf16 | channels-last | samples/s | output MP/s |",
-        "|---|---|---|---|---|---|---|",
+        "| model | setting | patch | batch | bf16 | channels-last | samples/s | output MP/s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     print("\n".join(lines), flush=True)
     settings = [
-        ("paper", 32, 128, False, False),
-        ("fast, float32", 64, 16, False, True),
-        ("fast, bf16, NCHW", 64, 16, True, False),
-        ("fast (as shipped)", 64, 16, True, True),
-        ("fast, 48px", 48, 32, True, True),
-        ("fast, 96px", 96, 8, True, True),
+        ("arcnn", "paper", 32, 128, False, False),
+        ("arcnn", "fast, float32", 64, 16, False, True),
+        ("arcnn", "fast, bf16, NCHW", 64, 16, True, False),
+        ("arcnn", "fast (as shipped)", 64, 16, True, True),
+        ("arcnn", "fast, 48px", 48, 32, True, True),
+        ("arcnn", "fast, 96px", 96, 8, True, True),
+        ("fast-arcnn", "fast, float32", 128, 16, False, True),
+        ("fast-arcnn", "fast (fast-arcnn runs)", 128, 16, True, True),
+        ("srcnn", "fast", 64, 16, True, True),
     ]
-    for name, patch, batch, bf16, cl in settings:
-        s, mp = measure(patch, batch, bf16, cl, args.seconds)
-        lines.append(f"| {name} | {patch} | {batch} | {bf16} | {cl} | {s:.0f} | {mp:.3f} |")
+    for model, name, patch, batch, bf16, cl in settings:
+        s, mp = measure(patch, batch, bf16, cl, args.seconds, model)
+        lines.append(f"| {model} | {name} | {patch} | {batch} | {bf16} | {cl} | {s:.0f} | {mp:.3f} |")
         print(lines[-1], flush=True)
     if args.write:
         write_readme_block("train-throughput", "\n".join(lines), ROOT / "docs" / "training.md")

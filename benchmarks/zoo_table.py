@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from _common import PAPER_ARCNN, require_data, write_readme_block
 
@@ -44,7 +45,8 @@ def main() -> int:
     args = ap.parse_args()
     live1, classic5 = require_data("live1"), require_data("classic5")
 
-    per_q = {c.quality: n for n, c in REGISTRY.items() if c.quality is not None and c.colour == "y"}
+    per_q = {c.quality: n for n, c in REGISTRY.items()
+             if c.quality is not None and c.colour == "y" and c.architecture == "arcnn"}  # fmt: skip
     scores: dict[str, dict] = {}
     lines = [
         "LIVE1, PSNR (dB) / SSIM / PSNR-B (dB), with the Gaussian SSIM in brackets.",
@@ -77,6 +79,10 @@ def main() -> int:
         cfg = json.loads(meta.get("train_config", "{}"))
         hours = float(meta.get("train_seconds", "nan")) / 3600
         trained = f"{cfg.get('recipe', '?')} recipe, {cfg.get('patch', '?')}px, batch {cfg.get('batch', '?')}"
+        if cfg.get("init_from"):
+            src = Path(cfg["init_from"])
+            src_name = src.parent.name if src.name == "model.safetensors" else src.stem
+            trained += f", {cfg.get('init_layers')} layers from {src_name}"
         prov.append(f"| {name} | {trained} | {meta.get('samples', '?')} | {hours:.2f} h on 2 CPU cores | "
                     f"{meta.get('git_revision', '?')} | `{meta.get('command', '?')}` |")  # fmt: skip
 

@@ -68,6 +68,31 @@ def test_other_models_and_losses_train(image_dir, tmp_path, model, loss):
     assert all(not torch.equal(before[k], after[k]) for k in after if k.startswith("acts."))
 
 
+def test_revive_dead_units_keeps_the_function():
+    from arcnn.train import revive_dead_units
+
+    torch.manual_seed(0)
+    model = build_model(preset("arcnn", residual=True))
+    with torch.no_grad():
+        model.convs[1].bias[:5] = -100.0  # five units of the 7x7 layer never fire
+    x = torch.rand(4, 1, 40, 40)
+    before = model(x).detach()
+    assert revive_dead_units(model, x) >= 5  # and any the default init left dead
+    assert torch.allclose(model(x), before, atol=1e-6)
+    with torch.no_grad():
+        fires = (model.convs[1](torch.relu(model.convs[0](x))) > 0).float().mean(dim=(0, 2, 3))
+    assert (fires[:5] > 0.2).all() and revive_dead_units(model, x) == 0
+
+
+def test_flips_only_augmentation_never_transposes():
+    clean = np.arange(32 * 32, dtype=np.uint8).reshape(32, 32)
+    pairs = PairSet([clean], [clean.copy()])
+    x, _ = sample_batch(pairs, np.random.default_rng(3), 64, 32, augment=True, transpose=False)
+    variants = {clean.tobytes(), clean[::-1].tobytes(), clean[:, ::-1].tobytes(), clean[::-1, ::-1].tobytes()}
+    got = {(p[0].numpy() * 255).round().astype(np.uint8).tobytes() for p in x}
+    assert got == variants
+
+
 def test_resume_after_kill_reproduces_the_curve(image_dir, tmp_path):
     cfg = _cfg(image_dir)
     train(cfg, tmp_path / "straight", log=lambda *_: None)

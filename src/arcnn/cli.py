@@ -103,6 +103,10 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--weighting", choices=["area", "psnr"], default=None,
                    help="draw images by area (default) or by 1/JPEG MSE, to train for mean PSNR")  # fmt: skip
     t.add_argument("--schedule", choices=["cosine", "constant"], default=None)
+    t.add_argument("--revive", action="store_true", default=None,
+                   help="re-initialise dead ReLU units at the start and at each validation")  # fmt: skip
+    t.add_argument("--no-transpose", dest="transpose", action="store_false", default=None,
+                   help="augment with the 4 flips only, not the transposed ones")  # fmt: skip
     t.add_argument("--seed", type=int, default=None)
     t.add_argument("--val-every", type=int, default=None)
     t.add_argument("--val-images", type=int, default=None)
@@ -293,8 +297,8 @@ def _train_cmd(args: argparse.Namespace, argv: list[str]) -> int:
     from arcnn.train import make_config, train
 
     keys = ("quality", "init", "init_from", "init_layers", "freeze", "steps", "batch", "patch", "lr",
-            "warmup", "loss", "weighting", "schedule", "seed", "val_every", "val_images", "train_dirs",
-            "val_dir", "bf16")  # fmt: skip
+            "warmup", "loss", "weighting", "schedule", "transpose", "revive", "seed", "val_every",
+            "val_images", "train_dirs", "val_dir", "bf16")  # fmt: skip
     cfg = make_config(args.recipe, model=args.model, **{k: getattr(args, k) for k in keys})
     command = "arcnn " + shlex.join(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

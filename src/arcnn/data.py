@@ -128,12 +128,14 @@ def image_weights(pairs: PairSet, mode: str = "area") -> np.ndarray:
 
 def sample_batch(
     pairs: PairSet, rng: np.random.Generator, batch: int, patch: int, augment: bool,
-    weights: np.ndarray | None = None,
+    weights: np.ndarray | None = None, transpose: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     """``batch`` random ``patch``x``patch`` crops (degraded, clean), each (N, 1, P, P) in [0, 1].
 
     Images are picked with probabilities ``weights`` (default: proportional to area);
-    with ``augment`` each crop gets one of the 8 flips/rotations.
+    with ``augment`` each crop gets one of the 8 flips/rotations, or with ``transpose=False``
+    one of the 4 flips (identity, horizontal, vertical, both): a transposed JPEG is not a
+    JPEG, since the quantisation tables are not symmetric.
     """
     p = image_weights(pairs) if weights is None else weights
     idx = rng.choice(len(pairs), size=batch, p=p)
@@ -148,7 +150,8 @@ def sample_batch(
         s = rng.integers(0, w - patch + 1)
         x, y = d[r : r + patch, s : s + patch], c[r : r + patch, s : s + patch]
         if augment:
-            k, flip = rng.integers(0, 4), rng.integers(0, 2)
+            k, flip = rng.integers(0, 4 if transpose else 2), rng.integers(0, 2)
+            k = k if transpose else 2 * k
             x, y = np.rot90(x, k), np.rot90(y, k)
             if flip:
                 x, y = x[:, ::-1], y[:, ::-1]

@@ -61,6 +61,8 @@ class TrainConfig:
     patch: int = 64
     sampling: str = "random"  # "random" crops, or "grid" (the paper's 32x32 stride-10 sub-images)
     augment: bool = True
+    transpose: bool = True  # augment with the 8 flips/rotations; False: the 4 flips only
+    revive: bool = False  # re-initialise dead ReLU channels at the start and each validation
     steps: int = 36000
     bf16: bool = True  # autocast on CPUs with bf16 instructions, and on CUDA
     seed: int = 0
@@ -171,6 +173,33 @@ def transfer_layers(model: ConvStack, source: str, layers: int, freeze: int) -> 
             conv.bias.copy_(b)
         if i < freeze:
             conv.requires_grad_(False)
+
+
+@torch.no_grad()
+def revive_dead_units(model: ConvStack, x: torch.Tensor) -> int:
+    """Re-initialise hidden ReLU channels that are negative on every pixel of the batch ``x``.
+
+    A dead channel gets fresh He-initialised weights and a bias that makes it fire on
+    about half of ``x``'s pixels; its outgoing weights are zeroed, so the network computes
+    the same function as before and the channel re-enters training through its outgoing
+    weights. Returns the number of channels revived. Only for stride-1 ReLU stacks.
+    """
+    if model.config.activation != "relu" or model.config.stride != 1:
+        return 0
+    h, revived = x.float(), 0
+    for i, conv in enumerate(model.convs[:-1]):
+        pre = conv(h)
+        dead = (pre.amax(dim=(0, 2, 3)) <= 0).nonzero().flatten()
+        if len(dead):
+            w = torch.randn_like(conv.weight[dead]) * math.sqrt(2.0 / conv.weight[0].numel())
+            fresh = torch.nn.functional.conv2d(h, w)
+            conv.weight[dead] = w
+            conv.bias[dead] = -fresh.transpose(0, 1).flatten(1).median(dim=1).values
+            model.convs[i + 1].weight[:, dead] = 0
+            revived += len(dead)
+            pre = conv(h)
+        h = torch.relu(pre)
+    return revived
 
 
 def _git_revision() -> str:
@@ -307,6 +336,14 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
                       "elapsed": elapsed, "losses": torch.tensor(losses, dtype=torch.float64),
                       "command": command, "git_revision": revision}, ckpt_path)  # fmt: skip
 
+    def revive() -> int:
+        if not cfg.revive or step > 0.75 * cfg.steps:
+            return 0
+        probe, _ = sample_batch(pairs, np.random.default_rng([cfg.seed, step, 1]), 32, cfg.patch, False)
+        return revive_dead_units(model, probe.to(dev))
+
+    if not resume and (n := revive()):
+        log(f"revived {n} dead units")
     b = cfg.model_config.border
     t0, last_ckpt = time.monotonic() - elapsed, time.monotonic()
     log(f"training {cfg.model} q{cfg.quality} ({cfg.recipe}) on {len(pairs)} images, "
@@ -315,7 +352,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
         # Each step's batch depends only on (seed, step): a resumed run draws the same data.
         rng = np.random.default_rng([cfg.seed, step])
         if grid is None:
-            x, y = sample_batch(pairs, rng, cfg.batch, cfg.patch, cfg.augment, weights)
+            x, y = sample_batch(pairs, rng, cfg.batch, cfg.patch, cfg.augment, weights, cfg.transpose)
         else:
             idx = rng.integers(0, len(grid[0]), cfg.batch)
             x = torch.from_numpy(grid[0][idx].astype(np.float32) / 255.0).unsqueeze(1)
@@ -345,6 +382,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
                 f"val PSNR {val:.3f} dB  {elapsed / 60:.1f} min"
             )
             losses = []
+            if n := revive():
+                log(f"revived {n} dead units")
             checkpoint()
             last_ckpt = time.monotonic()
         elif time.monotonic() - last_ckpt > cfg.checkpoint_s:

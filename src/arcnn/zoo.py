@@ -40,6 +40,7 @@ class ModelCard:
     sha256: str
     quality: int | None  # JPEG quality trained for; None for quality-blind models
     colour: str = "y"  # the channel(s) it restores: "y" = luminance
+    architecture: str = "arcnn"  # models.PRESETS name; --quality auto picks among "arcnn" ones
     training_data: str = "BSDS500 train+test (400 images), Y channel, Pillow grayscale JPEG"
     recipe: str = ""
     scores: dict = field(default_factory=dict)
@@ -154,7 +155,11 @@ def load_model(name: str | Path = DEFAULT_MODEL, verify: bool = True) -> ConvSta
 
 def nearest_model(quality: int | None) -> str:
     """The shipped per-quality model whose training quality is nearest ``quality``."""
-    per_q = [c for c in REGISTRY.values() if c.quality is not None and c.colour == "y"]
+    per_q = [
+        c
+        for c in REGISTRY.values()
+        if c.quality is not None and c.colour == "y" and c.architecture == "arcnn"
+    ]
     if quality is None or not per_q:
         return DEFAULT_MODEL
     return min(per_q, key=lambda c: (abs(c.quality - quality), c.quality)).name
