@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from arcnn import restore
@@ -50,3 +51,27 @@ def test_the_shipped_model_improves_the_sample_crop():
     jpeg = jpeg_roundtrip(clean, 10)
     out = restore(jpeg, model="arcnn-q10")
     assert psnr(clean, out) > psnr(clean, jpeg) + 0.5
+
+
+@pytest.mark.parametrize("ensemble", [4, 8])
+def test_self_ensemble_is_the_mean_of_transformed_restorations(ensemble):
+    from arcnn.models import build_model
+    from arcnn.restore import restore_luma
+
+    torch.manual_seed(0)
+    model = build_model(preset("srcnn", residual=True)).eval()
+    img = np.random.default_rng(0).integers(0, 256, (30, 41), dtype=np.uint8)
+    got = restore_luma(model, img, ensemble=ensemble)
+    x = torch.from_numpy(img.astype(np.float32) / 255)[None, None]
+    acc = torch.zeros_like(x)
+    for rot in (0, 2) if ensemble == 4 else (0, 1, 2, 3):
+        for mirror in (False, True):
+            t = torch.rot90(x.flip(-1) if mirror else x, rot, (-2, -1))
+            with torch.no_grad():
+                y = torch.rot90(model.restore_tensor(t).clamp(0, 1), -rot, (-2, -1))
+            acc += y.flip(-1) if mirror else y
+    want = (acc / ensemble * 255).round()[0, 0].numpy()
+    assert np.abs(got.astype(float) - want).max() <= 1
+    assert not np.array_equal(got, restore_luma(model, img))
+    with pytest.raises(ValueError, match="ensemble"):
+        restore_luma(model, img, ensemble=2)

@@ -75,6 +75,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="refuse larger images (decompression-bomb guard); 0 = no limit")  # fmt: skip
     r.add_argument("--bf16", action="store_true",
                    help="bfloat16: ~2x faster with AVX-512 BF16, slightly less exact")  # fmt: skip
+    r.add_argument("--ensemble", type=int, choices=[1, 4, 8], default=1,
+                   help="mean of 4 (flips) or 8 (and rotations) restorations: slower")  # fmt: skip
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="score a method with the paper's protocol on a folder")
@@ -83,6 +85,7 @@ def _build_parser() -> argparse.ArgumentParser:
     e.add_argument("--method", default="jpeg",
                    help="'jpeg', 'sadct' (Pointwise SA-DCT), a model name or weights file")  # fmt: skip
     e.add_argument("--workers", type=int, default=None, help="processes for sadct (default: all cores)")
+    e.add_argument("--ensemble", type=int, choices=[1, 4, 8], default=1, help="self-ensemble size")
     e.add_argument("--json", action="store_true", help="print one JSON object")
 
     t = sub.add_parser("train", help="train a network (see docs/training.md)")
@@ -264,7 +267,7 @@ def _restore_cmd(args: argparse.Namespace) -> int:
                     name = args.model or pick_model(args.quality, im)
                     if name not in models:
                         models[name] = load_model(name)
-                    fn = partial(restore_luma, models[name], bf16=args.bf16)
+                    fn = partial(restore_luma, models[name], bf16=args.bf16, ensemble=args.ensemble)
                 open_jpeg_ycbcr(im)
                 im.load()
                 result = map_luma(im, fn)
@@ -286,7 +289,7 @@ def _evaluate_cmd(args: argparse.Namespace) -> int:
     if not 1 <= args.quality <= 100:
         _err(f"quality must be in 1..100, not {args.quality}")
         return 2
-    result = evaluate(args.data, args.quality, args.method, args.workers)
+    result = evaluate(args.data, args.quality, args.method, args.workers, args.ensemble)
     print(json.dumps(result, indent=1) if args.json else format_table(result))
     return 0
 

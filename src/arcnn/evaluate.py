@@ -26,7 +26,7 @@ __all__ = ["evaluate", "format_table", "METHODS"]
 METHODS = ("jpeg", "sadct")  # besides shipped model names and weights files
 
 
-def _score_one(path: Path, quality: int, method: str, model=None) -> dict:
+def _score_one(path: Path, quality: int, method: str, model=None, ensemble: int = 1) -> dict:
     y = load_luma(path)
     degraded = jpeg_roundtrip(y, quality)
     t = time.perf_counter()
@@ -37,17 +37,20 @@ def _score_one(path: Path, quality: int, method: str, model=None) -> dict:
 
         out = sadct_deblock(degraded, quality=quality)
     else:
-        out = restore_luma(model, degraded)
+        out = restore_luma(model, degraded, ensemble=ensemble)
     seconds = time.perf_counter() - t
     return {"name": path.name, **Metrics()(y, out), "seconds": seconds}
 
 
-def evaluate(data: str | Path, quality: int, method: str = "jpeg", workers: int | None = None) -> dict:
+def evaluate(
+    data: str | Path, quality: int, method: str = "jpeg", workers: int | None = None, ensemble: int = 1
+) -> dict:
     """Scores of ``method`` on every image of ``data``.
 
     method: ``jpeg`` (no restoration), ``sadct`` (Pointwise SA-DCT, σ from the IJG table at
     ``quality``), a shipped model name or a weights file. ``workers``: processes for the
     single-threaded ``sadct`` (default: all cores); networks run in this process on all cores.
+    ``ensemble``: self-ensemble size for networks (1, 4 or 8; see ``restore_luma``).
     Returns ``{"method", "quality", "data", "images": [{"name", psnr, ssim, ssim_gauss,
     psnrb, "seconds"}], "mean": {psnr, ssim, ssim_gauss, psnrb, seconds}}``.
     """
@@ -55,7 +58,8 @@ def evaluate(data: str | Path, quality: int, method: str = "jpeg", workers: int 
     if method in METHODS:
         score = partial(_score_one, quality=quality, method=method)
     else:
-        score = partial(_score_one, quality=quality, method="model", model=load_model(method))
+        model = load_model(method)
+        score = partial(_score_one, quality=quality, method="model", model=model, ensemble=ensemble)
     n = (workers or os.cpu_count() or 1) if method == "sadct" else 1
     if n > 1:
         with ProcessPoolExecutor(n) as pool:

@@ -23,12 +23,21 @@ __all__ = ["restore_luma", "restore", "map_luma", "open_jpeg_ycbcr", "pick_model
 TILE = 512  # output tile side: bounds memory at ~64 x (TILE + 18)^2 floats per layer
 
 
+# (quarter turns, mirror) of each self-ensemble member; the first 4 are the flips, which map a
+# JPEG's block grid and its (non-symmetric) quantisation tables onto themselves.
+_ENSEMBLE = [(0, False), (0, True), (2, False), (2, True), (1, False), (1, True), (3, False), (3, True)]
+
+
 @torch.no_grad()
-def restore_luma(model: ConvStack, luma: np.ndarray, tile: int = TILE, bf16: bool = False) -> np.ndarray:
+def restore_luma(
+    model: ConvStack, luma: np.ndarray, tile: int = TILE, bf16: bool = False, ensemble: int = 1
+) -> np.ndarray:
     """Restore one uint8 (H, W) plane; returns uint8 (H, W).
 
     ``bf16``: compute under bfloat16 autocast (about 2x faster on CPUs with AVX-512 BF16;
     ``benchmarks/inference_speed.py`` measures the PSNR it costs).
+    ``ensemble``: 1, or the mean of 4 (flips) or 8 (flips and rotations) restorations of
+    the flipped/rotated plane, mapped back (``benchmarks/ensemble.py`` measures the gain).
 
     The plane is symmetric-padded by the network's border once, then cut into
     ``tile``-sized output tiles, each computed from its exact receptive field, so
@@ -36,19 +45,33 @@ def restore_luma(model: ConvStack, luma: np.ndarray, tile: int = TILE, bf16: boo
     """
     if luma.dtype != np.uint8 or luma.ndim != 2:
         raise ValueError(f"expected a uint8 (H, W) plane, got {luma.dtype} {luma.shape}")
+    if ensemble not in (1, 4, 8):
+        raise ValueError(f"ensemble must be 1, 4 or 8, not {ensemble}")
+    model.eval()
+    if ensemble == 1:
+        return (_restore_float(model, luma, tile, bf16).round()).astype(np.uint8)
+    acc = np.zeros(luma.shape, np.float32)
+    for k, mirror in _ENSEMBLE[:ensemble]:
+        t = np.rot90(luma[:, ::-1] if mirror else luma, k)
+        y = np.rot90(_restore_float(model, np.ascontiguousarray(t), tile, bf16), -k)
+        acc += y[:, ::-1] if mirror else y
+    return (acc / ensemble).round().astype(np.uint8)
+
+
+def _restore_float(model: ConvStack, luma: np.ndarray, tile: int, bf16: bool) -> np.ndarray:
+    """float32 (H, W) in [0, 255], before rounding."""
     b, s = model.config.border, model.config.stride
     # Tiles start on the stride's grid, so a strided network samples every tile alike.
     tile = max(s, tile - tile % s)
     h, w = luma.shape
     x = pad_symmetric(torch.from_numpy(luma.astype(np.float32) / 255.0)[None, None], b)
-    out = np.empty((h, w), np.uint8)
-    model.eval()
+    out = np.empty((h, w), np.float32)
     for r in range(0, h, tile):
         for c in range(0, w, tile):
             r1, c1 = min(r + tile, h), min(c + tile, w)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 y = model(x[..., r : r1 + 2 * b, c : c1 + 2 * b]).float()
-            out[r:r1, c:c1] = (y.clamp(0, 1) * 255.0).round().to(torch.uint8)[0, 0].numpy()
+            out[r:r1, c:c1] = (y.clamp(0, 1) * 255.0)[0, 0].numpy()
     return out
 
 

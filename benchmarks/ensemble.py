@@ -1,0 +1,47 @@
+"""Self-ensemble: what averaging 4 or 8 flipped/rotated restorations buys, and costs, on LIVE1.
+
+    python benchmarks/ensemble.py [--qualities 10 ...] [--write]
+
+For each shipped per-quality model: LIVE1 PSNR / SSIM / PSNR-B with ``--ensemble 1, 4, 8``
+and the mean restoration time per image on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from _common import PAPER_ARCNN, require_data, write_readme_block
+
+from arcnn.evaluate import evaluate
+from arcnn.zoo import nearest_model
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--qualities", type=int, nargs="+", default=[10])
+    ap.add_argument("--write", action="store_true", help="update README.md")
+    args = ap.parse_args()
+    live1 = require_data("live1")
+    lines = [
+        "| q | model | ensemble | LIVE1 PSNR / SSIM / PSNR-B | AR-CNN (paper) | s per image |",
+        "|---|---|---|---|---|---|",
+    ]
+    for q in args.qualities:
+        name = nearest_model(q)
+        p = PAPER_ARCNN.get(q)
+        paper = f"{p[0]:.2f} / {p[1]:.4f} / {p[2]:.2f}" if p else "—"
+        for n in (1, 4, 8):
+            m = evaluate(live1, q, name, ensemble=n)["mean"]
+            lines.append(f"| {q} | {name} | {n} | {m['psnr']:.3f} / {m['ssim']:.4f} / {m['psnrb']:.3f} | "
+                         f"{paper} | {m['seconds']:.2f} |")  # fmt: skip
+            print(lines[-1], flush=True)
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        write_readme_block("ensemble", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

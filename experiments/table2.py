@@ -1,0 +1,87 @@
+"""Table 2 / Fig. 5 of the paper: AR-CNN against SRCNN and Deeper SRCNN at q10, one budget.
+
+    python experiments/table2.py            # score the shipped models, plot their logs
+    python experiments/table2.py --train    # first train the arms that are missing (runs/)
+    python experiments/table2.py --write    # also update docs/experiments.md and the plot
+
+Every arm uses the fast recipe with the shipped arcnn-q10's settings and budget (36,000
+steps of 16 random 64x64 crops = 576,000 samples), so the comparison is at equal backprops.
+Scores: LIVE1 q10 under the evaluation protocol; curves: validation PSNR on BSDS500 val.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import require_data, write_readme_block  # noqa: E402
+
+from arcnn.evaluate import evaluate  # noqa: E402
+from arcnn.plot import plot_logs  # noqa: E402
+from arcnn.zoo import REGISTRY  # noqa: E402
+
+PAPER = {
+    "arcnn": (29.13, 0.8232, 28.74),
+    "srcnn": (28.91, 0.8175, 28.52),
+    "deeper-srcnn": (28.92, 0.8189, 28.46),
+}
+ARMS = ("srcnn", "deeper-srcnn", "arcnn")
+DOC = ROOT / "docs" / "experiments.md"
+
+
+def train_missing() -> None:
+    for arch in ARMS:
+        name = f"{arch}-q10"
+        if name in REGISTRY:
+            continue
+        out = ROOT / "runs" / name
+        cmd = [sys.executable, "-c", "from arcnn.cli import entry; entry()", "train", "--model", arch,
+               "--quality", "10", "--out", str(out), "--recipe", "fast", "--val-every", "3000"]  # fmt: skip
+        if (out / "checkpoint.pt").exists():
+            cmd.append("--resume")
+        print(" ".join(cmd), flush=True)
+        subprocess.run(cmd, check=True)
+        print(f"then: python tools/ship_model.py {out} {name}, and add its card to src/arcnn/zoo.py")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--train", action="store_true", help="train the arms that are not shipped yet")
+    ap.add_argument("--write", action="store_true", help="update docs/experiments.md and its plot")
+    args = ap.parse_args()
+    live1 = require_data("live1")
+    if args.train:
+        train_missing()
+    lines = [
+        "LIVE1 q10, PSNR (dB) / SSIM / PSNR-B (dB); every arm 576,000 samples of 64×64 (fast recipe):",
+        "",
+        "| network | paper | this repo | model |",
+        "|---|---|---|---|",
+    ]
+    logs = {}
+    for arch in ARMS:
+        name = f"{arch}-q10"
+        p = PAPER[arch]
+        paper = f"{p[0]:.2f} / {p[1]:.4f} / {p[2]:.2f}"
+        if name not in REGISTRY:
+            lines.append(f"| {arch} | {paper} | not trained yet (`--train`) | — |")
+            continue
+        m = evaluate(live1, 10, name)["mean"]
+        lines.append(f"| {arch} | {paper} | {m['psnr']:.2f} / {m['ssim']:.4f} / {m['psnrb']:.2f} | {name} |")
+        logs[name] = ROOT / "docs" / "logs" / f"{name}.csv"
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        plot = ROOT / "docs" / "experiments" / "table2-curves.png"
+        plot_logs(logs, plot, title="Fig. 5: validation PSNR (BSDS500 val, q10) against samples seen")
+        write_readme_block("table2", text, DOC)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
