@@ -2,6 +2,7 @@ import hashlib
 
 import pytest
 
+from arcnn.models import preset
 from arcnn.sample import SAMPLE_DIR, SAMPLES, sample_path
 from arcnn.zoo import DEFAULT_MODEL, REGISTRY, WEIGHTS_DIR, load_model, nearest_model, sha256_file
 
@@ -20,13 +21,15 @@ def test_every_registered_model_loads_and_keeps_its_architecture():
     for name, card in REGISTRY.items():
         model = load_model(name)
         assert model.config.channels == 1 and card.colour == "y"
+        assert model.config.kernels == preset(card.architecture).kernels
         assert not model.training
 
 
 def test_nearest_model():
-    qs = {c.quality: n for n, c in REGISTRY.items() if c.quality is not None}
+    qs = {c.quality: n for n, c in REGISTRY.items() if c.quality is not None and c.architecture == "arcnn"}
     for q in range(1, 101):
         name = nearest_model(q)
+        assert REGISTRY[name].architecture == "arcnn"
         assert abs(REGISTRY[name].quality - q) == min(abs(k - q) for k in qs)
     assert nearest_model(None) == DEFAULT_MODEL
 

@@ -182,8 +182,8 @@ def pad_symmetric(x: torch.Tensor, b: int) -> torch.Tensor:
     """Mirror ``b`` pixels on each side of (..., H, W), edge pixel repeated (MATLAB "symmetric").
 
     Unlike "reflect" this keeps JPEG's 8x8 block grid in phase across the top and left
-    edges, which the network was trained on (measured: +0.006 dB PSNR, +0.015 dB PSNR-B
-    for arcnn-q10 on LIVE1). Images smaller than ``b`` are padded by replication.
+    edges, as in the crops the network was trained on (``benchmarks/border_padding.py``
+    compares the modes). Images smaller than ``b`` are padded by replication.
     """
     if b == 0:
         return x

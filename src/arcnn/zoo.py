@@ -65,6 +65,13 @@ _CARDS = [
         quality=10,
         recipe="fast",
     ),
+    ModelCard(
+        name="arcnn-q20",
+        file="arcnn-q20.safetensors",
+        sha256="9a50b84dcb4779e04d68a20b1aee1afaacf463303283e6ca848ccdce435e9b06",
+        quality=20,
+        recipe="fast, all layers from arcnn-q10",
+    ),
 ]
 _SCORES = _measured()
 REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, {})) for c in _CARDS}
