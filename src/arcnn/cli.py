@@ -54,6 +54,14 @@ def _quality_arg(text: str) -> int | str:
     return q
 
 
+def _box_arg(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"box must be WIDTHxHEIGHT, e.g. 600x450, not {text!r}") from None
+    return w, h
+
+
 def _build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="arcnn", description="Compression artifact reduction with AR-CNN.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -86,11 +94,17 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="'jpeg', 'sadct' (Pointwise SA-DCT), a model name or weights file")  # fmt: skip
     e.add_argument("--workers", type=int, default=None, help="processes for sadct (default: all cores)")
     e.add_argument("--ensemble", type=int, choices=[1, 4, 8], default=1, help="self-ensemble size")
+    e.add_argument("--scale", type=float, default=1.0, help="resize every image by this factor first")
+    e.add_argument("--box", type=_box_arg, default=None,
+                   help="WxH: social-media degradation (fit to the box, colour 4:2:0 JPEG)")  # fmt: skip
     e.add_argument("--json", action="store_true", help="print one JSON object")
 
     t = sub.add_parser("train", help="train a network (see docs/training.md)")
     t.add_argument("--model", default="arcnn", help="preset: arcnn, srcnn, deeper-srcnn, arcnn5, fast-arcnn")
     t.add_argument("--quality", type=int, default=10)
+    t.add_argument("--scale", type=float, default=None, help="resize every image by this factor first")
+    t.add_argument("--box", type=_box_arg, default=None,
+                   help="WxH: social-media degradation (fit to the box, colour 4:2:0 JPEG)")  # fmt: skip
     t.add_argument("--out", required=True, help="run folder (checkpoints, log, final weights)")
     t.add_argument("--recipe", default="fast", choices=["paper", "fast"])
     t.add_argument("--init", dest="init_from", default=None, help="checkpoint/weights to transfer from")
@@ -289,7 +303,7 @@ def _evaluate_cmd(args: argparse.Namespace) -> int:
     if not 1 <= args.quality <= 100:
         _err(f"quality must be in 1..100, not {args.quality}")
         return 2
-    result = evaluate(args.data, args.quality, args.method, args.workers, args.ensemble)
+    result = evaluate(args.data, args.quality, args.method, args.workers, args.ensemble, args.scale, args.box)
     print(json.dumps(result, indent=1) if args.json else format_table(result))
     return 0
 
@@ -299,9 +313,9 @@ def _train_cmd(args: argparse.Namespace, argv: list[str]) -> int:
 
     from arcnn.train import make_config, train
 
-    keys = ("quality", "init", "init_from", "init_layers", "freeze", "steps", "batch", "patch", "lr",
-            "warmup", "loss", "weighting", "schedule", "transpose", "revive", "seed", "val_every",
-            "val_images", "train_dirs", "val_dir", "bf16")  # fmt: skip
+    keys = ("quality", "scale", "box", "init", "init_from", "init_layers", "freeze", "steps", "batch",
+            "patch", "lr", "warmup", "loss", "weighting", "schedule", "transpose", "revive", "seed",
+            "val_every", "val_images", "train_dirs", "val_dir", "bf16")  # fmt: skip
     cfg = make_config(args.recipe, model=args.model, **{k: getattr(args, k) for k in keys})
     command = "arcnn " + shlex.join(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

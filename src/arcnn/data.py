@@ -23,6 +23,7 @@ __all__ = [
     "list_images",
     "load_luma",
     "PairSet",
+    "Degradation",
     "make_pairs",
     "sample_batch",
     "grid_patches",
@@ -67,6 +68,77 @@ def load_luma(path: str | Path) -> np.ndarray:
         return rgb2ycbcr(np.asarray(im.convert("RGB")))[..., 0]
 
 
+_RESAMPLERS = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC,
+               "lanczos": Image.LANCZOS}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Degradation:
+    """How a clean image becomes a (clean, degraded) pair of uint8 (H, W) luminance planes.
+
+    Default, the evaluation protocol: the image's Y, compressed as a grayscale JPEG at ``quality``.
+    ``scale``: resize the image by this factor first (the paper's Table 3 uses 0.5).
+    ``box``: the "social media" case (the paper's Twitter experiment): resize the image to fit
+    (width, height), turned to the image's orientation, then compress the *colour* image at
+    ``quality`` with ``subsampling`` chroma, as a photo-sharing site re-encodes uploads; the pair
+    is the Y of the resized image and the Y of the decoded JPEG.
+    ``resample``: the resampler of both resizes (nearest, bilinear, bicubic, lanczos).
+    """
+
+    quality: int = 10
+    scale: float = 1.0
+    box: tuple[int, int] | None = None
+    resample: str = "bicubic"
+    subsampling: str = "4:2:0"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.quality <= 100:
+            raise ValueError(f"JPEG quality must be in 1..100, got {self.quality}")
+        if not 0 < self.scale <= 1:
+            raise ValueError(f"scale must be in (0, 1], got {self.scale}")
+        if self.box is not None:
+            object.__setattr__(self, "box", tuple(int(v) for v in self.box))
+            if len(self.box) != 2 or min(self.box) < 8:
+                raise ValueError(f"box must be (width, height) of at least 8 px, got {self.box}")
+        if self.resample not in _RESAMPLERS:
+            raise ValueError(f"resample must be one of {', '.join(_RESAMPLERS)}, not {self.resample!r}")
+        if self.subsampling not in ("4:4:4", "4:2:2", "4:2:0"):
+            raise ValueError(f"subsampling must be 4:4:4, 4:2:2 or 4:2:0, not {self.subsampling!r}")
+
+    @property
+    def is_protocol(self) -> bool:
+        """True for the plain evaluation protocol (grayscale JPEG of the image's Y)."""
+        return self.scale == 1 and self.box is None
+
+    def fitted_size(self, width: int, height: int) -> tuple[int, int]:
+        """The size an image of ``width`` x ``height`` gets, aspect kept, to fit ``box``."""
+        bw, bh = self.box if (width >= height) == (self.box[0] >= self.box[1]) else self.box[::-1]
+        f = min(bw / width, bh / height)
+        return max(1, round(width * f)), max(1, round(height * f))
+
+    def pair(self, path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+        """(clean, degraded) uint8 (H, W) luminance of the image file ``path``."""
+        if self.is_protocol:
+            clean = load_luma(path)
+            return clean, jpeg_roundtrip(clean, self.quality)
+        with Image.open(path) as im:
+            gray = im.mode in ("L", "I;16", "I", "F")
+            im = im.convert("L" if gray else "RGB")
+            resample = _RESAMPLERS[self.resample]
+            if self.scale != 1:
+                im = im.resize((max(1, round(im.width * self.scale)), max(1, round(im.height * self.scale))),
+                               resample)  # fmt: skip
+            if self.box is not None:
+                im = im.resize(self.fitted_size(*im.size), resample)
+            img = np.asarray(im)
+        if gray:
+            return img, jpeg_roundtrip(img, self.quality)
+        clean = rgb2ycbcr(img)[..., 0]
+        if self.box is None:
+            return clean, jpeg_roundtrip(clean, self.quality)
+        return clean, rgb2ycbcr(jpeg_roundtrip(img, self.quality, self.subsampling))[..., 0]
+
+
 @dataclass(frozen=True)
 class PairSet:
     """Clean and degraded luminance images, index-aligned lists of uint8 (H, W) arrays."""
@@ -82,13 +154,14 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("ARCNN_CACHE", Path.home() / ".cache" / "arcnn"))
 
 
-def make_pairs(files: list[Path], quality: int, cache: bool = True) -> PairSet:
-    """Luminance of each file and its grayscale-JPEG round trip at ``quality``.
+def make_pairs(files: list[Path], degradation: int | Degradation, cache: bool = True) -> PairSet:
+    """Clean and degraded luminance of each file; an int is the protocol's JPEG quality.
 
     With ``cache``, the result is stored under ``$ARCNN_CACHE`` (default
-    ``~/.cache/arcnn``), keyed by the files' paths, sizes, mtimes and the quality.
+    ``~/.cache/arcnn``), keyed by the files' paths, sizes, mtimes and the degradation.
     """
-    key = hashlib.sha256(f"v1 q{quality}".encode())
+    deg = degradation if isinstance(degradation, Degradation) else Degradation(int(degradation))
+    key = hashlib.sha256((f"v1 q{deg.quality}" if deg.is_protocol else f"v2 {deg!r}").encode())
     for f in files:
         st = f.stat()
         key.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
@@ -97,8 +170,7 @@ def make_pairs(files: list[Path], quality: int, cache: bool = True) -> PairSet:
         with np.load(path) as z:
             n = len(files)
             return PairSet([z[f"c{i}"] for i in range(n)], [z[f"d{i}"] for i in range(n)])
-    clean = [load_luma(f) for f in files]
-    degraded = [jpeg_roundtrip(c, quality) for c in clean]
+    clean, degraded = map(list, zip(*(deg.pair(f) for f in files)))
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # concurrent runs may build the same cache

@@ -2,7 +2,8 @@
 
 For each image: Y = MATLAB rgb2ycbcr luminance (uint8); a grayscale JPEG of Y at
 quality q (Pillow); the method's output (the JPEG itself for ``jpeg``); PSNR,
-SSIM (8x8 unweighted), Gaussian SSIM and PSNR-B against Y.
+SSIM (8x8 unweighted), Gaussian SSIM and PSNR-B against Y. Other degradations
+(down-scaled images, the social-media case) are ``data.Degradation`` options.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from arcnn.codec import jpeg_roundtrip
-from arcnn.data import list_images, load_luma
+from arcnn.data import Degradation, list_images
 from arcnn.metrics import Metrics
 from arcnn.restore import restore_luma
 from arcnn.zoo import load_model
@@ -26,9 +26,9 @@ __all__ = ["evaluate", "format_table", "METHODS"]
 METHODS = ("jpeg", "sadct")  # besides shipped model names and weights files
 
 
-def _score_one(path: Path, quality: int, method: str, model=None, ensemble: int = 1) -> dict:
-    y = load_luma(path)
-    degraded = jpeg_roundtrip(y, quality)
+def _score_one(path: Path, deg: Degradation, method: str, model=None, ensemble: int = 1) -> dict:
+    quality = deg.quality
+    y, degraded = deg.pair(path)
     t = time.perf_counter()
     if method == "jpeg":
         out = degraded
@@ -43,23 +43,26 @@ def _score_one(path: Path, quality: int, method: str, model=None, ensemble: int 
 
 
 def evaluate(
-    data: str | Path, quality: int, method: str = "jpeg", workers: int | None = None, ensemble: int = 1
-) -> dict:
+    data: str | Path, quality: int, method: str = "jpeg", workers: int | None = None, ensemble: int = 1,
+    scale: float = 1.0, box: tuple[int, int] | None = None,
+) -> dict:  # fmt: skip
     """Scores of ``method`` on every image of ``data``.
 
     method: ``jpeg`` (no restoration), ``sadct`` (Pointwise SA-DCT, σ from the IJG table at
     ``quality``), a shipped model name or a weights file. ``workers``: processes for the
     single-threaded ``sadct`` (default: all cores); networks run in this process on all cores.
     ``ensemble``: self-ensemble size for networks (1, 4 or 8; see ``restore_luma``).
+    ``scale``, ``box``: degrade otherwise than by the protocol (see ``data.Degradation``).
     Returns ``{"method", "quality", "data", "images": [{"name", psnr, ssim, ssim_gauss,
     psnrb, "seconds"}], "mean": {psnr, ssim, ssim_gauss, psnrb, seconds}}``.
     """
     files = list_images(data)
+    deg = Degradation(quality, scale, box)
     if method in METHODS:
-        score = partial(_score_one, quality=quality, method=method)
+        score = partial(_score_one, deg=deg, method=method)
     else:
         model = load_model(method)
-        score = partial(_score_one, quality=quality, method="model", model=model, ensemble=ensemble)
+        score = partial(_score_one, deg=deg, method="model", model=model, ensemble=ensemble)
     n = (workers or os.cpu_count() or 1) if method == "sadct" else 1
     if n > 1:
         with ProcessPoolExecutor(n) as pool:

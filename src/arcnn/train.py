@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from arcnn.data import (
+    Degradation,
     PairSet,
     grid_patches,
     image_weights,
@@ -46,6 +47,8 @@ class TrainConfig:
 
     model: str = "arcnn"
     quality: int = 10
+    scale: float = 1.0  # resize factor of every image before compression (Table 3: 0.5)
+    box: tuple[int, ...] = ()  # (width, height): the social-media degradation (see data.Degradation)
     recipe: str = "fast"
     residual: bool = True
     init: str = "he"  # "gauss" (sigma init_std), "he", or "torch" (PyTorch's default)
@@ -77,6 +80,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "train_dirs", tuple(self.train_dirs))
+        object.__setattr__(self, "box", tuple(self.box))
+        _ = self.degradation  # validates quality, scale and box
         if self.init not in ("gauss", "he", "torch"):
             raise ValueError(f"init must be gauss, he or torch, not {self.init!r}")
         if self.optimizer not in ("adam", "sgd"):
@@ -94,6 +99,10 @@ class TrainConfig:
         if self.init_layers and not self.init_from:
             raise ValueError("--init-layers needs --init CKPT")
         preset(self.model)  # validates the name
+
+    @property
+    def degradation(self) -> Degradation:
+        return Degradation(self.quality, self.scale, self.box or None)
 
     @property
     def model_config(self) -> ModelConfig:
@@ -286,9 +295,9 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
     use_bf16 = cfg.bf16 and bf16_supported(dev)
 
     train_dirs, val_dir = _default_dirs(cfg)
-    pairs = make_pairs(list_images(*train_dirs), cfg.quality)
+    pairs = make_pairs(list_images(*train_dirs), cfg.degradation)
     val_files = list_images(val_dir)[: cfg.val_images]
-    val_pairs = make_pairs(val_files, cfg.quality)
+    val_pairs = make_pairs(val_files, cfg.degradation)
     grid = grid_patches(pairs, cfg.patch, 10) if cfg.sampling == "grid" else None
     weights = image_weights(pairs, cfg.weighting)
 
