@@ -70,6 +70,18 @@ def main() -> int:
         lines.append(f"| {q} | {_fmt(jpeg)} | {_paper(q)} | {_fmt(ours)} | {name or '—'} | {verdict} |")
         c5_lines.append(f"| {q} | {_fmt(c5_jpeg)} | {_fmt(c5)} | {name or '—'} |")
 
+    others = [n for n, c in REGISTRY.items() if n not in per_q.values() and c.quality is not None]
+    other_lines = ["| model | architecture | q | LIVE1 | Classic5 |", "|---|---|---|---|---|"]
+    for name in others:
+        card = REGISTRY[name]
+        res = evaluate(live1, card.quality, name)
+        c5 = evaluate(classic5, card.quality, name)["mean"]
+        scores[name] = {"live1": res["mean"], "classic5": c5,
+                        "live1_images": {r["name"]: r for r in res["images"]}}  # fmt: skip
+        other_lines.append(
+            f"| {name} | {card.architecture} | {card.quality} | {_fmt(res['mean'])} | {_fmt(c5)} |"
+        )
+
     prov = [
         "| model | trained | samples (patches) | wall time | revision | command |",
         "|---|---|---|---|---|---|",
@@ -87,8 +99,10 @@ def main() -> int:
                     f"{meta.get('git_revision', '?')} | `{meta.get('command', '?')}` |")  # fmt: skip
 
     prov_title = "Training provenance (read from each weights file's metadata):"
+    other_title = "Other shipped models, at their training quality (same metrics):"
+    other_block = [other_title, "", *other_lines, ""] if others else []
     table = "\n".join([*lines, "", "Classic5 (grayscale), same metrics:", "", *c5_lines, "",
-                       prov_title, "", *prov])  # fmt: skip
+                       *other_block, prov_title, "", *prov])  # fmt: skip
     print(table)
     for name, s in scores.items():
         row = s["live1_images"].get("parrots.png")
