@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
+
+import torch
 
 from arcnn.data import shared_data_dir
 
@@ -43,3 +46,15 @@ def write_readme_block(name: str, text: str, path: Path = README) -> None:
     if i < 0 or j < i:
         raise SystemExit(f"{path.name} has no {start} ... {end} block")
     path.write_text(old[: i + len(start)] + "\n" + text + "\n" + old[j:])
+
+
+def matmul_ceiling(dtype: torch.dtype, n: int = 2048, seconds: float = 3.0) -> float:
+    """The machine's best GFLOP/s on an n x n matrix product in ``dtype``, with torch's threads."""
+    a, b = torch.rand(n, n).to(dtype), torch.rand(n, n).to(dtype)
+    torch.mm(a, b)
+    best, t_end = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < t_end:
+        t = time.perf_counter()
+        torch.mm(a, b)
+        best = max(best, 2 * n**3 / (time.perf_counter() - t) / 1e9)
+    return best

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import matmul_ceiling
 
 BACKENDS = ("torch-fp32", "torch-bf16", "onnxruntime")
 
@@ -40,18 +41,6 @@ def macs_per_pixel(model) -> float:
         # A transposed convolution does its k*k*cin*cout work per *input* (low-resolution) pixel.
         macs += cin * cout * k * k * scale
     return macs
-
-
-def matmul_ceiling(dtype: torch.dtype, n: int = 2048, seconds: float = 3.0) -> float:
-    """Best GFLOP/s of an n x n matrix product."""
-    a, b = torch.rand(n, n).to(dtype), torch.rand(n, n).to(dtype)
-    torch.mm(a, b)
-    best, t_end = 0.0, time.perf_counter() + seconds
-    while time.perf_counter() < t_end:
-        t = time.perf_counter()
-        torch.mm(a, b)
-        best = max(best, 2 * n**3 / (time.perf_counter() - t) / 1e9)
-    return best
 
 
 def load_backend(model_name: str, backend: str, tmp: Path):

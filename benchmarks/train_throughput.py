@@ -14,16 +14,37 @@ import sys
 import time
 
 import torch
-from _common import ROOT, write_readme_block
+from _common import ROOT, matmul_ceiling, write_readme_block
 
 from arcnn.models import ConvStack, preset
 from arcnn.train import bf16_supported
 
 
+def train_flops(model: ConvStack, patch: int) -> float:
+    """FLOPs of one training sample: forward, and a backward of twice the forward's work except
+    the first layer's gradient with respect to the image, which is never needed."""
+    macs = []
+
+    def hook(mod, inp, out):
+        if isinstance(mod, torch.nn.ConvTranspose2d):
+            macs.append(inp[0][0].numel() * mod.out_channels * mod.kernel_size[0] * mod.kernel_size[1])
+        else:
+            macs.append(out[0].numel() * mod.in_channels * mod.kernel_size[0] * mod.kernel_size[1])
+
+    handles = [c.register_forward_hook(hook) for c in model.convs]
+    with torch.no_grad():
+        model(torch.rand(1, 1, patch, patch))
+    for h in handles:
+        h.remove()
+    return 2.0 * (3 * sum(macs) - macs[0])
+
+
 def measure(
     patch: int, batch: int, bf16: bool, channels_last: bool, seconds: float, model_name: str = "arcnn"
-) -> tuple[float, float]:
+) -> tuple[float, float, float]:
+    """(samples/s, supervised output MP/s, training GFLOP/s)."""
     model = ConvStack(preset(model_name, residual=True))
+    flops = train_flops(model, patch)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
     opt = torch.optim.Adam(model.parameters(), 1e-4)
@@ -46,7 +67,7 @@ def measure(
         if dt >= seconds:
             break
     samples = steps * batch / dt
-    return samples, samples * (patch - 2 * b) ** 2 / 1e6
+    return samples, samples * (patch - 2 * b) ** 2 / 1e6, samples * flops / 1e9
 
 
 def main() -> int:
@@ -57,11 +78,15 @@ def main() -> int:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     has_bf16 = bf16_supported(torch.device("cpu"))
+    ceiling = {False: matmul_ceiling(torch.float32), True: matmul_ceiling(torch.bfloat16)}
     lines = [
-        f"torch {torch.__version__}, {args.threads} threads, CPU bf16 instructions: {has_bf16}",
+        f"torch {torch.__version__}, {args.threads} threads, CPU bf16 instructions: {has_bf16}; "
+        f"2048×2048 matrix-product ceiling: float32 {ceiling[False]:.0f} GFLOP/s, "
+        f"bf16 {ceiling[True]:.0f} GFLOP/s",
         "",
-        "| model | setting | patch | batch | bf16 | channels-last | samples/s | output MP/s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | setting | patch | batch | bf16 | channels-last | samples/s | output MP/s | GFLOP/s "
+        "| of ceiling |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     print("\n".join(lines), flush=True)
     settings = [
@@ -76,8 +101,10 @@ def main() -> int:
         ("srcnn", "fast", 64, 16, True, True),
     ]
     for model, name, patch, batch, bf16, cl in settings:
-        s, mp = measure(patch, batch, bf16, cl, args.seconds, model)
-        lines.append(f"| {model} | {name} | {patch} | {batch} | {bf16} | {cl} | {s:.0f} | {mp:.3f} |")
+        s, mp, gf = measure(patch, batch, bf16, cl, args.seconds, model)
+        share = gf / ceiling[bf16]
+        row = f"| {model} | {name} | {patch} | {batch} | {bf16} | {cl} | {s:.0f} | {mp:.3f} | {gf:.0f} |"
+        lines.append(f"{row} {share:.0%} |")
         print(lines[-1], flush=True)
     if args.write:
         write_readme_block("train-throughput", "\n".join(lines), ROOT / "docs" / "training.md")

@@ -25,6 +25,7 @@ __all__ = [
     "PairSet",
     "Degradation",
     "make_pairs",
+    "image_weights",
     "sample_batch",
     "grid_patches",
 ]
