@@ -72,6 +72,13 @@ _CARDS = [
         quality=20,
         recipe="fast, all layers from arcnn-q10",
     ),
+    ModelCard(
+        name="arcnn-q30",
+        file="arcnn-q30.safetensors",
+        sha256="6ab0f367dd283560126b6289567d5544d45c1ea36ac4e3be9741ac65178f335f",
+        quality=30,
+        recipe="fast, all layers from arcnn-q20",
+    ),
 ]
 _SCORES = _measured()
 REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, {})) for c in _CARDS}
