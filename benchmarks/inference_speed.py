@@ -33,7 +33,7 @@ BACKENDS = ("torch-fp32", "torch-bf16", "onnxruntime")
 def macs_per_pixel(model) -> float:
     """Multiply-adds per output pixel of the network at large image sizes."""
     cfg = model.config
-    chans = (cfg.channels, *cfg.widths)
+    chans = (cfg.inputs, *cfg.widths)
     macs, scale = 0.0, 1.0
     for i, (cin, cout, k) in enumerate(zip(chans[:-1], chans[1:], cfg.kernels)):
         if cfg.stride > 1 and i == 0:

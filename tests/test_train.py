@@ -171,3 +171,22 @@ def test_warmup_and_cosine_schedule():
     assert _lr_factor(cfg, 99) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.099)))
     assert _lr_factor(cfg, 500) == pytest.approx(0.5, abs=1e-6)
     assert _lr_factor(cfg, 1000) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_blind_training_mixes_qualities(image_dir, tmp_path):
+    cfg = _cfg(image_dir, qualities=(10, 50), steps=20, val_every=10)
+    assert [d.quality for d in cfg.degradations] == [10, 50]
+    logs = []
+    train(cfg, tmp_path / "run", log=logs.append)
+    assert "q10/50" in logs[0] and "on 8 pairs" in logs[0]  # 4 images, each at both qualities
+    with pytest.raises(ValueError, match="quality"):
+        make_config("fast", qualities=(10, 0))
+
+
+def test_train_cli_parses_quality_lists():
+    from arcnn.cli import _qualities_arg
+
+    assert _qualities_arg("5-20/5") == (5, 10, 15, 20)
+    assert _qualities_arg("10,30") == (10, 30)
+    with pytest.raises(Exception, match="qualities"):
+        _qualities_arg("5-x")

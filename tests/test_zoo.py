@@ -40,3 +40,15 @@ def test_samples_match_registry():
         assert hashlib.sha256(sample_path(name).read_bytes()).hexdigest() == digest
     with pytest.raises(ValueError, match="unknown sample"):
         sample_path("lena.png")
+
+
+def test_auto_model_prefers_blind_away_from_per_quality_models(monkeypatch):
+    import arcnn.zoo as zoo
+
+    assert zoo.auto_model(10) == "arcnn-q10"
+    monkeypatch.setitem(zoo.REGISTRY, zoo.BLIND_MODEL, zoo.REGISTRY["arcnn-q10"])
+    monkeypatch.setitem(zoo.REGISTRY, "arcnn-q90", zoo.replace(zoo.REGISTRY["arcnn-q10"], quality=90))
+    assert zoo.auto_model(11) == "arcnn-q10"  # standard tables, near a per-quality model
+    assert zoo.auto_model(11, exact=False) == zoo.BLIND_MODEL  # another encoder's tables
+    assert zoo.auto_model(10 + zoo.AUTO_TOLERANCE + 1) == zoo.BLIND_MODEL
+    assert zoo.auto_model(None) == zoo.BLIND_MODEL  # no tables: PNG, BMP ...

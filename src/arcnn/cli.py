@@ -42,6 +42,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"arcnn: error: {message}\n")
 
 
+def _qualities_arg(text: str) -> tuple[int, ...]:
+    """'5,10,20' or 'LO-HI/STEP' (HI included) -> (5, 10, 20)."""
+    try:
+        if "-" in text:
+            span, _, step = text.partition("/")
+            lo, hi = (int(v) for v in span.split("-"))
+            qs = tuple(range(lo, hi + 1, int(step or 5)))
+        else:
+            qs = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"qualities must look like '5,10,20' or '5-95/5', not {text!r}"
+        ) from None
+    if not qs or any(not 1 <= q <= 100 for q in qs):
+        raise argparse.ArgumentTypeError(f"qualities must be in 1..100, not {text!r}")
+    return qs
+
+
 def _quality_arg(text: str) -> int | str:
     if text == "auto":
         return text
@@ -85,6 +103,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="bfloat16: ~2x faster with AVX-512 BF16, slightly less exact")  # fmt: skip
     r.add_argument("--ensemble", type=int, choices=[1, 4, 8], default=1,
                    help="mean of 4 (flips) or 8 (and rotations) restorations: slower")  # fmt: skip
+    r.add_argument("--chroma", choices=["auto", "on", "off"], default="auto",
+                   help="restore Cb/Cr too; auto: colour JPEGs with subsampled chroma")  # fmt: skip
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="score a method with the paper's protocol on a folder")
@@ -102,7 +122,11 @@ def _build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a network (see docs/training.md)")
     t.add_argument("--model", default="arcnn", help="preset: arcnn, srcnn, deeper-srcnn, arcnn5, fast-arcnn")
     t.add_argument("--quality", type=int, default=10)
+    t.add_argument("--qualities", type=_qualities_arg, default=None,
+                   help="one quality-blind model for several: '5,10,20' or 'LO-HI/STEP'")  # fmt: skip
     t.add_argument("--scale", type=float, default=None, help="resize every image by this factor first")
+    t.add_argument("--target", choices=["y", "cbcr"], default=None,
+                   help="y: luminance (default); cbcr: a chroma model for colour JPEGs (4:2:0)")  # fmt: skip
     t.add_argument("--box", type=_box_arg, default=None,
                    help="WxH: social-media degradation (fit to the box, colour 4:2:0 JPEG)")  # fmt: skip
     t.add_argument("--out", required=True, help="run folder (checkpoints, log, final weights)")
@@ -235,7 +259,14 @@ def _sadct_fn(im: Image.Image, quality: int | str):
 
 
 def _restore_cmd(args: argparse.Namespace) -> int:
-    from arcnn.restore import map_luma, open_jpeg_ycbcr, pick_model, restore_luma
+    from arcnn.restore import (
+        chroma_model,
+        map_luma,
+        open_jpeg_ycbcr,
+        pick_model,
+        restore_chroma,
+        restore_luma,
+    )
     from arcnn.zoo import load_model
 
     Image.MAX_IMAGE_PIXELS = None  # replaced by --max-pixels, checked below with a clear message
@@ -275,6 +306,7 @@ def _restore_cmd(args: argparse.Namespace) -> int:
                         "(decompression-bomb guard); raise it to restore this image"
                     )
                 info = dict(im.info)
+                cfn = None
                 if args.method == "sadct":
                     fn = _sadct_fn(im, args.quality)
                 else:
@@ -282,9 +314,13 @@ def _restore_cmd(args: argparse.Namespace) -> int:
                     if name not in models:
                         models[name] = load_model(name)
                     fn = partial(restore_luma, models[name], bf16=args.bf16, ensemble=args.ensemble)
+                    if (cname := chroma_model(im, args.chroma)) is not None:
+                        if cname not in models:
+                            models[cname] = load_model(cname)
+                        cfn = partial(restore_chroma, models[cname], bf16=args.bf16)
                 open_jpeg_ycbcr(im)
                 im.load()
-                result = map_luma(im, fn)
+                result = map_luma(im, fn, cfn)
             _save_atomic(result, out, fmt, info, args.jpeg_quality)
         except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError) as e:
             msg = str(e) if isinstance(e, ValueError) else f"cannot read image ({e.__class__.__name__}: {e})"
@@ -313,9 +349,9 @@ def _train_cmd(args: argparse.Namespace, argv: list[str]) -> int:
 
     from arcnn.train import make_config, train
 
-    keys = ("quality", "scale", "box", "init", "init_from", "init_layers", "freeze", "steps", "batch",
-            "patch", "lr", "warmup", "loss", "weighting", "schedule", "transpose", "revive", "seed",
-            "val_every", "val_images", "train_dirs", "val_dir", "bf16")  # fmt: skip
+    keys = ("quality", "qualities", "target", "scale", "box", "init", "init_from", "init_layers", "freeze",
+            "steps", "batch", "patch", "lr", "warmup", "loss", "weighting", "schedule", "transpose", "revive",
+            "seed", "val_every", "val_images", "train_dirs", "val_dir", "bf16")  # fmt: skip
     cfg = make_config(args.recipe, model=args.model, **{k: getattr(args, k) for k in keys})
     command = "arcnn " + shlex.join(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -7,6 +7,7 @@ training batches are float32 tensors (N, 1, P, P) in [0, 1].
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +26,11 @@ __all__ = [
     "PairSet",
     "Degradation",
     "make_pairs",
+    "concat_pairs",
     "image_weights",
     "sample_batch",
     "grid_patches",
+    "to_tensor",
 ]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
@@ -84,6 +87,9 @@ class Degradation:
     ``quality`` with ``subsampling`` chroma, as a photo-sharing site re-encodes uploads; the pair
     is the Y of the resized image and the Y of the decoded JPEG.
     ``resample``: the resampler of both resizes (nearest, bilinear, bicubic, lanczos).
+    ``chroma``: colour pairs for the chroma model: (H, W, 3) uint8 JFIF (Y, Cb, Cr) of the
+    (resized) RGB image, and of its colour JPEG at ``quality`` with ``subsampling`` chroma as
+    libjpeg decodes it (its upsampling), which is what ``arcnn restore`` reads from a file.
     """
 
     quality: int = 10
@@ -91,6 +97,7 @@ class Degradation:
     box: tuple[int, int] | None = None
     resample: str = "bicubic"
     subsampling: str = "4:2:0"
+    chroma: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.quality <= 100:
@@ -109,7 +116,7 @@ class Degradation:
     @property
     def is_protocol(self) -> bool:
         """True for the plain evaluation protocol (grayscale JPEG of the image's Y)."""
-        return self.scale == 1 and self.box is None
+        return self.scale == 1 and self.box is None and not self.chroma
 
     def fitted_size(self, width: int, height: int) -> tuple[int, int]:
         """The size an image of ``width`` x ``height`` gets, aspect kept, to fit ``box``."""
@@ -132,6 +139,10 @@ class Degradation:
             if self.box is not None:
                 im = im.resize(self.fitted_size(*im.size), resample)
             img = np.asarray(im)
+        if self.chroma:
+            if gray:
+                raise ValueError(f"{path}: a grayscale image has no chroma to train on")
+            return _jfif_ycbcr_pair(img, self.quality, self.subsampling)
         if gray:
             return img, jpeg_roundtrip(img, self.quality)
         clean = rgb2ycbcr(img)[..., 0]
@@ -140,9 +151,21 @@ class Degradation:
         return clean, rgb2ycbcr(jpeg_roundtrip(img, self.quality, self.subsampling))[..., 0]
 
 
+def _jfif_ycbcr_pair(rgb: np.ndarray, quality: int, subsampling: str) -> tuple[np.ndarray, np.ndarray]:
+    """JFIF YCbCr of an RGB image and of its colour JPEG, as libjpeg decodes it."""
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality, subsampling=subsampling)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        im.draft("YCbCr", im.size)
+        degraded = np.asarray(im.convert("YCbCr"))
+    return np.asarray(Image.fromarray(rgb).convert("YCbCr")), degraded
+
+
 @dataclass(frozen=True)
 class PairSet:
-    """Clean and degraded luminance images, index-aligned lists of uint8 (H, W) arrays."""
+    """Clean and degraded images, index-aligned lists of uint8 (H, W) luminance, or (H, W, 3)
+    YCbCr for the chroma model."""
 
     clean: list[np.ndarray]
     degraded: list[np.ndarray]
@@ -181,8 +204,15 @@ def make_pairs(files: list[Path], degradation: int | Degradation, cache: bool = 
     return PairSet(clean, degraded)
 
 
-def _to_tensor(batch: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(batch.astype(np.float32) / 255.0).unsqueeze(1)
+def concat_pairs(sets: list[PairSet]) -> PairSet:
+    """One PairSet holding the pairs of all ``sets`` (the arrays are shared, not copied)."""
+    return PairSet([c for s in sets for c in s.clean], [d for s in sets for d in s.degraded])
+
+
+def to_tensor(batch: np.ndarray) -> torch.Tensor:
+    """uint8 (N, P, P) or (N, P, P, C) -> float32 (N, C, P, P) in [0, 1]."""
+    t = torch.from_numpy(batch.astype(np.float32) / 255.0)
+    return t.unsqueeze(1) if t.ndim == 3 else t.permute(0, 3, 1, 2).contiguous()
 
 
 def image_weights(pairs: PairSet, mode: str = "area") -> np.ndarray:
@@ -203,7 +233,7 @@ def sample_batch(
     pairs: PairSet, rng: np.random.Generator, batch: int, patch: int, augment: bool,
     weights: np.ndarray | None = None, transpose: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
-    """``batch`` random ``patch``x``patch`` crops (degraded, clean), each (N, 1, P, P) in [0, 1].
+    """``batch`` random ``patch``x``patch`` crops (degraded, clean), each (N, C, P, P) in [0, 1].
 
     Images are picked with probabilities ``weights`` (default: proportional to area);
     with ``augment`` each crop gets one of the 8 flips/rotations, or with ``transpose=False``
@@ -212,11 +242,11 @@ def sample_batch(
     """
     p = image_weights(pairs) if weights is None else weights
     idx = rng.choice(len(pairs), size=batch, p=p)
-    xs = np.empty((batch, patch, patch), np.uint8)
-    ys = np.empty((batch, patch, patch), np.uint8)
+    xs = np.empty((batch, patch, patch, *pairs.degraded[0].shape[2:]), np.uint8)
+    ys = np.empty((batch, patch, patch, *pairs.clean[0].shape[2:]), np.uint8)
     for n, i in enumerate(idx):
         c, d = pairs.clean[i], pairs.degraded[i]
-        h, w = c.shape
+        h, w = c.shape[:2]
         if h < patch or w < patch:
             raise ValueError(f"training image {c.shape} is smaller than the {patch}px patch")
         r = rng.integers(0, h - patch + 1)
@@ -229,14 +259,14 @@ def sample_batch(
             if flip:
                 x, y = x[:, ::-1], y[:, ::-1]
         xs[n], ys[n] = x, y
-    return _to_tensor(xs), _to_tensor(ys)
+    return to_tensor(xs), to_tensor(ys)
 
 
 def grid_patches(pairs: PairSet, patch: int = 32, stride: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Every ``patch``x``patch`` sub-image at ``stride`` (the paper's sampling): two uint8 (M, P, P)."""
     xs, ys = [], []
     for c, d in zip(pairs.clean, pairs.degraded):
-        h, w = c.shape
+        h, w = c.shape[:2]
         for r in range(0, h - patch + 1, stride):
             for s in range(0, w - patch + 1, stride):
                 xs.append(d[r : r + patch, s : s + patch])

@@ -30,7 +30,7 @@ def export_onnx(model: ConvStack, path: str | Path) -> Path:
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     model = model.eval()
-    x = torch.rand(1, model.config.channels, 64, 64)
+    x = torch.rand(1, model.config.inputs, 64, 64)
     axes = {0: "n", 2: "h", 3: "w"}
     with warnings.catch_warnings():
         # The TorchScript exporter is deprecated, but it needs no onnxscript and handles these

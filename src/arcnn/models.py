@@ -50,6 +50,9 @@ class ModelConfig:
     stride: 1 for valid convolutions throughout; s > 1 for a first convolution of stride
         s and a last layer that is a transposed convolution of stride s (Fast AR-CNN).
     activation: "relu" or "prelu" (one slope per channel).
+    in_channels: input channels when they differ from ``channels`` (0: the same). The chroma
+        model reads (Y, Cb, Cr) and restores (Cb, Cr); its residual is added to the last
+        ``channels`` inputs.
     """
 
     kernels: tuple[int, ...] = (9, 7, 1, 5)
@@ -58,6 +61,7 @@ class ModelConfig:
     residual: bool = False
     stride: int = 1
     activation: str = "relu"
+    in_channels: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kernels", tuple(int(k) for k in self.kernels))
@@ -74,6 +78,13 @@ class ModelConfig:
             raise ValueError(f"stride must be >= 1 (and > 1 needs two or more layers), got {self.stride}")
         if self.activation not in ("relu", "prelu"):
             raise ValueError(f"activation must be relu or prelu, not {self.activation!r}")
+        if self.in_channels and self.in_channels < self.channels:
+            raise ValueError(f"in_channels {self.in_channels} must be 0 or >= channels {self.channels}")
+
+    @property
+    def inputs(self) -> int:
+        """Channels the network reads."""
+        return self.in_channels or self.channels
 
     @property
     def notation(self) -> str:
@@ -136,15 +147,15 @@ def preset(name: str, **overrides) -> ModelConfig:
 class ConvStack(nn.Module):
     """A stack of convolutions with an activation between them (none after the last).
 
-    ``forward``: (N, C, H, W) in [0, 1] -> (N, C, H - 2b, W - 2b), b = ``config.border``.
-    ``restore_tensor``: same size out as in; the input is reflect-padded by ``b``
+    ``forward``: (N, C_in, H, W) in [0, 1] -> (N, C, H - 2b, W - 2b), b = ``config.border``.
+    ``restore_tensor``: same size out as in; the input is symmetric-padded by ``b``
     first, so every output pixel sees a full receptive field, as in training.
     """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
-        chans = (config.channels, *config.widths)
+        chans = (config.inputs, *config.widths)
         layers = list(zip(chans[:-1], chans[1:], config.kernels))
         s = config.stride
         if s == 1:
@@ -170,7 +181,7 @@ class ConvStack(nn.Module):
         if s > 1:
             y = y[..., b : x.shape[-2] - b, b : x.shape[-1] - b]
         if self.config.residual:
-            y = y + x[..., b : x.shape[-2] - b, b : x.shape[-1] - b]
+            y = y + x[:, x.shape[1] - y.shape[1] :, b : x.shape[-2] - b, b : x.shape[-1] - b]
         return y
 
     def restore_tensor(self, x: torch.Tensor) -> torch.Tensor:

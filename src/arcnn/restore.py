@@ -1,13 +1,15 @@
 """Restoration of whole images: luminance planes, PIL images and JPEG files.
 
 The network restores luminance. A colour image is split into JPEG's own YCbCr
-(JFIF, full range); Y is restored, Cb and Cr are kept as the decoder upsampled
-them, and the result is converted back to RGB as a decoder would.
+(JFIF, full range); Y is restored, and Cb and Cr are restored by the chroma model
+(which also reads the decoded Y) or kept as the decoder upsampled them; the result
+is converted back to RGB as a decoder would.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +18,10 @@ from PIL import Image
 
 from arcnn.codec import estimate_quality
 from arcnn.models import ConvStack, pad_symmetric
-from arcnn.zoo import DEFAULT_MODEL, load_model, nearest_model
+from arcnn.zoo import auto_model, load_model, nearest_model
 
-__all__ = ["restore_luma", "restore", "map_luma", "open_jpeg_ycbcr", "pick_model", "TILE"]
+__all__ = ["restore_luma", "restore_chroma", "restore", "map_luma", "open_jpeg_ycbcr", "pick_model",
+           "chroma_model", "TILE"]  # fmt: skip
 
 TILE = 512  # output tile side: bounds memory at ~64 x (TILE + 18)^2 floats per layer
 
@@ -58,26 +61,41 @@ def restore_luma(
     return (acc / ensemble).round().astype(np.uint8)
 
 
-def _restore_float(model: ConvStack, luma: np.ndarray, tile: int, bf16: bool) -> np.ndarray:
-    """float32 (H, W) in [0, 255], before rounding."""
+@torch.no_grad()
+def restore_chroma(model: ConvStack, ycbcr: np.ndarray, tile: int = TILE, bf16: bool = False) -> np.ndarray:
+    """Restore the chroma of a decoded colour JPEG: uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 2) CbCr.
+
+    ``model`` reads (Y, Cb, Cr) and returns (Cb, Cr) (``in_channels=3, channels=2``).
+    """
+    if ycbcr.dtype != np.uint8 or ycbcr.ndim != 3 or ycbcr.shape[2] != model.config.inputs:
+        raise ValueError(
+            f"expected uint8 (H, W, {model.config.inputs}) planes, got {ycbcr.dtype} {ycbcr.shape}"
+        )
+    model.eval()
+    return _restore_float(model, ycbcr, tile, bf16).round().astype(np.uint8)
+
+
+def _restore_float(model: ConvStack, planes: np.ndarray, tile: int, bf16: bool) -> np.ndarray:
+    """uint8 (H, W) or (H, W, C_in) -> float32 (H, W) or (H, W, C) in [0, 255], before rounding."""
     b, s = model.config.border, model.config.stride
     # Tiles start on the stride's grid, so a strided network samples every tile alike.
     tile = max(s, tile - tile % s)
-    h, w = luma.shape
-    x = pad_symmetric(torch.from_numpy(luma.astype(np.float32) / 255.0)[None, None], b)
+    h, w = planes.shape[:2]
+    t = torch.from_numpy(planes.astype(np.float32) / 255.0)
+    x = pad_symmetric(t[None, None] if t.ndim == 2 else t.permute(2, 0, 1)[None], b)
     # channels-last (NHWC) lets oneDNN run these convolutions without layout reorders: ~15% faster.
     fmt = torch.channels_last if isinstance(model, torch.nn.Module) else torch.contiguous_format
     if fmt is torch.channels_last:
         model.to(memory_format=fmt)
-    out = np.empty((h, w), np.float32)
+    out = np.empty((model.config.channels, h, w), np.float32)
     for r in range(0, h, tile):
         for c in range(0, w, tile):
             r1, c1 = min(r + tile, h), min(c + tile, w)
             t = x[..., r : r1 + 2 * b, c : c1 + 2 * b].contiguous(memory_format=fmt)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 y = model(t).float()
-            out[r:r1, c:c1] = (y.clamp(0, 1) * 255.0)[0, 0].numpy()
-    return out
+            out[:, r:r1, c:c1] = (y.clamp(0, 1) * 255.0)[0].numpy()
+    return out[0] if planes.ndim == 2 else out.transpose(1, 2, 0)
 
 
 def _as_model(model: ConvStack | str | Path) -> ConvStack:
@@ -88,8 +106,9 @@ def pick_model(quality: int | str | None, image: Image.Image | None = None) -> s
     """Registry name for ``quality``: a number, or ``"auto"`` (read the JPEG's tables)."""
     if quality in (None, "auto"):
         if image is not None and image.format == "JPEG" and getattr(image, "quantization", None):
-            return nearest_model(estimate_quality(image).quality)
-        return DEFAULT_MODEL
+            est = estimate_quality(image)
+            return auto_model(est.quality, est.exact)
+        return auto_model(None)
     return nearest_model(int(quality))
 
 
@@ -100,11 +119,17 @@ def open_jpeg_ycbcr(im: Image.Image) -> Image.Image:
     return im
 
 
-def map_luma(image: Image.Image, fn: Callable[[np.ndarray], np.ndarray]) -> Image.Image:
+def map_luma(
+    image: Image.Image,
+    fn: Callable[[np.ndarray], np.ndarray],
+    chroma_fn: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> Image.Image:
     """Apply ``fn`` (uint8 (H, W) -> uint8 (H, W)) to the luminance of a PIL image.
 
     L images are the luminance; RGB/YCbCr/P images go through JFIF YCbCr, with Cb and Cr
-    untouched; an alpha channel (RGBA, LA, PA) is passed through. Returns L, RGB, LA or RGBA.
+    untouched, or replaced by ``chroma_fn`` (uint8 (H, W, 3) YCbCr as decoded -> uint8
+    (H, W, 2) CbCr); an alpha channel (RGBA, LA, PA) is passed through. Returns L, RGB,
+    LA or RGBA.
     """
     alpha = None
     if image.mode in ("RGBA", "LA", "PA"):
@@ -115,9 +140,10 @@ def map_luma(image: Image.Image, fn: Callable[[np.ndarray], np.ndarray]) -> Imag
     if image.mode == "L":
         out = Image.fromarray(fn(np.asarray(image)))
     elif image.mode in ("RGB", "YCbCr"):
-        y, cb, cr = image.convert("YCbCr").split()
-        y = Image.fromarray(fn(np.asarray(y)))
-        out = Image.merge("YCbCr", (y, cb, cr)).convert("RGB")
+        ycbcr = np.asarray(image.convert("YCbCr"))
+        y = fn(np.ascontiguousarray(ycbcr[..., 0]))
+        cbcr = ycbcr[..., 1:] if chroma_fn is None else chroma_fn(ycbcr)
+        out = Image.fromarray(np.dstack([y, cbcr]), "YCbCr").convert("RGB")
     else:
         raise ValueError(f"unsupported image mode {image.mode!r} (supported: L, RGB, YCbCr, P, RGBA, LA)")
     if alpha is not None:
@@ -125,18 +151,46 @@ def map_luma(image: Image.Image, fn: Callable[[np.ndarray], np.ndarray]) -> Imag
     return out
 
 
-def restore(image: Image.Image | np.ndarray, model: ConvStack | str | Path | None = None,
-            quality: int | str | None = "auto") -> Image.Image | np.ndarray:  # fmt: skip
+def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:
+    """Registry name of the chroma model for ``image``, or None (chroma left as decoded).
+
+    ``chroma``: "off"; "on" (every colour image); "auto": colour JPEGs whose chroma is
+    subsampled (4:2:0 or 4:2:2), the case the chroma model is trained for.
+    """
+    from arcnn.zoo import CHROMA_MODEL, REGISTRY
+
+    if chroma not in ("auto", "on", "off"):
+        raise ValueError(f"chroma must be auto, on or off, not {chroma!r}")
+    if chroma == "off" or CHROMA_MODEL not in REGISTRY or image.mode in ("L", "LA", "I", "I;16", "F", "1"):
+        return None
+    if chroma == "auto":
+        from PIL import JpegImagePlugin
+
+        if image.format != "JPEG" or JpegImagePlugin.get_sampling(image) not in (1, 2):
+            return None
+    return CHROMA_MODEL
+
+
+def restore(
+    image: Image.Image | np.ndarray,
+    model: ConvStack | str | Path | None = None,
+    quality: int | str | None = "auto",
+    chroma: str = "auto",
+) -> Image.Image | np.ndarray:
     """Remove compression artifacts from a grayscale or colour image.
 
     image: PIL image (L, RGB, YCbCr, RGBA, LA, P) or uint8 array (H, W) / (H, W, 3) RGB.
     model: a ConvStack, a registry name or a weights path; default: chosen by ``quality``
     (``"auto"`` reads a JPEG's quantisation tables; other inputs get the default model).
+    chroma: "auto", "on" or "off": also restore Cb and Cr with the chroma model (see
+    :func:`chroma_model`; arrays count as not-JPEG, so "auto" leaves their chroma).
     Returns the same kind of object (a PIL image comes back as L, RGB or with alpha).
     """
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
             raise ValueError(f"expected a uint8 (H, W) or (H, W, 3) array, got {image.dtype} {image.shape}")
-        return np.asarray(restore(Image.fromarray(image), model, quality))
+        return np.asarray(restore(Image.fromarray(image), model, quality, chroma))
     net = _as_model(model if model is not None else pick_model(quality, image))
-    return map_luma(image, lambda y: restore_luma(net, y))
+    cname = chroma_model(image, chroma)
+    cfn = None if cname is None else partial(restore_chroma, load_model(cname))
+    return map_luma(image, lambda y: restore_luma(net, y), cfn)

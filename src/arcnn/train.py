@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +27,14 @@ from torch import nn
 from arcnn.data import (
     Degradation,
     PairSet,
+    concat_pairs,
     grid_patches,
     image_weights,
     list_images,
     make_pairs,
     sample_batch,
     shared_data_dir,
+    to_tensor,
 )
 from arcnn.metrics import psnr
 from arcnn.models import ConvStack, ModelConfig, build_model, preset
@@ -47,8 +49,10 @@ class TrainConfig:
 
     model: str = "arcnn"
     quality: int = 10
+    qualities: tuple[int, ...] = ()  # several: a quality-blind model, each image at every one of them
     scale: float = 1.0  # resize factor of every image before compression (Table 3: 0.5)
     box: tuple[int, ...] = ()  # (width, height): the social-media degradation (see data.Degradation)
+    target: str = "y"  # "y": luminance; "cbcr": chroma, (Y, Cb, Cr) of a colour JPEG in, (Cb, Cr) out
     recipe: str = "fast"
     residual: bool = True
     init: str = "he"  # "gauss" (sigma init_std), "he", or "torch" (PyTorch's default)
@@ -81,13 +85,16 @@ class TrainConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "train_dirs", tuple(self.train_dirs))
         object.__setattr__(self, "box", tuple(self.box))
-        _ = self.degradation  # validates quality, scale and box
+        object.__setattr__(self, "qualities", tuple(int(q) for q in self.qualities))
+        _ = self.degradations  # validates qualities, scale and box
         if self.init not in ("gauss", "he", "torch"):
             raise ValueError(f"init must be gauss, he or torch, not {self.init!r}")
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be adam or sgd, not {self.optimizer!r}")
         if self.schedule not in ("cosine", "constant"):
             raise ValueError(f"schedule must be cosine or constant, not {self.schedule!r}")
+        if self.target not in ("y", "cbcr"):
+            raise ValueError(f"target must be y or cbcr, not {self.target!r}")
         if self.loss not in ("mse", "psnr"):
             raise ValueError(f"loss must be mse or psnr, not {self.loss!r}")
         if self.weighting not in ("area", "psnr"):
@@ -102,10 +109,18 @@ class TrainConfig:
 
     @property
     def degradation(self) -> Degradation:
-        return Degradation(self.quality, self.scale, self.box or None)
+        return Degradation(self.quality, self.scale, self.box or None, chroma=self.target == "cbcr")
+
+    @property
+    def degradations(self) -> list[Degradation]:
+        """One per training quality: ``quality``, or each of ``qualities`` for a blind model."""
+        return [replace(self.degradation, quality=q) for q in self.qualities or (self.quality,)]
 
     @property
     def model_config(self) -> ModelConfig:
+        if self.target == "cbcr":
+            widths = preset(self.model).widths[:-1] + (2,)
+            return preset(self.model, residual=self.residual, widths=widths, channels=2, in_channels=3)
         return preset(self.model, residual=self.residual)
 
     @classmethod
@@ -243,11 +258,12 @@ def validate(model: ConvStack, pairs: PairSet, device: torch.device, bf16: bool)
     model.eval()
     scores = []
     for c, d in zip(pairs.clean, pairs.degraded):
-        x = torch.from_numpy(d.astype(np.float32) / 255.0)[None, None].to(device)
+        x = to_tensor(d[None]).to(device)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             y = model.restore_tensor(x)
-        out = (y.float().clamp(0, 1) * 255.0).round().squeeze().cpu().numpy()
-        scores.append(psnr(c, out))
+        out = (y.float().clamp(0, 1) * 255.0).round()[0].cpu().numpy()
+        ref = c.reshape(*c.shape[:2], -1).transpose(2, 0, 1)[-len(out) :]  # the channels restored
+        scores.append(psnr(ref.reshape(-1, ref.shape[-1]), out.reshape(-1, out.shape[-1])))
     model.train()
     return float(np.mean(scores))
 
@@ -295,9 +311,11 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
     use_bf16 = cfg.bf16 and bf16_supported(dev)
 
     train_dirs, val_dir = _default_dirs(cfg)
-    pairs = make_pairs(list_images(*train_dirs), cfg.degradation)
+    train_files, degs = list_images(*train_dirs), cfg.degradations
+    pairs = concat_pairs([make_pairs(train_files, d) for d in degs])
     val_files = list_images(val_dir)[: cfg.val_images]
-    val_pairs = make_pairs(val_files, cfg.degradation)
+    # A blind model validates each image at one of its qualities, in turn: the same cost as one.
+    val_pairs = concat_pairs([make_pairs(val_files[i :: len(degs)], d) for i, d in enumerate(degs)])
     grid = grid_patches(pairs, cfg.patch, 10) if cfg.sampling == "grid" else None
     weights = image_weights(pairs, cfg.weighting)
 
@@ -353,9 +371,10 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
 
     if not resume and (n := revive()):
         log(f"revived {n} dead units")
-    b = cfg.model_config.border
+    b, out_channels = cfg.model_config.border, cfg.model_config.channels
     t0, last_ckpt = time.monotonic() - elapsed, time.monotonic()
-    log(f"training {cfg.model} q{cfg.quality} ({cfg.recipe}) on {len(pairs)} images, "
+    qs = "/".join(str(d.quality) for d in degs)
+    log(f"training {cfg.model} q{qs} ({cfg.recipe}) on {len(pairs)} pairs, "
         f"bf16={'on' if use_bf16 else 'off'}, from step {step} of {cfg.steps}")  # fmt: skip
     while step < cfg.steps:
         # Each step's batch depends only on (seed, step): a resumed run draws the same data.
@@ -364,10 +383,9 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
             x, y = sample_batch(pairs, rng, cfg.batch, cfg.patch, cfg.augment, weights, cfg.transpose)
         else:
             idx = rng.integers(0, len(grid[0]), cfg.batch)
-            x = torch.from_numpy(grid[0][idx].astype(np.float32) / 255.0).unsqueeze(1)
-            y = torch.from_numpy(grid[1][idx].astype(np.float32) / 255.0).unsqueeze(1)
+            x, y = to_tensor(grid[0][idx]), to_tensor(grid[1][idx])
         x = x.to(dev, memory_format=torch.channels_last)
-        y = y[..., b : cfg.patch - b, b : cfg.patch - b].to(dev)
+        y = y[:, y.shape[1] - out_channels :, b : cfg.patch - b, b : cfg.patch - b].to(dev)
         for g, lr0 in zip(opt.param_groups, base_lrs):
             g["lr"] = lr0 * _lr_factor(cfg, step)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_bf16):

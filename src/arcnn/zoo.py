@@ -18,8 +18,8 @@ from safetensors.torch import load_file, safe_open, save_file
 
 from arcnn.models import ConvStack, ModelConfig
 
-__all__ = ["ModelCard", "REGISTRY", "WEIGHTS_DIR", "SCORES_FILE", "load_model", "save_weights",
-           "read_weights", "sha256_file", "DEFAULT_MODEL", "nearest_model"]  # fmt: skip
+__all__ = ["ModelCard", "REGISTRY", "WEIGHTS_DIR", "SCORES_FILE", "load_model", "save_weights", "read_weights",
+           "sha256_file", "DEFAULT_MODEL", "CHROMA_MODEL", "BLIND_MODEL", "nearest_model", "auto_model"]  # fmt: skip
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 # Written by benchmarks/zoo_table.py --write; never edited by hand.
@@ -84,6 +84,9 @@ _SCORES = _measured()
 REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, {})) for c in _CARDS}
 
 DEFAULT_MODEL = "arcnn-q10"
+CHROMA_MODEL = "arcnn-chroma"  # restores Cb and Cr of colour JPEGs, for every quality
+BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
+AUTO_TOLERANCE = 2  # --quality auto uses a per-quality model only this close to its training quality
 
 
 def sha256_file(path: str | Path) -> str:
@@ -177,3 +180,19 @@ def nearest_model(quality: int | None) -> str:
     if quality is None or not per_q:
         return DEFAULT_MODEL
     return min(per_q, key=lambda c: (abs(c.quality - quality), c.quality)).name
+
+
+def auto_model(quality: int | None, exact: bool = True) -> str:
+    """The model ``--quality auto`` uses for an image whose quality was estimated as ``quality``.
+
+    A per-quality model when the JPEG's tables are the standard ones (``exact``) at a quality
+    within ``AUTO_TOLERANCE`` of its training quality; otherwise (other encoders' tables, a
+    quality no per-quality model was trained near, or no tables at all: ``quality=None``)
+    the quality-blind model, when it is shipped.
+    """
+    near = nearest_model(quality)
+    card = REGISTRY.get(near)
+    close = quality is not None and card is not None and card.quality is not None
+    if exact and close and abs(card.quality - quality) <= AUTO_TOLERANCE:
+        return near
+    return BLIND_MODEL if BLIND_MODEL in REGISTRY else near

@@ -1,0 +1,100 @@
+"""The chroma model: colour pairs, training, restoration and the CLI's --chroma."""
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from arcnn.data import Degradation, sample_batch
+from arcnn.data import PairSet as Pairs
+from arcnn.models import ConvStack, ModelConfig
+from arcnn.restore import chroma_model, map_luma, restore_chroma
+from arcnn.train import make_config, train
+from arcnn.zoo import load_model
+
+from .conftest import smooth_image
+
+
+def _chroma_net() -> ConvStack:
+    cfg = ModelConfig((5, 1, 3), (8, 4, 2), channels=2, in_channels=3, residual=True)
+    torch.manual_seed(0)
+    return ConvStack(cfg).eval()
+
+
+def test_colour_pairs_are_jfif_ycbcr_as_decoded(tmp_path):
+    path = tmp_path / "photo.png"
+    rgb = smooth_image(48, 64, colour=True)
+    Image.fromarray(rgb).save(path)
+    clean, degraded = Degradation(10, chroma=True).pair(path)
+    assert clean.shape == degraded.shape == (48, 64, 3)
+    assert np.array_equal(clean, np.asarray(Image.fromarray(rgb).convert("YCbCr")))
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=10, subsampling="4:2:0")
+    with Image.open(buf) as im:
+        im.draft("YCbCr", im.size)
+        assert np.array_equal(degraded, np.asarray(im))
+    gray = tmp_path / "gray.png"
+    Image.fromarray(smooth_image(48, 64)).save(gray)
+    with pytest.raises(ValueError, match="no chroma"):
+        Degradation(10, chroma=True).pair(gray)
+
+
+def test_colour_batches_are_channel_first():
+    c = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    x, y = sample_batch(Pairs([c], [c.copy()]), np.random.default_rng(1), 6, 16, augment=True)
+    assert x.shape == y.shape == (6, 3, 16, 16) and torch.equal(x, y)
+
+
+def test_chroma_model_trains_and_restores(image_dir, tmp_path):
+    cfg = make_config("fast", model="srcnn", target="cbcr", qualities=(10, 30), steps=40, batch=4, patch=24,
+                      val_every=20, val_images=2, lr=3e-3, warmup=0, bf16=False,
+                      train_dirs=(str(image_dir),), val_dir=str(image_dir))  # fmt: skip
+    out = train(cfg, tmp_path / "run", log=lambda *_: None)
+    model = load_model(out)
+    assert (model.config.inputs, model.config.channels) == (3, 2)
+    ycbcr = np.asarray(Image.fromarray(smooth_image(40, 50, colour=True)).convert("YCbCr"))
+    assert restore_chroma(model, ycbcr).shape == (40, 50, 2)
+
+
+def test_chroma_restoration_is_tiling_invariant_and_residual():
+    net = _chroma_net()
+    ycbcr = np.asarray(Image.fromarray(smooth_image(70, 90, colour=True)).convert("YCbCr"))
+    whole = restore_chroma(net, ycbcr, tile=512)
+    assert np.array_equal(whole, restore_chroma(net, ycbcr, tile=16))
+    for conv in net.convs:
+        conv.weight.data.zero_()
+        conv.bias.data.zero_()
+    assert np.array_equal(restore_chroma(net, ycbcr), ycbcr[..., 1:])  # zero net: chroma kept
+    with pytest.raises(ValueError, match="uint8"):
+        restore_chroma(net, ycbcr[..., 0])
+
+
+def test_map_luma_replaces_chroma_when_asked():
+    rgb = Image.fromarray(smooth_image(30, 40, colour=True))
+    flat = map_luma(rgb, lambda y: y, lambda ycc: np.full((*ycc.shape[:2], 2), 128, np.uint8))
+    ycc = np.asarray(flat.convert("YCbCr")).astype(int)
+    assert np.abs(ycc[..., 1:] - 128).max() <= 1  # neutral chroma, up to the RGB round trip
+
+
+def _jpeg(rgb: np.ndarray, subsampling: str) -> Image.Image:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=20, subsampling=subsampling)
+    buf.seek(0)
+    return Image.open(buf)
+
+
+def test_chroma_model_choice(monkeypatch):
+    import arcnn.zoo as zoo
+
+    rgb = smooth_image(32, 32, colour=True)
+    monkeypatch.setitem(zoo.REGISTRY, zoo.CHROMA_MODEL, zoo.REGISTRY[zoo.DEFAULT_MODEL])
+    assert chroma_model(_jpeg(rgb, "4:2:0")) == zoo.CHROMA_MODEL
+    assert chroma_model(_jpeg(rgb, "4:4:4")) is None  # full-resolution chroma: not what it learned
+    assert chroma_model(_jpeg(rgb, "4:4:4"), "on") == zoo.CHROMA_MODEL
+    assert chroma_model(_jpeg(rgb, "4:2:0"), "off") is None
+    assert chroma_model(Image.fromarray(rgb)) is None  # not a JPEG
+    assert chroma_model(Image.fromarray(rgb[..., 0]), "on") is None  # grayscale
+    with pytest.raises(ValueError, match="chroma"):
+        chroma_model(Image.fromarray(rgb), "maybe")
