@@ -18,8 +18,9 @@ from safetensors.torch import load_file, safe_open, save_file
 
 from arcnn.models import ConvStack, ModelConfig
 
-__all__ = ["ModelCard", "REGISTRY", "WEIGHTS_DIR", "SCORES_FILE", "load_model", "save_weights", "read_weights",
-           "sha256_file", "DEFAULT_MODEL", "CHROMA_MODEL", "BLIND_MODEL", "nearest_model", "auto_model"]  # fmt: skip
+__all__ = ["ModelCard", "REGISTRY", "WEIGHTS_DIR", "SCORES_FILE", "load_model", "save_weights",
+           "read_weights", "sha256_file", "DEFAULT_MODEL", "CHROMA_MODEL", "BLIND_MODEL",
+           "nearest_model", "auto_model"]  # fmt: skip
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 # Written by benchmarks/zoo_table.py --write; never edited by hand.
