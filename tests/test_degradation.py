@@ -73,3 +73,15 @@ def test_training_config_and_evaluate_take_the_degradation(image_dir):
         make_config("fast", box=(1, 2, 3))
     res = evaluate(image_dir, 30, "jpeg", scale=0.5)
     assert res["images"][0]["psnr"] > 20 and len(res["images"]) == 4
+
+
+def test_webp_codec_replaces_jpeg(photo):
+    from arcnn.codec import webp_roundtrip
+
+    clean, degraded = Degradation(20, codec="webp").pair(photo)
+    assert np.array_equal(clean, load_luma(photo))
+    assert np.array_equal(degraded, webp_roundtrip(clean, 20))
+    assert not np.array_equal(degraded, jpeg_roundtrip(clean, 20))
+    with pytest.raises(ValueError, match="codec"):
+        Degradation(20, codec="avif")
+    assert make_config("fast", codec="webp").degradation.codec == "webp"

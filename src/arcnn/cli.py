@@ -117,6 +117,7 @@ def _build_parser() -> argparse.ArgumentParser:
     e.add_argument("--scale", type=float, default=1.0, help="resize every image by this factor first")
     e.add_argument("--box", type=_box_arg, default=None,
                    help="WxH: social-media degradation (fit to the box, colour 4:2:0 JPEG)")  # fmt: skip
+    e.add_argument("--codec", choices=["jpeg", "webp"], default="jpeg", help="compress with JPEG or WebP")
     e.add_argument("--json", action="store_true", help="print one JSON object")
 
     t = sub.add_parser("train", help="train a network (see docs/training.md)")
@@ -125,6 +126,7 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--qualities", type=_qualities_arg, default=None,
                    help="one quality-blind model for several: '5,10,20' or 'LO-HI/STEP'")  # fmt: skip
     t.add_argument("--scale", type=float, default=None, help="resize every image by this factor first")
+    t.add_argument("--codec", choices=["jpeg", "webp"], default=None, help="the lossy codec to undo")
     t.add_argument("--target", choices=["y", "cbcr"], default=None,
                    help="y: luminance (default); cbcr: a chroma model for colour JPEGs (4:2:0)")  # fmt: skip
     t.add_argument("--box", type=_box_arg, default=None,
@@ -339,7 +341,8 @@ def _evaluate_cmd(args: argparse.Namespace) -> int:
     if not 1 <= args.quality <= 100:
         _err(f"quality must be in 1..100, not {args.quality}")
         return 2
-    result = evaluate(args.data, args.quality, args.method, args.workers, args.ensemble, args.scale, args.box)
+    result = evaluate(args.data, args.quality, args.method, args.workers, args.ensemble, args.scale, args.box,
+                      args.codec)  # fmt: skip
     print(json.dumps(result, indent=1) if args.json else format_table(result))
     return 0
 
@@ -349,9 +352,9 @@ def _train_cmd(args: argparse.Namespace, argv: list[str]) -> int:
 
     from arcnn.train import make_config, train
 
-    keys = ("quality", "qualities", "target", "scale", "box", "init", "init_from", "init_layers", "freeze",
-            "steps", "batch", "patch", "lr", "warmup", "loss", "weighting", "schedule", "transpose", "revive",
-            "seed", "val_every", "val_images", "train_dirs", "val_dir", "bf16")  # fmt: skip
+    keys = ("quality", "qualities", "target", "codec", "scale", "box", "init", "init_from", "init_layers",
+            "freeze", "steps", "batch", "patch", "lr", "warmup", "loss", "weighting", "schedule", "transpose",
+            "revive", "seed", "val_every", "val_images", "train_dirs", "val_dir", "bf16")  # fmt: skip
     cfg = make_config(args.recipe, model=args.model, **{k: getattr(args, k) for k in keys})
     command = "arcnn " + shlex.join(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -17,6 +17,7 @@ __all__ = [
     "rgb2ycbcr",
     "ycbcr2rgb",
     "jpeg_roundtrip",
+    "webp_roundtrip",
     "ijg_table",
     "read_qtables",
     "QualityEstimate",
@@ -78,6 +79,23 @@ def jpeg_roundtrip(image: np.ndarray, quality: int, subsampling: int | str = "4:
     buf = io.BytesIO()
     kw = {} if image.ndim == 2 else {"subsampling": subsampling}
     Image.fromarray(image).save(buf, format="JPEG", quality=int(quality), **kw)
+    buf.seek(0)
+    with Image.open(buf) as im:
+        return np.asarray(im.convert("L" if image.ndim == 2 else "RGB"))
+
+
+def webp_roundtrip(image: np.ndarray, quality: int) -> np.ndarray:
+    """Compress a uint8 (H, W) or (H, W, 3) image as lossy WebP (Pillow's libwebp) at ``quality``.
+
+    WebP has no grayscale mode: a 2-D array is coded as gray RGB (4:2:0 YUV inside) and the
+    decoded image's gray values are returned.
+    """
+    if image.dtype != np.uint8 or image.ndim not in (2, 3):
+        raise ValueError(f"expected a uint8 (H, W) or (H, W, 3) image, got {image.dtype} {image.shape}")
+    if not 0 <= int(quality) <= 100:
+        raise ValueError(f"WebP quality must be in 0..100, got {quality}")
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="WEBP", quality=int(quality))
     buf.seek(0)
     with Image.open(buf) as im:
         return np.asarray(im.convert("L" if image.ndim == 2 else "RGB"))

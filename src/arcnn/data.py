@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from arcnn.codec import jpeg_roundtrip, rgb2ycbcr
+from arcnn.codec import jpeg_roundtrip, rgb2ycbcr, webp_roundtrip
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -87,6 +87,7 @@ class Degradation:
     ``quality`` with ``subsampling`` chroma, as a photo-sharing site re-encodes uploads; the pair
     is the Y of the resized image and the Y of the decoded JPEG.
     ``resample``: the resampler of both resizes (nearest, bilinear, bicubic, lanczos).
+    ``codec``: "jpeg", or "webp" (Pillow's lossy WebP at ``quality``, instead of JPEG throughout).
     ``chroma``: colour pairs for the chroma model: (H, W, 3) uint8 JFIF (Y, Cb, Cr) of the
     (resized) RGB image, and of its colour JPEG at ``quality`` with ``subsampling`` chroma as
     libjpeg decodes it (its upsampling), which is what ``arcnn restore`` reads from a file.
@@ -98,6 +99,7 @@ class Degradation:
     resample: str = "bicubic"
     subsampling: str = "4:2:0"
     chroma: bool = False
+    codec: str = "jpeg"
 
     def __post_init__(self) -> None:
         if not 1 <= self.quality <= 100:
@@ -110,13 +112,23 @@ class Degradation:
                 raise ValueError(f"box must be (width, height) of at least 8 px, got {self.box}")
         if self.resample not in _RESAMPLERS:
             raise ValueError(f"resample must be one of {', '.join(_RESAMPLERS)}, not {self.resample!r}")
+        if self.codec not in ("jpeg", "webp"):
+            raise ValueError(f"codec must be jpeg or webp, not {self.codec!r}")
+        if self.chroma and self.codec != "jpeg":
+            raise ValueError("the chroma pairs are JPEG's: chroma needs codec jpeg")
         if self.subsampling not in ("4:4:4", "4:2:2", "4:2:0"):
             raise ValueError(f"subsampling must be 4:4:4, 4:2:2 or 4:2:0, not {self.subsampling!r}")
 
     @property
     def is_protocol(self) -> bool:
         """True for the plain evaluation protocol (grayscale JPEG of the image's Y)."""
-        return self.scale == 1 and self.box is None and not self.chroma
+        return self.scale == 1 and self.box is None and not self.chroma and self.codec == "jpeg"
+
+    def compress(self, image: np.ndarray) -> np.ndarray:
+        """The decoded result of compressing a uint8 (H, W) or (H, W, 3) image at ``quality``."""
+        if self.codec == "webp":
+            return webp_roundtrip(image, self.quality)
+        return jpeg_roundtrip(image, self.quality, self.subsampling)
 
     def fitted_size(self, width: int, height: int) -> tuple[int, int]:
         """The size an image of ``width`` x ``height`` gets, aspect kept, to fit ``box``."""
@@ -126,9 +138,9 @@ class Degradation:
 
     def pair(self, path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         """(clean, degraded) uint8 (H, W) luminance of the image file ``path``."""
-        if self.is_protocol:
+        if self.scale == 1 and self.box is None and not self.chroma:
             clean = load_luma(path)
-            return clean, jpeg_roundtrip(clean, self.quality)
+            return clean, self.compress(clean)
         with Image.open(path) as im:
             gray = im.mode in ("L", "I;16", "I", "F")
             im = im.convert("L" if gray else "RGB")
@@ -144,11 +156,11 @@ class Degradation:
                 raise ValueError(f"{path}: a grayscale image has no chroma to train on")
             return _jfif_ycbcr_pair(img, self.quality, self.subsampling)
         if gray:
-            return img, jpeg_roundtrip(img, self.quality)
+            return img, self.compress(img)
         clean = rgb2ycbcr(img)[..., 0]
         if self.box is None:
-            return clean, jpeg_roundtrip(clean, self.quality)
-        return clean, rgb2ycbcr(jpeg_roundtrip(img, self.quality, self.subsampling))[..., 0]
+            return clean, self.compress(clean)
+        return clean, rgb2ycbcr(self.compress(img))[..., 0]
 
 
 def _jfif_ycbcr_pair(rgb: np.ndarray, quality: int, subsampling: str) -> tuple[np.ndarray, np.ndarray]:

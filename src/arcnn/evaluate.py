@@ -44,7 +44,7 @@ def _score_one(path: Path, deg: Degradation, method: str, model=None, ensemble: 
 
 def evaluate(
     data: str | Path, quality: int, method: str = "jpeg", workers: int | None = None, ensemble: int = 1,
-    scale: float = 1.0, box: tuple[int, int] | None = None,
+    scale: float = 1.0, box: tuple[int, int] | None = None, codec: str = "jpeg",
 ) -> dict:  # fmt: skip
     """Scores of ``method`` on every image of ``data``.
 
@@ -52,12 +52,12 @@ def evaluate(
     ``quality``), a shipped model name or a weights file. ``workers``: processes for the
     single-threaded ``sadct`` (default: all cores); networks run in this process on all cores.
     ``ensemble``: self-ensemble size for networks (1, 4 or 8; see ``restore_luma``).
-    ``scale``, ``box``: degrade otherwise than by the protocol (see ``data.Degradation``).
+    ``scale``, ``box``, ``codec``: degrade otherwise than by the protocol (see ``data.Degradation``).
     Returns ``{"method", "quality", "data", "images": [{"name", psnr, ssim, ssim_gauss,
     psnrb, "seconds"}], "mean": {psnr, ssim, ssim_gauss, psnrb, seconds}}``.
     """
     files = list_images(data)
-    deg = Degradation(quality, scale, box)
+    deg = Degradation(quality, scale, box, codec=codec)
     if method in METHODS:
         score = partial(_score_one, deg=deg, method=method)
     else:

@@ -52,6 +52,7 @@ class TrainConfig:
     qualities: tuple[int, ...] = ()  # several: a quality-blind model, each image at every one of them
     scale: float = 1.0  # resize factor of every image before compression (Table 3: 0.5)
     box: tuple[int, ...] = ()  # (width, height): the social-media degradation (see data.Degradation)
+    codec: str = "jpeg"  # or "webp": train for Pillow's lossy WebP (see data.Degradation)
     target: str = "y"  # "y": luminance; "cbcr": chroma, (Y, Cb, Cr) of a colour JPEG in, (Cb, Cr) out
     recipe: str = "fast"
     residual: bool = True
@@ -109,7 +110,8 @@ class TrainConfig:
 
     @property
     def degradation(self) -> Degradation:
-        return Degradation(self.quality, self.scale, self.box or None, chroma=self.target == "cbcr")
+        return Degradation(self.quality, self.scale, self.box or None, chroma=self.target == "cbcr",
+                           codec=self.codec)  # fmt: skip
 
     @property
     def degradations(self) -> list[Degradation]:

@@ -1,0 +1,71 @@
+"""The quality-blind model against the per-quality models and the JPEG, on LIVE1.
+
+    python benchmarks/blind.py [--write]
+
+At q = 10, 20, 30, 40 ``arcnn-blind`` should be within 0.15 dB PSNR of the model trained
+for that quality; at the qualities in between and above it should never be worse than
+the JPEG. Also shows which model ``--quality auto`` picks for a standard-table JPEG at
+each quality. Evaluation protocol as everywhere (grayscale JPEG of Y, Pillow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from _common import require_data, write_readme_block
+
+from arcnn.evaluate import evaluate
+from arcnn.zoo import BLIND_MODEL, REGISTRY, auto_model
+
+MATCHED = (10, 20, 30, 40)
+BETWEEN = (5, 15, 25, 35, 50, 60, 75, 90)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help="update the README's blind block")
+    args = ap.parse_args()
+    live1 = require_data("live1")
+    if BLIND_MODEL not in REGISTRY:
+        print(f"{BLIND_MODEL} is not shipped: nothing to measure", file=sys.stderr)
+        return 2
+    per_q = {c.quality: n for n, c in REGISTRY.items()
+             if c.quality is not None and c.colour == "y" and c.architecture == "arcnn"}  # fmt: skip
+    lines = [
+        "LIVE1 PSNR (dB), grayscale JPEG of Y.",
+        "",
+        "| q | JPEG | per-quality model | arcnn-blind | blind − per-quality | blind − JPEG | auto picks |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    ok_matched, ok_between, t0 = True, True, time.perf_counter()
+    for q in sorted(MATCHED + BETWEEN):
+        jpeg = evaluate(live1, q, "jpeg")["mean"]["psnr"]
+        blind = evaluate(live1, q, BLIND_MODEL)["mean"]["psnr"]
+        name = per_q.get(q)
+        if name is not None:
+            ours = evaluate(live1, q, name)["mean"]["psnr"]
+            cell, diff = f"{ours:.2f} ({name})", f"{blind - ours:+.2f}"
+            ok_matched &= blind - ours >= -0.15
+        else:
+            cell = diff = "—"
+        ok_between &= blind > jpeg
+        lines.append(
+            f"| {q} | {jpeg:.2f} | {cell} | {blind:.2f} | {diff} | {blind - jpeg:+.2f} | {auto_model(q)} |"
+        )
+        print(lines[-1], flush=True)
+    lines += [
+        "",
+        f"Within 0.15 dB of the per-quality model at q = 10, 20, 30, 40: {'yes' if ok_matched else 'no'}. "
+        f"Better than the JPEG at every quality: {'yes' if ok_between else 'no'}. "
+        f"({time.perf_counter() - t0:.0f} s on this machine.)",
+    ]
+    print("\n".join(lines))
+    if args.write:
+        write_readme_block("blind", "\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

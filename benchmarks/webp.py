@@ -1,0 +1,57 @@
+"""What the JPEG-trained models do to WebP: LIVE1's Y compressed with Pillow's lossy WebP.
+
+    python benchmarks/webp.py [--write]
+
+For each WebP quality: the WebP's PSNR, and the PSNR after restoration by the quality-blind
+JPEG model, by the per-quality JPEG model that does best there, and by ``arcnn-webp`` when it
+is shipped. WebP blurs rather than blocks (4x4 transforms, an in-loop deblocking filter), so
+a JPEG model may do little or harm.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from _common import require_data, write_readme_block
+
+from arcnn.evaluate import evaluate
+from arcnn.zoo import BLIND_MODEL, REGISTRY
+
+QUALITIES = (5, 10, 20, 30, 50, 75)
+WEBP_MODEL = "arcnn-webp"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help="update the README's webp block")
+    args = ap.parse_args()
+    live1 = require_data("live1")
+    jpeg_models = [n for n in ("arcnn-q10", "arcnn-q40") if n in REGISTRY]
+    blind = [BLIND_MODEL] if BLIND_MODEL in REGISTRY else []
+    webp = [WEBP_MODEL] if WEBP_MODEL in REGISTRY else []
+    lines = [
+        "LIVE1 PSNR (dB); Y compressed with Pillow's lossy WebP at each quality.",
+        "",
+        "| WebP q | WebP | " + " | ".join(blind + jpeg_models + webp) + " |",
+        "|---|---|" + "---|" * len(blind + jpeg_models + webp),
+    ]
+    t0 = time.perf_counter()
+    for q in QUALITIES:
+        base = evaluate(live1, q, "jpeg", codec="webp")["mean"]["psnr"]
+        cells = []
+        for name in blind + jpeg_models + webp:
+            p = evaluate(live1, q, name, codec="webp")["mean"]["psnr"]
+            cells.append(f"{p:.2f} ({p - base:+.2f})")
+        lines.append(f"| {q} | {base:.2f} | " + " | ".join(cells) + " |")
+        print(lines[-1], flush=True)
+    lines += ["", f"({time.perf_counter() - t0:.0f} s on this machine.)"]
+    print("\n".join(lines))
+    if args.write:
+        write_readme_block("webp", "\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
