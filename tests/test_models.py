@@ -136,3 +136,18 @@ def test_fast_arcnn_tiling_is_exact(tile):
             p.normal_(0, 0.05)
     img = np.random.default_rng(0).integers(0, 256, (131, 97), dtype=np.uint8)
     assert np.array_equal(restore_luma(model, img, tile=tile), restore_luma(model, img, tile=4096))
+
+
+@pytest.mark.parametrize("shape", [(45, 70), (5, 7)])
+def test_tiled_restoration_equals_whole_image_forward(shape):
+    """restore_luma pads in uint8 and converts per tile; the reference pads the float tensor."""
+    import numpy as np
+
+    from arcnn.restore import restore_luma
+
+    model = build_model(preset("arcnn", residual=True)).eval()
+    img = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    with torch.no_grad():
+        ref = model.restore_tensor(torch.from_numpy(img / 255.0).float()[None, None])
+    ref = (ref.clamp(0, 1) * 255).round()[0, 0].numpy()
+    assert np.array_equal(restore_luma(model, img, tile=16), ref)

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from arcnn.codec import estimate_quality
-from arcnn.models import ConvStack, pad_symmetric
+from arcnn.models import ConvStack
 from arcnn.zoo import auto_model, load_model, nearest_model
 
 __all__ = ["restore_luma", "restore_chroma", "restore", "map_luma", "open_jpeg_ycbcr", "pick_model",
@@ -52,7 +52,7 @@ def restore_luma(
         raise ValueError(f"ensemble must be 1, 4 or 8, not {ensemble}")
     model.eval()
     if ensemble == 1:
-        return (_restore_float(model, luma, tile, bf16).round()).astype(np.uint8)
+        return _restore_float(model, luma, tile, bf16, np.uint8)
     acc = np.zeros(luma.shape, np.float32)
     for k, mirror in _ENSEMBLE[:ensemble]:
         t = np.rot90(luma[:, ::-1] if mirror else luma, k)
@@ -72,30 +72,36 @@ def restore_chroma(model: ConvStack, ycbcr: np.ndarray, tile: int = TILE, bf16: 
             f"expected uint8 (H, W, {model.config.inputs}) planes, got {ycbcr.dtype} {ycbcr.shape}"
         )
     model.eval()
-    return _restore_float(model, ycbcr, tile, bf16).round().astype(np.uint8)
+    return _restore_float(model, ycbcr, tile, bf16, np.uint8)
 
 
-def _restore_float(model: ConvStack, planes: np.ndarray, tile: int, bf16: bool) -> np.ndarray:
-    """uint8 (H, W) or (H, W, C_in) -> float32 (H, W) or (H, W, C) in [0, 255], before rounding."""
+def _restore_float(
+    model: ConvStack, planes: np.ndarray, tile: int, bf16: bool, dtype: type = np.float32
+) -> np.ndarray:
+    """uint8 (H, W) or (H, W, C_in) -> (H, W) or (H, W, C) in [0, 255]: float32 before rounding,
+    or rounded to uint8 tile by tile (``dtype=np.uint8``), which keeps huge images small."""
     b, s = model.config.border, model.config.stride
     # Tiles start on the stride's grid, so a strided network samples every tile alike.
     tile = max(s, tile - tile % s)
     h, w = planes.shape[:2]
-    t = torch.from_numpy(planes.astype(np.float32) / 255.0)
-    x = pad_symmetric(t[None, None] if t.ndim == 2 else t.permute(2, 0, 1)[None], b)
+    # Padded in uint8, converted to float one tile at a time: memory stays ~2 bytes per pixel.
+    mode = "symmetric" if min(h, w) >= b else "edge"  # as models.pad_symmetric
+    x = np.pad(planes, ((b, b), (b, b)) + ((0, 0),) * (planes.ndim - 2), mode=mode)
     # channels-last (NHWC) lets oneDNN run these convolutions without layout reorders: ~15% faster.
     fmt = torch.channels_last if isinstance(model, torch.nn.Module) else torch.contiguous_format
     if fmt is torch.channels_last:
         model.to(memory_format=fmt)
-    out = np.empty((model.config.channels, h, w), np.float32)
+    out = np.empty((h, w, model.config.channels), dtype)
     for r in range(0, h, tile):
         for c in range(0, w, tile):
             r1, c1 = min(r + tile, h), min(c + tile, w)
-            t = x[..., r : r1 + 2 * b, c : c1 + 2 * b].contiguous(memory_format=fmt)
+            t = torch.from_numpy(x[r : r1 + 2 * b, c : c1 + 2 * b].astype(np.float32) / 255.0)
+            t = (t[None, None] if t.ndim == 2 else t.permute(2, 0, 1)[None]).contiguous(memory_format=fmt)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 y = model(t).float()
-            out[:, r:r1, c:c1] = (y.clamp(0, 1) * 255.0)[0].numpy()
-    return out[0] if planes.ndim == 2 else out.transpose(1, 2, 0)
+            y = (y.clamp(0, 1) * 255.0)[0].permute(1, 2, 0).numpy()
+            out[r:r1, c:c1] = y.round() if dtype == np.uint8 else y
+    return out[..., 0] if planes.ndim == 2 else out
 
 
 def _as_model(model: ConvStack | str | Path) -> ConvStack:
