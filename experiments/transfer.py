@@ -1,0 +1,115 @@
+"""The paper's easy-hard transfer experiments at one small, equal budget per arm.
+
+    python experiments/transfer.py --figure 6 [--steps 3000] [--write]   # shallow -> deeper
+    python experiments/transfer.py --figure 7 [--steps 3000] [--write]   # high -> low quality
+    python experiments/transfer.py --figure 8 [--steps 3000] [--write]   # standard -> social media
+
+Fig. 6: the 5-layer ``arcnn5`` (9-7-3-1-5) at q10 from (a) Gaussian σ = 0.001, (b) He et al.
+init, (c) its first two layers copied from the shipped ``arcnn-q10``.
+Fig. 7: ``arcnn`` at q10 from (a) scratch (He), (b) its first layer copied from ``arcnn-q20``,
+(c) its first two layers copied from ``arcnn-q20``.
+Fig. 8: ``arcnn`` on the social-media degradation (fit into 600×450 with bicubic, then a 4:2:0
+colour JPEG at q75; see ``data.Degradation``) from (a) scratch, (b) the first layer of
+``arcnn-q10``, (c) the first layer of ``arcnn-q20``.
+
+Every arm: the fast recipe, batch 16 of 64×64 crops, the same ``--steps``, seed 0. Arms run one
+after another into ``runs/figN-ARM`` and resume there after a stop. Scores: LIVE1 under the
+figure's degradation; curves: validation PSNR on the first 50 images of BSDS500 val against samples seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _common import require_data, write_readme_block  # noqa: E402
+
+from arcnn.evaluate import evaluate  # noqa: E402
+from arcnn.plot import plot_logs, read_log  # noqa: E402
+from arcnn.zoo import REGISTRY  # noqa: E402
+
+W = str(ROOT / "src" / "arcnn" / "weights")
+SOCIAL = ["--box", "600x450", "--quality", "75"]
+FIGURES = {
+    6: ("Fig. 6: shallow to deeper (arcnn5, q10)", 10, None, {
+        "a-gauss": ["--model", "arcnn5", "--quality", "10", "--init-method", "gauss"],
+        "b-he": ["--model", "arcnn5", "--quality", "10", "--init-method", "he"],
+        "c-2-layers-from-arcnn-q10": ["--model", "arcnn5", "--quality", "10",
+                                      "--init", f"{W}/arcnn-q10.safetensors", "--init-layers", "2"],
+    }),
+    7: ("Fig. 7: high to low quality (arcnn, q10)", 10, None, {
+        "a-scratch": ["--model", "arcnn", "--quality", "10"],
+        "b-1-layer-from-arcnn-q20": ["--model", "arcnn", "--quality", "10",
+                                     "--init", f"{W}/arcnn-q20.safetensors", "--init-layers", "1"],
+        "c-2-layers-from-arcnn-q20": ["--model", "arcnn", "--quality", "10",
+                                      "--init", f"{W}/arcnn-q20.safetensors", "--init-layers", "2"],
+    }),
+    8: ("Fig. 8: standard to social media (600×450, q75, 4:2:0)", 75, (600, 450), {
+        "a-scratch": ["--model", "arcnn", *SOCIAL],
+        "b-1-layer-from-arcnn-q10": ["--model", "arcnn", *SOCIAL,
+                                     "--init", f"{W}/arcnn-q10.safetensors", "--init-layers", "1"],
+        "c-1-layer-from-arcnn-q20": ["--model", "arcnn", *SOCIAL,
+                                     "--init", f"{W}/arcnn-q20.safetensors", "--init-layers", "1"],
+    }),
+}  # fmt: skip
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--figure", type=int, choices=sorted(FIGURES), required=True)
+    ap.add_argument("--steps", type=int, default=3000, help="training steps of every arm (batch 16)")
+    ap.add_argument("--write", action="store_true", help="update docs/experiments.md and the plot")
+    args = ap.parse_args()
+    live1 = require_data("live1")
+    title, quality, box, arms = FIGURES[args.figure]
+    val_every = max(1, args.steps // 6)
+    for arm, extra in arms.items():
+        out = ROOT / "runs" / f"fig{args.figure}-{arm}"
+        if (out / "model.safetensors").exists():
+            continue
+        cmd = [sys.executable, "-c", "from arcnn.cli import entry; entry()", "train", "--out", str(out),
+               "--recipe", "fast", "--steps", str(args.steps), "--val-every", str(val_every),
+               "--val-images", "50", *extra]  # fmt: skip
+        if (out / "checkpoint.pt").exists():
+            cmd.append("--resume")
+        print(" ".join(cmd[3:]), flush=True)
+        subprocess.run(cmd, check=True)
+    samples = args.steps * 16
+    lines = [
+        f"{title}. Every arm {args.steps} steps × 16 crops of 64×64 = {samples:,} samples (fast recipe); "
+        f"LIVE1 PSNR (dB) / SSIM / PSNR-B (dB) under the same degradation.",
+        "",
+        "| arm | LIVE1 | val PSNR after 1/3 of the budget | after all of it | wall time |",
+        "|---|---|---|---|---|",
+    ]
+    logs = {}
+    for arm in arms:
+        out = ROOT / "runs" / f"fig{args.figure}-{arm}"
+        m = evaluate(live1, quality, str(out / "model.safetensors"), box=box)["mean"]
+        log = read_log(out / "log.csv")
+        third = next(v for s, v in zip(log["step"], log["val_psnr"]) if s >= args.steps / 3)
+        lines.append(f"| {arm} | {m['psnr']:.2f} / {m['ssim']:.4f} / {m['psnrb']:.2f} | {third:.3f} | "
+                     f"{log['val_psnr'][-1]:.3f} | {log['elapsed_s'][-1] / 60:.1f} min |")  # fmt: skip
+        logs[arm] = out / "log.csv"
+    cmd = f"python experiments/transfer.py --figure {args.figure} --steps {args.steps} --write"
+    lines += ["", f"`{cmd}`, {time.strftime('%Y-%m-%d')}, 2 CPU cores."]
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        plot = ROOT / "docs" / "experiments" / f"fig{args.figure}-curves.png"
+        plot_logs(logs, plot, title=f"{title}: validation PSNR against samples seen")
+        write_readme_block(f"fig{args.figure}", text, ROOT / "docs" / "experiments.md")
+    shipped = [n for n in REGISTRY if n.startswith("arcnn5")]
+    if args.figure == 6 and not shipped:
+        print("ship the best arm: python tools/ship_model.py runs/fig6-ARM arcnn5-q10")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
