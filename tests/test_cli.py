@@ -260,3 +260,17 @@ def test_restore_and_evaluate_with_sadct(tmp_path, image_dir, capsys):
     assert main(args) == 0
     res = json.loads(capsys.readouterr().out)
     assert len(res["images"]) == 4
+
+
+def test_write_failures_are_reported_per_file(tmp_path, tiny_weights, capsys):
+    """Outputs are written by a second thread; its failures still give one line per file."""
+    d = tmp_path / "in"
+    d.mkdir()
+    rgba = np.dstack([smooth_image(40, 56, colour=True), np.full((40, 56), 200, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(d / "a.png")
+    _write_jpeg(d / "b.jpg", seed=1)
+    out = tmp_path / "out"
+    assert main(["restore", str(d), "-o", f"{out}/", "--format", "jpeg", "--model", tiny_weights, "-q"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "a.png" in err[0] and "alpha" in err[0]
+    assert sorted(p.name for p in out.iterdir()) == ["b.jpg"]  # no half-written file for a.png

@@ -10,6 +10,7 @@ import json
 import os
 import shlex
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -293,46 +294,68 @@ def _restore_cmd(args: argparse.Namespace) -> int:
     seen: set[Path] = set()
     failed = len(errors)
     bar = _Progress(len(files), not args.quiet)
-    for f, out in zip(files, outputs):
-        try:
-            target = out.resolve()
-            if target in input_set:
-                raise ValueError(f"output {out} would overwrite an input")
-            if target in seen:
-                raise ValueError(f"output {out} is also the output of another input (same name)")
-            seen.add(target)
-            with Image.open(f) as im:
-                if args.max_pixels and im.width * im.height > args.max_pixels:
-                    raise ValueError(
-                        f"{im.width}x{im.height} exceeds --max-pixels {args.max_pixels:.0f} "
-                        "(decompression-bomb guard); raise it to restore this image"
-                    )
-                info = dict(im.info)
-                cfn = None
-                if args.method == "sadct":
-                    fn = _sadct_fn(im, args.quality)
-                else:
-                    name = args.model or pick_model(args.quality, im)
-                    if name not in models:
-                        models[name] = load_model(name)
-                    fn = partial(restore_luma, models[name], bf16=args.bf16, ensemble=args.ensemble)
-                    if (cname := chroma_model(im, args.chroma)) is not None:
-                        if cname not in models:
-                            models[cname] = load_model(cname)
-                        cfn = partial(restore_chroma, models[cname], bf16=args.bf16)
-                open_jpeg_ycbcr(im)
-                im.load()
-                result = map_luma(im, fn, cfn)
-            _save_atomic(result, out, fmt, info, args.jpeg_quality)
-        except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError) as e:
-            msg = str(e) if isinstance(e, ValueError) else f"cannot read image ({e.__class__.__name__}: {e})"
-            _err(f"{f}: {msg}")
-            failed += 1
-        bar.step(f.name)
+    read_errors = (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError)
+
+    def report(f: Path, e: Exception) -> None:
+        nonlocal failed
+        msg = str(e) if isinstance(e, ValueError) else f"cannot read image ({e.__class__.__name__}: {e})"
+        _err(f"{f}: {msg}")
+        failed += 1
+
+    # Each output is encoded and written by a second thread while the next image is restored
+    # (PNG's zlib and the convolutions both release the GIL); one write in flight at a time
+    # keeps memory at two images.
+    pending: tuple[Path, Future] | None = None
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        for f, out in zip(files, outputs):
+            try:
+                target = out.resolve()
+                if target in input_set:
+                    raise ValueError(f"output {out} would overwrite an input")
+                if target in seen:
+                    raise ValueError(f"output {out} is also the output of another input (same name)")
+                seen.add(target)
+                with Image.open(f) as im:
+                    if args.max_pixels and im.width * im.height > args.max_pixels:
+                        raise ValueError(
+                            f"{im.width}x{im.height} exceeds --max-pixels {args.max_pixels:.0f} "
+                            "(decompression-bomb guard); raise it to restore this image"
+                        )
+                    info = dict(im.info)
+                    cfn = None
+                    if args.method == "sadct":
+                        fn = _sadct_fn(im, args.quality)
+                    else:
+                        name = args.model or pick_model(args.quality, im)
+                        if name not in models:
+                            models[name] = load_model(name)
+                        fn = partial(restore_luma, models[name], bf16=args.bf16, ensemble=args.ensemble)
+                        if (cname := chroma_model(im, args.chroma)) is not None:
+                            if cname not in models:
+                                models[cname] = load_model(cname)
+                            cfn = partial(restore_chroma, models[cname], bf16=args.bf16)
+                    open_jpeg_ycbcr(im)
+                    im.load()
+                    result = map_luma(im, fn, cfn)
+                if pending is not None:
+                    _wait_write(*pending, report)
+                pending = (f, writer.submit(_save_atomic, result, out, fmt, info, args.jpeg_quality))
+            except read_errors as e:
+                report(f, e)
+            bar.step(f.name)
+        if pending is not None:
+            _wait_write(*pending, report)
     if not files and not errors:
         _err("no input files")
         return 2
     return 1 if failed else 0
+
+
+def _wait_write(f: Path, future: Future, report) -> None:
+    try:
+        future.result()
+    except (OSError, ValueError) as e:
+        report(f, e)
 
 
 def _evaluate_cmd(args: argparse.Namespace) -> int:
