@@ -274,3 +274,35 @@ def test_write_failures_are_reported_per_file(tmp_path, tiny_weights, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "a.png" in err[0] and "alpha" in err[0]
     assert sorted(p.name for p in out.iterdir()) == ["b.jpg"]  # no half-written file for a.png
+
+
+def test_sixteen_bit_gray_stays_sixteen_bit(tmp_path, tiny_weights):
+    a = (smooth_image(40, 56).astype(np.uint16) * 257 + 100).astype(np.uint16)
+    src = tmp_path / "deep.png"
+    Image.fromarray(a).save(src)
+    out = tmp_path / "out.png"
+    assert main(["restore", str(src), "-o", str(out), "--model", tiny_weights]) == 0
+    with Image.open(out) as im:
+        assert im.mode == "I;16" and im.size == (56, 40)
+        got = np.asarray(im).astype(int)
+    assert np.abs(got - a).mean() < 30 * 257 and len(np.unique(got % 257)) > 1  # not 8-bit in disguise
+
+
+def test_cmyk_jpeg_restored_per_plane(tmp_path, tiny_weights):
+    cmyk = np.dstack([smooth_image(40, 56, seed=s) for s in range(4)])
+    src = tmp_path / "print.jpg"
+    Image.fromarray(cmyk, "CMYK").save(src, quality=20)
+    assert main(["restore", str(src), "-o", str(tmp_path / "o.tif"), "--model", tiny_weights]) == 0
+    with Image.open(tmp_path / "o.tif") as im, Image.open(src) as orig:
+        assert im.mode == "CMYK"
+        assert np.abs(np.asarray(im).astype(int) - np.asarray(orig)).mean() < 30
+    assert main(["restore", str(src), "-o", str(tmp_path / "o.png"), "--model", tiny_weights]) == 0
+    with Image.open(tmp_path / "o.png") as im:
+        assert im.mode == "RGB"  # PNG has no CMYK
+
+
+def test_progressive_jpeg(tmp_path, tiny_weights):
+    src = _write_jpeg(tmp_path / "p.jpg", colour=True, progressive=True)
+    assert main(["restore", str(src), "-o", str(tmp_path / "p.png"), "--model", tiny_weights]) == 0
+    with Image.open(tmp_path / "p.png") as im:
+        assert im.mode == "RGB" and im.size == (56, 40)

@@ -43,7 +43,9 @@ def test_alpha_is_passed_through(identity):
 
 def test_unsupported_mode_is_refused(identity):
     with pytest.raises(ValueError, match="unsupported image mode"):
-        restore(Image.new("CMYK", (16, 16)), model=identity)
+        restore(Image.new("F", (16, 16)), model=identity)  # float images were never JPEGs
+    with pytest.raises(ValueError, match="unsupported image mode"):
+        restore(Image.new("I", (16, 16)), model=identity)
 
 
 def test_the_shipped_model_improves_the_sample_crop():

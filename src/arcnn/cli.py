@@ -215,6 +215,10 @@ def _save_atomic(image: Image.Image, path: Path, fmt: str, info: dict, jpeg_qual
     """Write next to the target, then rename: no half-written file ever has the target's name."""
     _, pil_format, keys = _FORMATS[fmt]
     params = {k: info[k] for k in keys if info.get(k)}
+    if image.mode == "CMYK" and fmt in ("png", "webp"):
+        # PNG and WebP hold no CMYK: convert, and drop the CMYK profile that no longer applies.
+        image = image.convert("RGB")
+        params.pop("icc_profile", None)
     if fmt == "webp":
         params.update(lossless=True, quality=100)
     elif fmt == "tiff":

@@ -35,7 +35,8 @@ _ENSEMBLE = [(0, False), (0, True), (2, False), (2, True), (1, False), (1, True)
 def restore_luma(
     model: ConvStack, luma: np.ndarray, tile: int = TILE, bf16: bool = False, ensemble: int = 1
 ) -> np.ndarray:
-    """Restore one uint8 (H, W) plane; returns uint8 (H, W).
+    """Restore one uint8 (H, W) plane; returns uint8 (H, W). A uint16 plane (16-bit images) is
+    scaled to [0, 1] by 65535 instead of 255 and comes back as uint16.
 
     ``bf16``: compute under bfloat16 autocast (about 2x faster on CPUs with AVX-512 BF16;
     ``benchmarks/inference_speed.py`` measures the PSNR it costs).
@@ -46,19 +47,19 @@ def restore_luma(
     ``tile``-sized output tiles, each computed from its exact receptive field, so
     the result does not depend on the tiling.
     """
-    if luma.dtype != np.uint8 or luma.ndim != 2:
-        raise ValueError(f"expected a uint8 (H, W) plane, got {luma.dtype} {luma.shape}")
+    if luma.dtype not in (np.uint8, np.uint16) or luma.ndim != 2:
+        raise ValueError(f"expected a uint8 or uint16 (H, W) plane, got {luma.dtype} {luma.shape}")
     if ensemble not in (1, 4, 8):
         raise ValueError(f"ensemble must be 1, 4 or 8, not {ensemble}")
     model.eval()
     if ensemble == 1:
-        return _restore_float(model, luma, tile, bf16, np.uint8)
+        return _restore_float(model, luma, tile, bf16, luma.dtype.type)
     acc = np.zeros(luma.shape, np.float32)
     for k, mirror in _ENSEMBLE[:ensemble]:
         t = np.rot90(luma[:, ::-1] if mirror else luma, k)
         y = np.rot90(_restore_float(model, np.ascontiguousarray(t), tile, bf16), -k)
         acc += y[:, ::-1] if mirror else y
-    return (acc / ensemble).round().astype(np.uint8)
+    return (acc / ensemble).round().astype(luma.dtype)
 
 
 @torch.no_grad()
@@ -79,11 +80,13 @@ def _restore_float(
     model: ConvStack, planes: np.ndarray, tile: int, bf16: bool, dtype: type = np.float32
 ) -> np.ndarray:
     """uint8 (H, W) or (H, W, C_in) -> (H, W) or (H, W, C) in [0, 255]: float32 before rounding,
-    or rounded to uint8 tile by tile (``dtype=np.uint8``), which keeps huge images small."""
+    or rounded to uint8 tile by tile (``dtype=np.uint8``), which keeps huge images small.
+    uint16 planes are on [0, 65535] instead."""
     b, s = model.config.border, model.config.stride
     # Tiles start on the stride's grid, so a strided network samples every tile alike.
     tile = max(s, tile - tile % s)
     h, w = planes.shape[:2]
+    peak = 65535.0 if planes.dtype == np.uint16 else 255.0
     # Padded in uint8, converted to float one tile at a time: memory stays ~2 bytes per pixel.
     mode = "symmetric" if min(h, w) >= b else "edge"  # as models.pad_symmetric
     x = np.pad(planes, ((b, b), (b, b)) + ((0, 0),) * (planes.ndim - 2), mode=mode)
@@ -95,12 +98,12 @@ def _restore_float(
     for r in range(0, h, tile):
         for c in range(0, w, tile):
             r1, c1 = min(r + tile, h), min(c + tile, w)
-            t = torch.from_numpy(x[r : r1 + 2 * b, c : c1 + 2 * b].astype(np.float32) / 255.0)
+            t = torch.from_numpy(x[r : r1 + 2 * b, c : c1 + 2 * b].astype(np.float32) / peak)
             t = (t[None, None] if t.ndim == 2 else t.permute(2, 0, 1)[None]).contiguous(memory_format=fmt)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 y = model(t).float()
-            y = (y.clamp(0, 1) * 255.0)[0].permute(1, 2, 0).numpy()
-            out[r:r1, c:c1] = y.round() if dtype == np.uint8 else y
+            y = (y.clamp(0, 1) * peak)[0].permute(1, 2, 0).numpy()
+            out[r:r1, c:c1] = y if dtype == np.float32 else y.round()
     return out[..., 0] if planes.ndim == 2 else out
 
 
@@ -134,8 +137,10 @@ def map_luma(
 
     L images are the luminance; RGB/YCbCr/P images go through JFIF YCbCr, with Cb and Cr
     untouched, or replaced by ``chroma_fn`` (uint8 (H, W, 3) YCbCr as decoded -> uint8
-    (H, W, 2) CbCr); an alpha channel (RGBA, LA, PA) is passed through. Returns L, RGB,
-    LA or RGBA.
+    (H, W, 2) CbCr); an alpha channel (RGBA, LA, PA) is passed through. CMYK images (CMYK
+    and YCCK JPEGs, which code each ink plane with the DCT) have ``fn`` applied to each of
+    the four planes. 16-bit grayscale (I;16) is handed to ``fn`` as uint16. Returns L, I;16,
+    RGB, CMYK, LA or RGBA.
     """
     alpha = None
     if image.mode in ("RGBA", "LA", "PA"):
@@ -143,15 +148,20 @@ def map_luma(
         image = image.convert("L" if image.mode == "LA" else "RGB")
     elif image.mode == "P":
         image = image.convert("RGB")
-    if image.mode == "L":
+    if image.mode in ("L", "I;16"):
         out = Image.fromarray(fn(np.asarray(image)))
+    elif image.mode == "CMYK":
+        planes = np.asarray(image)
+        out = Image.fromarray(np.dstack([fn(np.ascontiguousarray(planes[..., i])) for i in range(4)]), "CMYK")
     elif image.mode in ("RGB", "YCbCr"):
         ycbcr = np.asarray(image.convert("YCbCr"))
         y = fn(np.ascontiguousarray(ycbcr[..., 0]))
         cbcr = ycbcr[..., 1:] if chroma_fn is None else chroma_fn(ycbcr)
         out = Image.fromarray(np.dstack([y, cbcr]), "YCbCr").convert("RGB")
     else:
-        raise ValueError(f"unsupported image mode {image.mode!r} (supported: L, RGB, YCbCr, P, RGBA, LA)")
+        raise ValueError(
+            f"unsupported image mode {image.mode!r} (supported: L, I;16, RGB, YCbCr, CMYK, P, RGBA, LA)"
+        )
     if alpha is not None:
         out.putalpha(alpha)
     return out
