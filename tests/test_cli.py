@@ -306,3 +306,15 @@ def test_progressive_jpeg(tmp_path, tiny_weights):
     assert main(["restore", str(src), "-o", str(tmp_path / "p.png"), "--model", tiny_weights]) == 0
     with Image.open(tmp_path / "p.png") as im:
         assert im.mode == "RGB" and im.size == (56, 40)
+
+
+def test_exif_orientation_and_dpi_are_kept(tmp_path, tiny_weights):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    src = _write_jpeg(tmp_path / "phone.jpg", colour=True, exif=exif.tobytes(), dpi=(300, 300))
+    out = tmp_path / "phone.png"
+    assert main(["restore", str(src), "-o", str(out), "--model", tiny_weights]) == 0
+    with Image.open(out) as im:
+        assert im.size == (56, 40)  # pixels in their stored orientation ...
+        assert im.getexif().get(0x0112) == 6  # ... with the tag that tells viewers how to turn them
+        assert tuple(round(v) for v in im.info["dpi"]) == (300, 300)
