@@ -80,6 +80,13 @@ _CARDS = [
         quality=30,
         recipe="fast, all layers from arcnn-q20",
     ),
+    ModelCard(
+        name="arcnn-q40",
+        file="arcnn-q40.safetensors",
+        sha256="ead82177e24cdc1656b1277567e4ce520faa47eb58fe67d57d33bd3e9b4e6174",
+        quality=40,
+        recipe="fast, all layers from arcnn-q30",
+    ),
 ]
 _SCORES = _measured()
 REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, {})) for c in _CARDS}
