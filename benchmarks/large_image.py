@@ -45,8 +45,12 @@ def main() -> int:
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
         with Image.open(dst) as im:
             assert im.size == (w, h)
-    text = (f"{w}×{h} ({w * h / 1e6:.1f} MP) colour q10 JPEG → PNG with `arcnn restore`: peak memory "
-            f"**{peak:.2f} GiB**, {seconds:.0f} s (`python benchmarks/large_image.py`).")  # fmt: skip
+    from arcnn.zoo import CHROMA_MODEL, REGISTRY
+
+    what = "luminance and chroma" if CHROMA_MODEL in REGISTRY else "luminance"
+    text = (f"{w}×{h} ({w * h / 1e6:.1f} MP) colour q10 JPEG → PNG with `arcnn restore` (defaults: "
+            f"{what} restored): peak memory **{peak:.2f} GiB**, {seconds:.0f} s "
+            f"(`python benchmarks/large_image.py`).")  # fmt: skip
     print(text)
     if args.write:
         from _common import write_readme_block

@@ -77,3 +77,19 @@ def test_self_ensemble_is_the_mean_of_transformed_restorations(ensemble):
     assert not np.array_equal(got, restore_luma(model, img))
     with pytest.raises(ValueError, match="ensemble"):
         restore_luma(model, img, ensemble=2)
+
+
+def test_memory_grows_by_bytes_per_pixel_not_floats():
+    """Tiles are converted to float one at a time: NumPy's peak stays ~2 bytes per pixel."""
+    import tracemalloc
+
+    from arcnn.models import ModelConfig
+    from arcnn.restore import restore_luma
+
+    model = ConvStack(ModelConfig((3, 3), (4, 1), residual=True)).eval()
+    img = np.random.default_rng(0).integers(0, 256, (1536, 1536), dtype=np.uint8)
+    tracemalloc.start()
+    restore_luma(model, img, tile=256)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 3 * img.size  # a float32 copy of the image alone would be 4 bytes per pixel
