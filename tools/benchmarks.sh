@@ -14,7 +14,7 @@ if [ "$what" != quality ]; then
 fi
 if [ "$what" != timing ]; then
   $py benchmarks/zoo_table.py --write
-  $py benchmarks/jpeg_baseline.py
+  $py benchmarks/jpeg_baseline.py --write
   $py benchmarks/colour.py --write
   $py benchmarks/blind.py --write
   $py benchmarks/webp.py --write
