@@ -93,3 +93,26 @@ def test_memory_grows_by_bytes_per_pixel_not_floats():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 3 * img.size  # a float32 copy of the image alone would be 4 bytes per pixel
+
+
+def test_auto_quality_sends_unusual_files_to_the_blind_model(monkeypatch, tmp_path):
+    import io
+
+    import arcnn.zoo as zoo
+    from arcnn.restore import pick_model
+
+    monkeypatch.setitem(zoo.REGISTRY, zoo.BLIND_MODEL, zoo.REGISTRY["arcnn-q10"])
+    img = smooth_image(32, 32)
+
+    def jpeg(**kw):
+        buf = io.BytesIO()
+        Image.fromarray(img).save(buf, format="JPEG", **kw)
+        buf.seek(0)
+        return Image.open(buf)
+
+    assert pick_model("auto", jpeg(quality=10)) == "arcnn-q10"
+    assert pick_model("auto", jpeg(quality=75)) == zoo.BLIND_MODEL  # no per-quality model near q75
+    phone = [int(v) for v in np.clip(np.arange(64) // 2 + 3, 1, 255)]  # not an IJG-scaled table
+    assert pick_model("auto", jpeg(qtables=[phone])) == zoo.BLIND_MODEL
+    assert pick_model("auto", Image.fromarray(img)) == zoo.BLIND_MODEL  # no tables at all
+    assert pick_model(20, jpeg(quality=75)) == "arcnn-q20"  # an explicit quality wins
