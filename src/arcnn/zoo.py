@@ -87,6 +87,14 @@ _CARDS = [
         quality=40,
         recipe="fast, all layers from arcnn-q30",
     ),
+    ModelCard(
+        name="fast-arcnn-q10",
+        file="fast-arcnn-q10.safetensors",
+        sha256="253c778bb18bc4377f752d94a79b8bd0522c537bb45c96b47a59da1e02d78327",
+        quality=10,
+        architecture="fast-arcnn",
+        recipe="fast, 128px crops",
+    ),
 ]
 _SCORES = _measured()
 REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, {})) for c in _CARDS}
