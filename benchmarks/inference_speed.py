@@ -91,7 +91,7 @@ def live1_psnr(model_name: str, backend: str, quality: int = 10) -> float | None
     return float(np.mean(scores))
 
 
-def folder_run(model_name: str, n_files: int, bf16: bool, chroma: bool = False) -> dict:
+def folder_run(model_name: str, n_files: int, backend: str, chroma: bool = False) -> dict:
     """File-to-file ``arcnn restore`` of ``n_files`` colour q10 JPEGs of LIVE1's size (768x512);
     luminance only unless ``chroma`` (then ``arcnn restore``'s default, with arcnn-chroma)."""
     from PIL import Image
@@ -115,7 +115,9 @@ def folder_run(model_name: str, n_files: int, bf16: bool, chroma: bool = False) 
             im.save(src / f"{i:03d}.jpg", quality=10)
             pixels += 768 * 512
         argv = ["restore", str(src), "-o", str(dst), "-q", "--model", model_name]
-        argv += (["--bf16"] if bf16 else []) + ["--chroma", "on" if chroma else "off"]
+        engine = "onnxruntime" if backend == "onnxruntime" else "torch"
+        argv += ["--backend", engine, "--chroma", "on" if chroma else "off"]
+        argv += ["--bf16"] if backend == "torch-bf16" else []
         t = time.perf_counter()
         rc = main(argv)
         seconds = time.perf_counter() - t
@@ -186,8 +188,8 @@ def main() -> None:
     lines.append("")
     lines.append("| backend | restores | images from | seconds | MP/s | of the pure-model rate |")
     lines.append("|---|---|---|---|---|---|")
-    for backend in [b for b in backends if b != "onnxruntime"]:
-        r = folder_run(args.model, args.files, bf16=backend == "torch-bf16")
+    for backend in backends:
+        r = folder_run(args.model, args.files, backend)
         share = r["mps"] / rates[backend]
         cells = f"{r['source']} | {r['seconds']:.1f} | {r['mps']:.2f} | {share:.0%}"
         lines.append(f"| {backend} | Y (`--chroma off`) | {cells} |")
@@ -196,10 +198,11 @@ def main() -> None:
         # The default for colour JPEGs also runs the chroma model: the pure-model rate of the pair
         # is estimated from the luminance model's measured rate and the two models' multiply-adds.
         both = macs + macs_per_pixel(load_model(CHROMA_MODEL))
-        r = folder_run(args.model, args.files, bf16=False, chroma=True)
-        pure = rates["torch-fp32"] * macs / both
+        default = "onnxruntime" if "onnxruntime" in backends else "torch-fp32"
+        r = folder_run(args.model, args.files, default, chroma=True)
+        pure = rates[default] * macs / both
         cells = f"{r['source']} | {r['seconds']:.1f} | {r['mps']:.2f} | {r['mps'] / pure:.0%} (est.)"
-        lines.append(f"| torch-fp32 | Y + CbCr (default) | {cells} |")
+        lines.append(f"| {default} | Y + CbCr (default) | {cells} |")
         print(lines[-1], flush=True)
     text = "\n".join(lines)
     print(text)

@@ -1,5 +1,8 @@
 """Faster paths give the reference path's output: ONNX Runtime, bf16 autocast."""
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -56,3 +59,22 @@ def test_bf16_restores_close_to_float32(tmp_path):
     src = tmp_path / "a.jpg"
     Image.fromarray(img).save(src, quality=10)
     assert main(["restore", str(src), "-o", str(tmp_path / "a.png"), "--bf16"]) == 0
+
+
+def test_restore_backends_agree_and_onnx_is_cached(tmp_path, capsys):
+    src = tmp_path / "a.jpg"
+    Image.fromarray(smooth_image(64, 80, colour=True)).save(src, quality=10)
+    outs = {}
+    for backend in ("torch", "onnxruntime", "auto"):
+        out = tmp_path / f"{backend}.png"
+        assert main(["restore", str(src), "-o", str(out), "--backend", backend]) == 0
+        with Image.open(out) as im:
+            outs[backend] = np.asarray(im).astype(int)
+    diff = np.abs(outs["torch"] - outs["onnxruntime"])
+    assert diff.max() <= 2 and (diff > 0).mean() < 0.01  # 1-level Y differences, through YCbCr -> RGB
+    assert np.array_equal(outs["auto"], outs["onnxruntime"])  # onnxruntime is installed here
+    assert any(Path(os.environ["ARCNN_CACHE"], "onnx").glob("*.onnx"))  # exported once, then reused
+    assert (
+        main(["restore", str(src), "-o", str(tmp_path / "b.png"), "--backend", "onnxruntime", "--bf16"]) == 2
+    )
+    assert "bf16" in capsys.readouterr().err

@@ -104,6 +104,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="bfloat16: ~2x faster with AVX-512 BF16, slightly less exact")  # fmt: skip
     r.add_argument("--ensemble", type=int, choices=[1, 4, 8], default=1,
                    help="mean of 4 (flips) or 8 (and rotations) restorations: slower")  # fmt: skip
+    r.add_argument("--backend", choices=["auto", "torch", "onnxruntime"], default="auto",
+                   help="float32 engine; auto: ONNX Runtime if installed (faster), else PyTorch")  # fmt: skip
     r.add_argument("--chroma", choices=["auto", "on", "off"], default="auto",
                    help="restore Cb/Cr too; auto: colour JPEGs with subsampled chroma")  # fmt: skip
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -286,12 +288,17 @@ def _restore_cmd(args: argparse.Namespace) -> int:
         return 2
     input_set = {f.resolve() for f in files}
     models: dict[str, object] = {}
+    try:
+        engine = _engine(args.backend, args.bf16)
+    except ValueError as e:
+        _err(str(e))
+        return 2
     if args.method == "sadct" and args.model is not None:
         _err("--model chooses a network; it cannot be combined with --method sadct")
         return 2
     if args.model is not None:
         try:
-            models[args.model] = load_model(args.model)
+            models[args.model] = engine(load_model(args.model))
         except ValueError as e:
             _err(str(e))
             return 2
@@ -332,11 +339,11 @@ def _restore_cmd(args: argparse.Namespace) -> int:
                     else:
                         name = args.model or pick_model(args.quality, im)
                         if name not in models:
-                            models[name] = load_model(name)
+                            models[name] = engine(load_model(name))
                         fn = partial(restore_luma, models[name], bf16=args.bf16, ensemble=args.ensemble)
                         if (cname := chroma_model(im, args.chroma)) is not None:
                             if cname not in models:
-                                models[cname] = load_model(cname)
+                                models[cname] = engine(load_model(cname))
                             cfn = partial(restore_chroma, models[cname], bf16=args.bf16)
                     open_jpeg_ycbcr(im)
                     im.load()
@@ -353,6 +360,20 @@ def _restore_cmd(args: argparse.Namespace) -> int:
         _err("no input files")
         return 2
     return 1 if failed else 0
+
+
+def _engine(backend: str, bf16: bool):
+    """A function that puts a loaded ConvStack on the chosen inference engine."""
+    import torch
+
+    from arcnn.export import on_onnxruntime, onnxruntime_available
+
+    if backend == "onnxruntime" and not onnxruntime_available():
+        raise ValueError("--backend onnxruntime needs the onnx extra: pip install 'arcnn[onnx]'")
+    if backend == "onnxruntime" and bf16:
+        raise ValueError("--bf16 runs on PyTorch: use --backend torch or auto")
+    use_ort = backend == "onnxruntime" or (backend == "auto" and not bf16 and onnxruntime_available())
+    return lambda m: on_onnxruntime(m) if use_ort and isinstance(m, torch.nn.Module) else m
 
 
 def _wait_write(f: Path, future: Future, report) -> None:
