@@ -3,7 +3,7 @@
     python benchmarks/ensemble.py [--qualities 10 ...] [--write]
 
 For each shipped per-quality model: LIVE1 PSNR / SSIM / PSNR-B with ``--ensemble 1, 4, 8``
-and the mean restoration time per image on this machine.
+and the restoration time relative to a single pass (measured in the same run).
 """
 
 from __future__ import annotations
@@ -24,17 +24,19 @@ def main() -> int:
     args = ap.parse_args()
     live1 = require_data("live1")
     lines = [
-        "| q | model | ensemble | LIVE1 PSNR / SSIM / PSNR-B | AR-CNN (paper) | s per image |",
+        "| q | model | ensemble | LIVE1 PSNR / SSIM / PSNR-B | AR-CNN (paper) | time, relative |",
         "|---|---|---|---|---|---|",
     ]
     for q in args.qualities:
         name = nearest_model(q)
         p = PAPER_ARCNN.get(q)
         paper = f"{p[0]:.2f} / {p[1]:.4f} / {p[2]:.2f}" if p else "—"
+        base = None
         for n in (1, 4, 8):
             m = evaluate(live1, q, name, ensemble=n)["mean"]
+            base = base or m["seconds"]
             lines.append(f"| {q} | {name} | {n} | {m['psnr']:.3f} / {m['ssim']:.4f} / {m['psnrb']:.3f} | "
-                         f"{paper} | {m['seconds']:.2f} |")  # fmt: skip
+                         f"{paper} | {m['seconds'] / base:.1f}× |")  # fmt: skip
             print(lines[-1], flush=True)
     text = "\n".join(lines)
     print(text)
