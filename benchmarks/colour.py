@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import io
 import sys
-import time
 
 import numpy as np
 from _common import require_data, write_readme_block
@@ -48,7 +47,7 @@ def main() -> int:
         "| q | JPEG | Y only (model) | colour (+ arcnn-chroma) | colour − JPEG | colour − Y only |",
         "|---|---|---|---|---|---|",
     ]
-    verdict, t0 = [], time.perf_counter()
+    verdict = []
     for q in args.qualities:
         name = nearest_model(q)
         luma = load_model(name)
@@ -84,7 +83,6 @@ def main() -> int:
         "",
         f"Colour better than Y only at every q: {'yes' if better else 'no'}."
         + ("" if q10 is None else f" q10 gain over the JPEG: {q10:+.2f} dB RGB (target +1.20)."),
-        f"({time.perf_counter() - t0:.0f} s on this machine, float32.)",
     ]
     print("\n".join(lines))
     if args.write:

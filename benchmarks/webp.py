@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
 from _common import require_data, write_readme_block
 
@@ -37,7 +36,6 @@ def main() -> int:
         "| WebP q | WebP | " + " | ".join(blind + jpeg_models + webp) + " |",
         "|---|---|" + "---|" * len(blind + jpeg_models + webp),
     ]
-    t0 = time.perf_counter()
     for q in QUALITIES:
         base = evaluate(live1, q, "jpeg", codec="webp")["mean"]["psnr"]
         cells = []
@@ -46,7 +44,6 @@ def main() -> int:
             cells.append(f"{p:.2f} ({p - base:+.2f})")
         lines.append(f"| {q} | {base:.2f} | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
-    lines += ["", f"({time.perf_counter() - t0:.0f} s on this machine.)"]
     print("\n".join(lines))
     if args.write:
         write_readme_block("webp", "\n".join(lines))
