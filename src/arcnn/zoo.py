@@ -95,6 +95,15 @@ _CARDS = [
         architecture="fast-arcnn",
         recipe="fast, 128px crops",
     ),
+    ModelCard(
+        name="arcnn-blind",
+        file="arcnn-blind.safetensors",
+        sha256="f34e7a21e15ac4a4581747cafc69b835db4280a8a44a92412bc73f2bb06f6130",
+        quality=None,
+        training_data="BSDS500 train+test (400 images), Y channel, Pillow grayscale JPEG at q = 5, 10, 15, "
+        "20, 25, 30, 35, 40, 50, 60, 70, 80, 90, 95",
+        recipe="fast, all layers from arcnn-q20",
+    ),
 ]
 _SCORES = _measured()
 REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, {})) for c in _CARDS}
