@@ -20,7 +20,10 @@ def test_registry_files_exist_and_match_their_hashes():
 def test_every_registered_model_loads_and_keeps_its_architecture():
     for name, card in REGISTRY.items():
         model = load_model(name)
-        assert model.config.channels == 1 and card.colour == "y"
+        if card.colour == "y":
+            assert model.config.channels == 1 and model.config.inputs == 1
+        else:  # the chroma model reads Y, Cb, Cr and restores Cb, Cr
+            assert card.colour == "cbcr" and (model.config.inputs, model.config.channels) == (3, 2)
         assert model.config.kernels == preset(card.architecture).kernels
         assert not model.training
 

@@ -104,6 +104,17 @@ _CARDS = [
         "20, 25, 30, 35, 40, 50, 60, 70, 80, 90, 95",
         recipe="fast, all layers from arcnn-q20",
     ),
+    ModelCard(
+        name="arcnn-chroma",
+        file="arcnn-chroma.safetensors",
+        sha256="3aabf4779ceee1fd853ffd58fb370b5da130b894c43660e23674873ecc46c49e",
+        quality=None,
+        colour="cbcr",
+        architecture="fast-arcnn",
+        training_data="BSDS500 train+test (400 images), colour 4:2:0 Pillow JPEG at q = 5, 10, 15, 20, 30, "
+        "40, 50, 75, 90; JFIF YCbCr as libjpeg decodes it",
+        recipe="fast, 96px crops, 3 inputs (Y, Cb, Cr), 2 outputs (Cb, Cr)",
+    ),
 ]
 _SCORES = _measured()
 REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, {})) for c in _CARDS}
