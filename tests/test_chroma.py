@@ -78,9 +78,9 @@ def test_map_luma_replaces_chroma_when_asked():
     assert np.abs(ycc[..., 1:] - 128).max() <= 1  # neutral chroma, up to the RGB round trip
 
 
-def _jpeg(rgb: np.ndarray, subsampling: str) -> Image.Image:
+def _jpeg(rgb: np.ndarray, subsampling: str, quality: int = 20) -> Image.Image:
     buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="JPEG", quality=20, subsampling=subsampling)
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality, subsampling=subsampling)
     buf.seek(0)
     return Image.open(buf)
 
@@ -92,6 +92,8 @@ def test_chroma_model_choice(monkeypatch):
     monkeypatch.setitem(zoo.REGISTRY, zoo.CHROMA_MODEL, zoo.REGISTRY[zoo.DEFAULT_MODEL])
     assert chroma_model(_jpeg(rgb, "4:2:0")) == zoo.CHROMA_MODEL
     assert chroma_model(_jpeg(rgb, "4:4:4")) is None  # full-resolution chroma: not what it learned
+    assert chroma_model(_jpeg(rgb, "4:2:0", quality=60)) is None  # above CHROMA_AUTO_MAX_QUALITY
+    assert chroma_model(_jpeg(rgb, "4:2:0", quality=60), "on") == zoo.CHROMA_MODEL
     assert chroma_model(_jpeg(rgb, "4:4:4"), "on") == zoo.CHROMA_MODEL
     assert chroma_model(_jpeg(rgb, "4:2:0"), "off") is None
     assert chroma_model(Image.fromarray(rgb)) is None  # not a JPEG

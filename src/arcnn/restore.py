@@ -24,6 +24,7 @@ __all__ = ["restore_luma", "restore_chroma", "restore", "map_luma", "open_jpeg_y
            "chroma_model", "TILE"]  # fmt: skip
 
 TILE = 512  # output tile side: bounds memory at ~64 x (TILE + 18)^2 floats per layer
+CHROMA_AUTO_MAX_QUALITY = 35  # --chroma auto leaves the chroma of better JPEGs as decoded
 
 
 # (quarter turns, mirror) of each self-ensemble member; the first 4 are the flips, which map a
@@ -171,7 +172,9 @@ def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:
     """Registry name of the chroma model for ``image``, or None (chroma left as decoded).
 
     ``chroma``: "off"; "on" (every colour image); "auto": colour JPEGs whose chroma is
-    subsampled (4:2:0 or 4:2:2), the case the chroma model is trained for.
+    subsampled (4:2:0 or 4:2:2), the case the chroma model is trained for, at an estimated
+    quality up to ``CHROMA_AUTO_MAX_QUALITY`` (above it the shipped chroma model does not help:
+    ``benchmarks/colour.py``).
     """
     from arcnn.zoo import CHROMA_MODEL, REGISTRY
 
@@ -183,6 +186,9 @@ def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:
         from PIL import JpegImagePlugin
 
         if image.format != "JPEG" or JpegImagePlugin.get_sampling(image) not in (1, 2):
+            return None
+        tables = getattr(image, "quantization", None)
+        if tables and estimate_quality(image).quality > CHROMA_AUTO_MAX_QUALITY:
             return None
     return CHROMA_MODEL
 
