@@ -79,7 +79,7 @@ def main() -> int:
     if args.write:
         plot = ROOT / "docs" / "experiments" / "table2-curves.png"
         plot_logs(logs, plot, title="Fig. 5: validation PSNR (BSDS500 val, q10) against samples seen")
-        write_readme_block("table2", text, DOC)
+        write_readme_block("table2", text + f"\n\n![Fig. 5 curves](experiments/{plot.name})", DOC)
     return 0
 
 

@@ -104,6 +104,7 @@ def main() -> int:
     if args.write:
         plot = ROOT / "docs" / "experiments" / f"fig{args.figure}-curves.png"
         plot_logs(logs, plot, title=f"{title}: validation PSNR against samples seen")
+        text += f"\n\n![Fig. {args.figure} curves](experiments/{plot.name})"
         write_readme_block(f"fig{args.figure}", text, ROOT / "docs" / "experiments.md")
     shipped = [n for n in REGISTRY if n.startswith("arcnn5")]
     if args.figure == 6 and not shipped:
