@@ -98,11 +98,11 @@ _CARDS = [
     ModelCard(
         name="arcnn-blind",
         file="arcnn-blind.safetensors",
-        sha256="f34e7a21e15ac4a4581747cafc69b835db4280a8a44a92412bc73f2bb06f6130",
+        sha256="4c2fedf42042a2642289be6842cab72908bfb7e0dcbc1882062186c525c2d28a",
         quality=None,
-        training_data="BSDS500 train+test (400 images), Y channel, Pillow grayscale JPEG at q = 5, 10, 15, "
-        "20, 25, 30, 35, 40, 50, 60, 70, 80, 90, 95",
-        recipe="fast, all layers from arcnn-q20",
+        training_data="BSDS500 train+test (400 images), Y channel, Pillow grayscale JPEG at q = 5 to 95 "
+        "(14 qualities; then q10 x3, q20-q40 x2)",
+        recipe="fast, all layers from arcnn-q20, then a low-quality-weighted fine-tune",
     ),
     ModelCard(
         name="arcnn-chroma",
