@@ -22,7 +22,7 @@ from PIL import Image
 from arcnn.codec import rgb2ycbcr
 from arcnn.data import list_images
 from arcnn.metrics import psnr
-from arcnn.restore import map_luma, restore_chroma, restore_luma
+from arcnn.restore import map_luma, open_jpeg_ycbcr, restore_chroma, restore_luma
 from arcnn.zoo import CHROMA_MODEL, REGISTRY, load_model, nearest_model
 
 
@@ -62,8 +62,7 @@ def main() -> int:
                 decoded = {"jpeg": np.asarray(im.convert("RGB"))}
             buf.seek(0)
             with Image.open(buf) as im:
-                im.draft("YCbCr", im.size)
-                ycc = Image.fromarray(np.asarray(im), "YCbCr")
+                ycc = Image.fromarray(np.asarray(open_jpeg_ycbcr(im)), "YCbCr")
             y = restore_luma(luma, np.ascontiguousarray(np.asarray(ycc)[..., 0]))
             keep_y = lambda _, y=y: y  # noqa: E731 - the Y plane restored once, shared by both
             decoded["yonly"] = np.asarray(map_luma(ycc, keep_y))

@@ -27,6 +27,7 @@ __all__ = [
     "Degradation",
     "make_pairs",
     "concat_pairs",
+    "cache_dir",
     "image_weights",
     "sample_batch",
     "grid_patches",
@@ -186,7 +187,8 @@ class PairSet:
         return len(self.clean)
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where prepared data is cached: ``$ARCNN_CACHE``, default ``~/.cache/arcnn``."""
     return Path(os.environ.get("ARCNN_CACHE", Path.home() / ".cache" / "arcnn"))
 
 
@@ -201,7 +203,7 @@ def make_pairs(files: list[Path], degradation: int | Degradation, cache: bool = 
     for f in files:
         st = f.stat()
         key.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
-    path = _cache_dir() / f"pairs-{key.hexdigest()[:16]}.npz"
+    path = cache_dir() / f"pairs-{key.hexdigest()[:16]}.npz"
     if cache and path.exists():
         with np.load(path) as z:
             n = len(files)

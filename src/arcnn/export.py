@@ -91,7 +91,9 @@ def on_onnxruntime(model: ConvStack) -> OnnxModel:
     h = hashlib.sha256(model.config.to_json().encode())
     for k, v in model.state_dict().items():
         h.update(k.encode() + v.detach().float().contiguous().numpy().tobytes())
-    cache = Path(os.environ.get("ARCNN_CACHE", Path.home() / ".cache" / "arcnn")) / "onnx"
+    from arcnn.data import cache_dir
+
+    cache = cache_dir() / "onnx"
     path = cache / f"{h.hexdigest()[:20]}.onnx"
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ from PIL import Image
 
 from arcnn.codec import estimate_quality
 from arcnn.models import ConvStack
-from arcnn.zoo import auto_model, load_model, nearest_model
+from arcnn.zoo import CHROMA_MODEL, REGISTRY, auto_model, load_model, nearest_model
 
 __all__ = ["restore_luma", "restore_chroma", "restore", "map_luma", "open_jpeg_ycbcr", "pick_model",
            "chroma_model", "TILE"]  # fmt: skip
@@ -176,8 +176,6 @@ def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:
     quality up to ``CHROMA_AUTO_MAX_QUALITY`` (above it the shipped chroma model does not help:
     ``benchmarks/colour.py``).
     """
-    from arcnn.zoo import CHROMA_MODEL, REGISTRY
-
     if chroma not in ("auto", "on", "off"):
         raise ValueError(f"chroma must be auto, on or off, not {chroma!r}")
     if chroma == "off" or CHROMA_MODEL not in REGISTRY or image.mode in ("L", "LA", "I", "I;16", "F", "1"):
