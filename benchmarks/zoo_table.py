@@ -48,15 +48,14 @@ def main() -> int:
     args = ap.parse_args()
     known = json.loads(SCORES_FILE.read_text()) if args.reuse and SCORES_FILE.exists() else {}
 
-    def score(data: Path, q: int, name: str, key: str) -> dict:
+    def score(data: Path, q: int, name: str, key: str, box: tuple[int, int] | None = None) -> dict:
         if name in known and key in known[name]:
             return {"mean": known[name][key], "images": []}
-        return evaluate(data, q, name)
+        return evaluate(data, q, name, box=box)
 
     live1, classic5 = require_data("live1"), require_data("classic5")
 
-    per_q = {c.quality: n for n, c in REGISTRY.items()
-             if c.quality is not None and c.colour == "y" and c.architecture == "arcnn"}  # fmt: skip
+    per_q = {c.quality: n for n, c in REGISTRY.items() if c.per_quality}
     scores: dict[str, dict] = {}
     lines = [
         "LIVE1, PSNR (dB) / SSIM / PSNR-B (dB), with the Gaussian SSIM in brackets.",
@@ -84,13 +83,12 @@ def main() -> int:
     other_lines = ["| model | architecture | q | LIVE1 | Classic5 |", "|---|---|---|---|---|"]
     for name in others:
         card = REGISTRY[name]
-        res = score(live1, card.quality, name, "live1")
-        c5 = score(classic5, card.quality, name, "classic5")["mean"]
+        q_text = f"{card.quality}" + (f", fit into {card.box[0]}×{card.box[1]} first" if card.box else "")
+        res = score(live1, card.quality, name, "live1", card.box)
+        c5 = score(classic5, card.quality, name, "classic5", card.box)["mean"]
         scores[name] = {"live1": res["mean"], "classic5": c5,
                         "live1_images": {r["name"]: r for r in res["images"]}}  # fmt: skip
-        other_lines.append(
-            f"| {name} | {card.architecture} | {card.quality} | {_fmt(res['mean'])} | {_fmt(c5)} |"
-        )
+        other_lines.append(f"| {name} | {card.architecture} | {q_text} | {_fmt(res['mean'])} | {_fmt(c5)} |")
 
     prov = [
         "| model | trained | samples (patches) | wall time | revision | command |",

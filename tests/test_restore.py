@@ -55,6 +55,17 @@ def test_the_shipped_model_improves_the_sample_crop():
     assert psnr(clean, out) > psnr(clean, jpeg) + 0.5
 
 
+def test_shipped_models_are_loaded_once_across_calls():
+    from arcnn.restore import _registry_model
+
+    jpeg = jpeg_roundtrip(np.asarray(Image.open(sample_path("astronaut-y128.png"))), 10)
+    restore(jpeg, model="arcnn-q10")
+    hits = _registry_model.cache_info().hits
+    first = restore(jpeg, model="arcnn-q10")
+    assert _registry_model.cache_info().hits == hits + 1
+    assert np.array_equal(first, restore(jpeg, model="arcnn-q10"))
+
+
 @pytest.mark.parametrize("ensemble", [4, 8])
 def test_self_ensemble_is_the_mean_of_transformed_restorations(ensemble):
     from arcnn.models import build_model

@@ -9,7 +9,7 @@ is converted back to RGB as a decoder would.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -108,8 +108,17 @@ def _restore_float(
     return out[..., 0] if planes.ndim == 2 else out
 
 
+@lru_cache(maxsize=8)
+def _registry_model(name: str) -> ConvStack:
+    # restore() is called once per image; reading and hashing the weights every time would cost
+    # more than restoring a small image. Shipped weights do not change, user files may: not cached.
+    return load_model(name)
+
+
 def _as_model(model: ConvStack | str | Path) -> ConvStack:
-    return model if isinstance(model, ConvStack) else load_model(model)
+    if isinstance(model, ConvStack):
+        return model
+    return _registry_model(model) if isinstance(model, str) and model in REGISTRY else load_model(model)
 
 
 def pick_model(quality: int | str | None, image: Image.Image | None = None) -> str:
@@ -212,5 +221,5 @@ def restore(
         return np.asarray(restore(Image.fromarray(image), model, quality, chroma))
     net = _as_model(model if model is not None else pick_model(quality, image))
     cname = chroma_model(image, chroma)
-    cfn = None if cname is None else partial(restore_chroma, load_model(cname))
+    cfn = None if cname is None else partial(restore_chroma, _as_model(cname))
     return map_luma(image, lambda y: restore_luma(net, y), cfn)

@@ -42,6 +42,7 @@ class ModelCard:
     quality: int | None  # JPEG quality trained for; None for quality-blind models
     colour: str = "y"  # the channel(s) it restores: "y" = luminance
     architecture: str = "arcnn"  # models.PRESETS name; --quality auto picks among "arcnn" ones
+    box: tuple[int, int] | None = None  # social-media degradation it was trained on (data.Degradation)
     training_data: str = "BSDS500 train+test (400 images), Y channel, Pillow grayscale JPEG"
     recipe: str = ""
     scores: dict = field(default_factory=dict)
@@ -49,6 +50,13 @@ class ModelCard:
     @property
     def path(self) -> Path:
         return WEIGHTS_DIR / self.file
+
+    @property
+    def per_quality(self) -> bool:
+        """A 9-7-1-5 luminance model for plain JPEGs of one quality: what ``--quality auto`` picks among."""
+        return (
+            self.quality is not None and self.colour == "y" and self.architecture == "arcnn" and not self.box
+        )
 
 
 def _measured() -> dict:
@@ -208,11 +216,7 @@ def load_model(name: str | Path = DEFAULT_MODEL, verify: bool = True) -> ConvSta
 
 def nearest_model(quality: int | None) -> str:
     """The shipped per-quality model whose training quality is nearest ``quality``."""
-    per_q = [
-        c
-        for c in REGISTRY.values()
-        if c.quality is not None and c.colour == "y" and c.architecture == "arcnn"
-    ]
+    per_q = [c for c in REGISTRY.values() if c.per_quality]
     if quality is None or not per_q:
         return DEFAULT_MODEL
     return min(per_q, key=lambda c: (abs(c.quality - quality), c.quality)).name
