@@ -59,6 +59,34 @@ FIGURES = {
     }),
 }  # fmt: skip
 
+# The paper's conclusions (Sec. 4.2), each checked on this run's numbers: arm -> {"third": val PSNR
+# after a third of the budget (how fast), "final": val PSNR at the end, "live1": LIVE1 PSNR}.
+CLAIMS = {
+    6: [
+        ("transferring two layers converges faster than He et al.'s init",
+         lambda r: r["c-2-layers-from-arcnn-q10"]["third"] > r["b-he"]["third"]),
+        ("... and ends better than it (LIVE1)",
+         lambda r: r["c-2-layers-from-arcnn-q10"]["live1"] > r["b-he"]["live1"]),
+        ("Gaussian σ = 0.001 trains the 5-layer net worse than either (LIVE1)",
+         lambda r: r["a-gauss"]["live1"] < min(r["b-he"]["live1"], r["c-2-layers-from-arcnn-q10"]["live1"])),
+    ],
+    7: [
+        ("both transfers converge faster than training from scratch",
+         lambda r: min(r["b-1-layer-from-arcnn-q20"]["third"], r["c-2-layers-from-arcnn-q20"]["third"])
+         > r["a-scratch"]["third"]),
+        ("transferring one layer ends better than scratch (LIVE1)",
+         lambda r: r["b-1-layer-from-arcnn-q20"]["live1"] > r["a-scratch"]["live1"]),
+    ],
+    8: [
+        ("both transfers converge faster than training from scratch",
+         lambda r: min(r["b-1-layer-from-arcnn-q10"]["third"], r["c-1-layer-from-arcnn-q20"]["third"])
+         > r["a-scratch"]["third"]),
+        ("both transfers end better than scratch (LIVE1)",
+         lambda r: min(r["b-1-layer-from-arcnn-q10"]["live1"], r["c-1-layer-from-arcnn-q20"]["live1"])
+         > r["a-scratch"]["live1"]),
+    ],
+}  # fmt: skip
+
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -88,7 +116,7 @@ def main() -> int:
         "| arm | LIVE1 | val PSNR after 1/3 of the budget | after all of it | wall time |",
         "|---|---|---|---|---|",
     ]
-    logs = {}
+    logs, results = {}, {}
     for arm in arms:
         out = ROOT / "runs" / f"fig{args.figure}-{arm}"
         m = evaluate(live1, quality, str(out / "model.safetensors"), box=box)["mean"]
@@ -97,6 +125,13 @@ def main() -> int:
         lines.append(f"| {arm} | {m['psnr']:.2f} / {m['ssim']:.4f} / {m['psnrb']:.2f} | {third:.3f} | "
                      f"{log['val_psnr'][-1]:.3f} | {log['elapsed_s'][-1] / 60:.1f} min |")  # fmt: skip
         logs[arm] = out / "log.csv"
+        results[arm] = {"third": third, "final": log["val_psnr"][-1], "live1": m["psnr"]}
+    lines += ["", "The paper's conclusions at this budget:", ""]
+    lines += [
+        f"- {text}: {'holds' if check(results) else 'does not hold'}" for text, check in CLAIMS[args.figure]
+    ]
+    best = max(results, key=lambda a: results[a]["live1"])
+    lines += ["", f"Best arm on LIVE1: {best}."]
     cmd = f"python experiments/transfer.py --figure {args.figure} --steps {args.steps} --write"
     lines += ["", f"`{cmd}`, {time.strftime('%Y-%m-%d')}, 2 CPU cores."]
     text = "\n".join(lines)
