@@ -29,7 +29,7 @@ def test_every_registered_model_loads_and_keeps_its_architecture():
 
 
 def test_nearest_model():
-    qs = {c.quality: n for n, c in REGISTRY.items() if c.quality is not None and c.architecture == "arcnn"}
+    qs = {c.quality: n for n, c in REGISTRY.items() if c.per_quality}
     for q in range(1, 101):
         name = nearest_model(q)
         assert REGISTRY[name].architecture == "arcnn"
@@ -55,3 +55,13 @@ def test_auto_model_prefers_blind_away_from_per_quality_models(monkeypatch):
     assert zoo.auto_model(11, exact=False) == zoo.BLIND_MODEL  # another encoder's tables
     assert zoo.auto_model(10 + zoo.AUTO_TOLERANCE + 1) == zoo.BLIND_MODEL
     assert zoo.auto_model(None) == zoo.BLIND_MODEL  # no tables: PNG, BMP ...
+
+
+def test_models_for_other_degradations_are_never_picked_by_quality(monkeypatch):
+    import arcnn.zoo as zoo
+
+    social = zoo.replace(zoo.REGISTRY["arcnn-q10"], name="arcnn-social", quality=75, box=(600, 450))
+    monkeypatch.setitem(zoo.REGISTRY, "arcnn-social", social)
+    assert not social.per_quality and zoo.REGISTRY["arcnn-q10"].per_quality
+    assert zoo.nearest_model(75) != "arcnn-social"
+    assert zoo.auto_model(75) != "arcnn-social"
