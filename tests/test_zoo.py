@@ -65,3 +65,27 @@ def test_models_for_other_degradations_are_never_picked_by_quality(monkeypatch):
     assert not social.per_quality and zoo.REGISTRY["arcnn-q10"].per_quality
     assert zoo.nearest_model(75) != "arcnn-social"
     assert zoo.auto_model(75) != "arcnn-social"
+
+
+def test_auto_picks_the_webp_model_for_lossy_webp_only(monkeypatch, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    import arcnn.zoo as zoo
+    from arcnn.codec import webp_kind
+    from arcnn.restore import pick_model
+
+    monkeypatch.setitem(zoo.REGISTRY, zoo.WEBP_MODEL, zoo.REGISTRY["arcnn-q10"])
+    rgb = Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 48, 3), dtype=np.uint8))
+    rgb.save(tmp_path / "lossy.webp", quality=30)
+    rgb.save(tmp_path / "lossless.webp", lossless=True)
+    rgb.convert("RGBA").save(tmp_path / "alpha.webp", quality=30)  # VP8X, ALPH, then VP8
+    rgb.save(tmp_path / "a.png")
+    assert [webp_kind(tmp_path / f) for f in ("lossy.webp", "lossless.webp", "alpha.webp", "a.png")] == [
+        "lossy", "lossless", "lossy", None]  # fmt: skip
+    assert webp_kind(tmp_path / "missing.webp") is None
+    with Image.open(tmp_path / "lossy.webp") as im:
+        assert pick_model("auto", im) == zoo.WEBP_MODEL
+        assert pick_model(20, im) == "arcnn-q20"  # an explicit quality wins
+    with Image.open(tmp_path / "lossless.webp") as im:
+        assert pick_model("auto", im) == zoo.auto_model(None)

@@ -18,6 +18,7 @@ __all__ = [
     "ycbcr2rgb",
     "jpeg_roundtrip",
     "webp_roundtrip",
+    "webp_kind",
     "ijg_table",
     "read_qtables",
     "QualityEstimate",
@@ -110,6 +111,29 @@ _STD_LUMA = np.array(
 )  # fmt: skip
 _STD_CHROMA = np.array([17, 18, 24, 47] + [99] * 4 + [18, 21, 26, 66] + [99] * 4
                        + [24, 26, 56] + [99] * 5 + [47, 66] + [99] * 6 + [99] * 32)  # fmt: skip
+
+
+def webp_kind(source: str | Path | Image.Image) -> str | None:
+    """``"lossy"`` (VP8) or ``"lossless"`` (VP8L) for a WebP file, from its first image chunk.
+
+    None when ``source`` is not a readable WebP file (a PIL image needs its ``filename``).
+    """
+    path = getattr(source, "filename", None) if isinstance(source, Image.Image) else source
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:] != b"WEBP":
+                return None
+            while chunk := f.read(8):  # RIFF chunks: fourcc, little-endian size, data padded to even
+                if len(chunk) < 8:
+                    return None
+                fourcc, size = chunk[:4], int.from_bytes(chunk[4:], "little")
+                if fourcc in (b"VP8 ", b"VP8L"):
+                    return "lossy" if fourcc == b"VP8 " else "lossless"
+                f.seek(size + size % 2, 1)
+    except (OSError, TypeError):
+        return None
+    return None
 
 
 def ijg_table(quality: int, chroma: bool = False) -> np.ndarray:

@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from PIL import Image
 
-from arcnn.codec import estimate_quality
+from arcnn.codec import estimate_quality, webp_kind
 from arcnn.models import ConvStack
-from arcnn.zoo import CHROMA_MODEL, REGISTRY, auto_model, load_model, nearest_model
+from arcnn.zoo import CHROMA_MODEL, REGISTRY, WEBP_MODEL, auto_model, load_model, nearest_model
 
 __all__ = ["restore_luma", "restore_chroma", "restore", "map_luma", "open_jpeg_ycbcr", "pick_model",
            "chroma_model", "TILE"]  # fmt: skip
@@ -122,8 +122,18 @@ def _as_model(model: ConvStack | str | Path) -> ConvStack:
 
 
 def pick_model(quality: int | str | None, image: Image.Image | None = None) -> str:
-    """Registry name for ``quality``: a number, or ``"auto"`` (read the JPEG's tables)."""
+    """Registry name for ``quality``: a number, or ``"auto"`` (read the JPEG's tables).
+
+    ``"auto"`` on a lossy WebP file picks the WebP model when it is shipped.
+    """
     if quality in (None, "auto"):
+        if (
+            image is not None
+            and image.format == "WEBP"
+            and WEBP_MODEL in REGISTRY
+            and webp_kind(image) == "lossy"
+        ):
+            return WEBP_MODEL
         if image is not None and image.format == "JPEG" and getattr(image, "quantization", None):
             est = estimate_quality(image)
             return auto_model(est.quality, est.exact)

@@ -19,7 +19,7 @@ from safetensors.torch import load_file, safe_open, save_file
 from arcnn.models import ConvStack, ModelConfig
 
 __all__ = ["ModelCard", "REGISTRY", "WEIGHTS_DIR", "SCORES_FILE", "load_model", "save_weights",
-           "read_weights", "sha256_file", "DEFAULT_MODEL", "CHROMA_MODEL", "BLIND_MODEL",
+           "read_weights", "sha256_file", "DEFAULT_MODEL", "CHROMA_MODEL", "BLIND_MODEL", "WEBP_MODEL",
            "nearest_model", "auto_model"]  # fmt: skip
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
@@ -130,6 +130,7 @@ REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, 
 DEFAULT_MODEL = "arcnn-q10"
 CHROMA_MODEL = "arcnn-chroma"  # restores Cb and Cr of colour JPEGs, for every quality
 BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
+WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
 AUTO_TOLERANCE = 2  # --quality auto uses a per-quality model only this close to its training quality
 
 
