@@ -94,7 +94,7 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--method", choices=["arcnn", "sadct"], default="arcnn",
                    help="arcnn (a network, default) or sadct (Pointwise SA-DCT)")  # fmt: skip
     r.add_argument("--quality", type=_quality_arg, default="auto",
-                   help="'auto' (a JPEG's tables; lossy WebP: the WebP model) or the JPEG quality 1..100")  # fmt: skip
+                   help="'auto' (from a JPEG's tables or a lossy WebP) or the JPEG quality")  # fmt: skip
     r.add_argument("--format", choices=sorted(_FORMATS), default=None,
                    help="output format (default: from -o's suffix, else png); webp is lossless")  # fmt: skip
     r.add_argument("--jpeg-quality", type=int, default=95, help="quality for --format jpeg (4:4:4)")
