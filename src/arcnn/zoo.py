@@ -104,6 +104,14 @@ _CARDS = [
         recipe="fast, 128px crops",
     ),
     ModelCard(
+        name="srcnn-q10",
+        file="srcnn-q10.safetensors",
+        sha256="53f81ead24984e8948ccd0792f96dbf9f43126f4fd9c7fe346862668a784dcfa",
+        quality=10,
+        architecture="srcnn",
+        recipe="fast, the same budget as arcnn-q10 (paper's Table 2 baseline)",
+    ),
+    ModelCard(
         name="arcnn-blind",
         file="arcnn-blind.safetensors",
         sha256="4c2fedf42042a2642289be6842cab72908bfb7e0dcbc1882062186c525c2d28a",
