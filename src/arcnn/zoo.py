@@ -112,6 +112,14 @@ _CARDS = [
         recipe="fast, the same budget as arcnn-q10 (paper's Table 2 baseline)",
     ),
     ModelCard(
+        name="deeper-srcnn-q10",
+        file="deeper-srcnn-q10.safetensors",
+        sha256="707baf7922c810325c3e12fb2e8719f9a0d734c07a0c205829f77cf800ac12ef",
+        quality=10,
+        architecture="deeper-srcnn",
+        recipe="fast, the same budget as arcnn-q10 (paper's Table 2 baseline)",
+    ),
+    ModelCard(
         name="arcnn-blind",
         file="arcnn-blind.safetensors",
         sha256="4c2fedf42042a2642289be6842cab72908bfb7e0dcbc1882062186c525c2d28a",
