@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,7 +24,7 @@ from _common import require_data, write_readme_block  # noqa: E402
 
 from arcnn.evaluate import evaluate  # noqa: E402
 from arcnn.plot import plot_logs  # noqa: E402
-from arcnn.zoo import REGISTRY  # noqa: E402
+from arcnn.zoo import REGISTRY, read_weights  # noqa: E402
 
 PAPER = {
     "arcnn": (29.13, 0.8232, 28.74),
@@ -64,8 +65,8 @@ def main() -> int:
     lines = [
         "LIVE1 q10, PSNR (dB) / SSIM / PSNR-B (dB); every arm 576,000 samples of 64×64 (fast recipe):",
         "",
-        "| network | paper | this repo | model |",
-        "|---|---|---|---|",
+        "| network | paper | this repo | model | training wall time (2 CPU cores) |",
+        "|---|---|---|---|---|",
     ]
     logs, ours = {}, {}
     for arch in ARMS:
@@ -73,10 +74,12 @@ def main() -> int:
         p = PAPER[arch]
         paper = f"{p[0]:.2f} / {p[1]:.4f} / {p[2]:.2f}"
         if name not in REGISTRY:
-            lines.append(f"| {arch} | {paper} | not trained yet (`--train`) | — |")
+            lines.append(f"| {arch} | {paper} | not trained yet (`--train`) | — | — |")
             continue
         m = ours[arch] = evaluate(live1, 10, name)["mean"]
-        lines.append(f"| {arch} | {paper} | {m['psnr']:.2f} / {m['ssim']:.4f} / {m['psnrb']:.2f} | {name} |")
+        secs = float(read_weights(REGISTRY[name].path)[0].get("train_seconds", "nan"))
+        ours_text = f"{m['psnr']:.2f} / {m['ssim']:.4f} / {m['psnrb']:.2f}"
+        lines.append(f"| {arch} | {paper} | {ours_text} | {name} | {secs / 60:.0f} min |")
         logs[name] = ROOT / "docs" / "logs" / f"{name}.csv"
     if len(ours) == len(ARMS):
         a, sr, dr = ours["arcnn"], ours["srcnn"], ours["deeper-srcnn"]
@@ -90,6 +93,11 @@ def main() -> int:
             "- a deeper SRCNN (an extra 1×1 layer) gains less over SRCNN than AR-CNN's feature "
             f"enhancement layer does: {_verdict(small)}",
         ]
+    day = time.strftime("%Y-%m-%d")
+    lines += [
+        "",
+        f"`python experiments/table2.py --write`, {day}; training commands: README, provenance table.",
+    ]
     text = "\n".join(lines)
     print(text)
     if args.write:
