@@ -122,11 +122,11 @@ _CARDS = [
     ModelCard(
         name="arcnn-blind",
         file="arcnn-blind.safetensors",
-        sha256="4c2fedf42042a2642289be6842cab72908bfb7e0dcbc1882062186c525c2d28a",
+        sha256="ac5ad41950bdf834c6e29a4f1e1ae3c2035403567a6baf20afaf0713718cbb3d",
         quality=None,
         training_data="BSDS500 train+test (400 images), Y channel, Pillow grayscale JPEG at q = 5 to 95 "
-        "(14 qualities; then q10 x3, q20-q40 x2)",
-        recipe="fast, all layers from arcnn-q20, then a low-quality-weighted fine-tune",
+        "(14 qualities; then q10 x3, q20-q40 x2; then images drawn by 1 / their JPEG MSE)",
+        recipe="fast, all layers from arcnn-q20, then a low-quality-weighted fine-tune, then a mean-PSNR one",
     ),
     ModelCard(
         name="arcnn-chroma",
