@@ -1,0 +1,88 @@
+"""JPEGs with other encoders' tables: the blind model or the nearest per-quality model?
+
+    python benchmarks/nonstandard_tables.py [--write]
+
+LIVE1's Y (protocol as everywhere) compressed by Pillow with luminance tables that are not
+IJG's at any quality, made from the IJG table of quality q two ways:
+
+- ``scaled``: every step times 1.15, rounded (an encoder with its own quality scale);
+- ``flat``: every step the rounded mean of the IJG steps (a table of another shape).
+
+For each: the quality ``arcnn quality`` estimates (nearest IJG match, non-standard), the JPEG's
+PSNR, and the PSNR after ``arcnn-blind`` and after the per-quality model nearest the estimate,
+and the model ``--quality auto`` picks for such a file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+
+import numpy as np
+from _common import require_data, write_readme_block
+from PIL import Image
+
+from arcnn.codec import estimate_quality
+from arcnn.data import list_images, load_luma
+from arcnn.metrics import psnr
+from arcnn.restore import restore_luma
+from arcnn.zoo import BLIND_MODEL, auto_model, load_model, nearest_model
+
+QUALITIES = (10, 20, 30, 40, 75, 90)
+KINDS = ("scaled", "flat")
+
+
+def _table(quality: int, kind: str) -> list[int]:
+    buf = io.BytesIO()
+    Image.new("L", (8, 8)).save(buf, "JPEG", quality=quality)
+    ijg = np.array(Image.open(buf).quantization[0], dtype=np.float64)
+    t = ijg * 1.15 if kind == "scaled" else np.full(64, ijg.mean())
+    return [int(v) for v in np.clip(np.round(t), 1, 255)]
+
+
+def _compress(y: np.ndarray, table: list[int]) -> tuple[np.ndarray, Image.Image]:
+    buf = io.BytesIO()
+    Image.fromarray(y).save(buf, "JPEG", qtables=[table])
+    im = Image.open(buf)
+    return np.asarray(im), im
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help="update the README's nonstandard-tables block")
+    args = ap.parse_args()
+    files = list_images(require_data("live1"))
+    ys = [load_luma(f) for f in files]
+    blind = load_model(BLIND_MODEL)
+    lines = [
+        "LIVE1 PSNR (dB), Y compressed with non-IJG luminance tables made from IJG quality q.",
+        "",
+        "| q | table | estimated | JPEG | arcnn-blind | nearest per-quality model | auto picks |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for q in QUALITIES:
+        for kind in KINDS:
+            table = _table(q, kind)
+            est = estimate_quality(_compress(ys[0], table)[1])
+            near = nearest_model(est.quality)
+            net = load_model(near)
+            scores = {"jpeg": [], "blind": [], "near": []}
+            for y in ys:
+                jpeg = _compress(y, table)[0]
+                scores["jpeg"].append(psnr(y, jpeg))
+                scores["blind"].append(psnr(y, restore_luma(blind, jpeg)))
+                scores["near"].append(psnr(y, restore_luma(net, jpeg)))
+            m = {k: float(np.mean(v)) for k, v in scores.items()}
+            gain = {k: f"{m[k]:.2f} ({m[k] - m['jpeg']:+.2f}" for k in ("blind", "near")}
+            lines.append(f"| {q} | {kind} | {est.quality} | {m['jpeg']:.2f} | {gain['blind']}) "
+                         f"| {gain['near']}, {near}) | {auto_model(est.quality, est.exact)} |")  # fmt: skip
+            print(lines[-1], flush=True)
+    print("\n".join(lines))
+    if args.write:
+        write_readme_block("nonstandard-tables", "\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
