@@ -106,7 +106,7 @@ def test_memory_grows_by_bytes_per_pixel_not_floats():
     assert peak < 3 * img.size  # a float32 copy of the image alone would be 4 bytes per pixel
 
 
-def test_auto_quality_sends_unusual_files_to_the_blind_model(monkeypatch, tmp_path):
+def test_auto_quality_sends_good_and_table_less_files_to_the_blind_model(monkeypatch, tmp_path):
     import io
 
     import arcnn.zoo as zoo
@@ -122,8 +122,11 @@ def test_auto_quality_sends_unusual_files_to_the_blind_model(monkeypatch, tmp_pa
         return Image.open(buf)
 
     assert pick_model("auto", jpeg(quality=10)) == "arcnn-q10"
-    assert pick_model("auto", jpeg(quality=75)) == zoo.BLIND_MODEL  # no per-quality model near q75
-    phone = [int(v) for v in np.clip(np.arange(64) // 2 + 3, 1, 255)]  # not an IJG-scaled table
+    assert pick_model("auto", jpeg(quality=75)) == "arcnn-q40"  # still better than the blind model
+    assert pick_model("auto", jpeg(quality=90)) == zoo.BLIND_MODEL  # q40's model would harm it
+    phone = [int(v) for v in np.clip(np.arange(64) // 16 + 1, 1, 255)]  # not an IJG-scaled table, ~q95
     assert pick_model("auto", jpeg(qtables=[phone])) == zoo.BLIND_MODEL
+    coarse = [int(v) for v in np.clip(np.arange(64) * 2 + 60, 1, 255)]  # another encoder, low quality
+    assert pick_model("auto", jpeg(qtables=[coarse])) in ("arcnn-q10", "arcnn-q20")
     assert pick_model("auto", Image.fromarray(img)) == zoo.BLIND_MODEL  # no tables at all
     assert pick_model(20, jpeg(quality=75)) == "arcnn-q20"  # an explicit quality wins

@@ -45,15 +45,15 @@ def test_samples_match_registry():
         sample_path("lena.png")
 
 
-def test_auto_model_prefers_blind_away_from_per_quality_models(monkeypatch):
+def test_auto_model_uses_per_quality_models_up_to_a_quality_then_blind(monkeypatch):
     import arcnn.zoo as zoo
 
     assert zoo.auto_model(10) == "arcnn-q10"
     monkeypatch.setitem(zoo.REGISTRY, zoo.BLIND_MODEL, zoo.REGISTRY["arcnn-q10"])
-    monkeypatch.setitem(zoo.REGISTRY, "arcnn-q90", zoo.replace(zoo.REGISTRY["arcnn-q10"], quality=90))
-    assert zoo.auto_model(11) == "arcnn-q10"  # standard tables, near a per-quality model
-    assert zoo.auto_model(11, exact=False) == zoo.BLIND_MODEL  # another encoder's tables
-    assert zoo.auto_model(10 + zoo.AUTO_TOLERANCE + 1) == zoo.BLIND_MODEL
+    assert zoo.auto_model(11) == "arcnn-q10"
+    assert zoo.auto_model(4) == "arcnn-q10"  # below the lowest per-quality model: still the nearest
+    assert zoo.auto_model(zoo.AUTO_MAX_QUALITY) == zoo.nearest_model(zoo.AUTO_MAX_QUALITY)
+    assert zoo.auto_model(zoo.AUTO_MAX_QUALITY + 1) == zoo.BLIND_MODEL  # good JPEGs: the blind model
     assert zoo.auto_model(None) == zoo.BLIND_MODEL  # no tables: PNG, BMP ...
 
 

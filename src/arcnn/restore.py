@@ -136,7 +136,7 @@ def pick_model(quality: int | str | None, image: Image.Image | None = None) -> s
             return WEBP_MODEL
         if image is not None and image.format == "JPEG" and getattr(image, "quantization", None):
             est = estimate_quality(image)
-            return auto_model(est.quality, est.exact)
+            return auto_model(est.quality)
         return auto_model(None)
     return nearest_model(int(quality))
 

@@ -147,7 +147,10 @@ DEFAULT_MODEL = "arcnn-q10"
 CHROMA_MODEL = "arcnn-chroma"  # restores Cb and Cr of colour JPEGs, for every quality
 BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
 WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
-AUTO_TOLERANCE = 2  # --quality auto uses a per-quality model only this close to its training quality
+# --quality auto uses the nearest per-quality model up to this estimated quality, whatever the
+# encoder's tables; above it, the blind model. Measured (benchmarks/blind.py, nonstandard_tables.py):
+# arcnn-q40 still beats arcnn-blind at q75, but makes q88-q90 JPEGs worse, which the blind model does not.
+AUTO_MAX_QUALITY = 75
 
 
 def sha256_file(path: str | Path) -> str:
@@ -239,17 +242,14 @@ def nearest_model(quality: int | None) -> str:
     return min(per_q, key=lambda c: (abs(c.quality - quality), c.quality)).name
 
 
-def auto_model(quality: int | None, exact: bool = True) -> str:
+def auto_model(quality: int | None) -> str:
     """The model ``--quality auto`` uses for an image whose quality was estimated as ``quality``.
 
-    A per-quality model when the JPEG's tables are the standard ones (``exact``) at a quality
-    within ``AUTO_TOLERANCE`` of its training quality; otherwise (other encoders' tables, a
-    quality no per-quality model was trained near, or no tables at all: ``quality=None``)
-    the quality-blind model, when it is shipped.
+    The per-quality model nearest ``quality`` up to ``AUTO_MAX_QUALITY`` (IJG or other
+    encoders' tables alike: the estimate is the nearest IJG match); above it, and for inputs
+    without tables (``quality=None``: PNG, BMP), the quality-blind model, when it is shipped.
     """
     near = nearest_model(quality)
-    card = REGISTRY.get(near)
-    close = quality is not None and card is not None and card.quality is not None
-    if exact and close and abs(card.quality - quality) <= AUTO_TOLERANCE:
+    if quality is not None and quality <= AUTO_MAX_QUALITY:
         return near
     return BLIND_MODEL if BLIND_MODEL in REGISTRY else near
