@@ -149,7 +149,8 @@ BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
 WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
 # --quality auto uses the nearest per-quality model up to this estimated quality, whatever the
 # encoder's tables; above it, the blind model. Measured (benchmarks/blind.py, nonstandard_tables.py):
-# arcnn-q40 still beats arcnn-blind at q75, but makes q88-q90 JPEGs worse, which the blind model does not.
+# at q75 arcnn-q40 and arcnn-blind are within 0.1 dB of each other (either way, by table kind); at q88-q90
+# arcnn-q40 makes JPEGs worse, the blind model better.
 AUTO_MAX_QUALITY = 75
 
 
