@@ -120,6 +120,14 @@ _CARDS = [
         recipe="fast, the same budget as arcnn-q10 (paper's Table 2 baseline)",
     ),
     ModelCard(
+        name="arcnn5-q10",
+        file="arcnn5-q10.safetensors",
+        sha256="1d1bb267adea542fb1c69d3fff8ad633a8e73c9e4983bf892e3ec798ae1733da",
+        quality=10,
+        architecture="arcnn5",
+        recipe="fast, first two layers from arcnn-q10, 48k samples (the best arm of Fig. 6)",
+    ),
+    ModelCard(
         name="arcnn-blind",
         file="arcnn-blind.safetensors",
         sha256="ac5ad41950bdf834c6e29a4f1e1ae3c2035403567a6baf20afaf0713718cbb3d",
