@@ -133,8 +133,8 @@ _CARDS = [
         sha256="ec0978e829a251da8ce2fc199c848c2a48d76a647a2742c98a57abab046a0104",
         quality=75,
         box=(600, 450),
-        training_data="BSDS500 train+test (400 images) fitted into 600x450 (bicubic), colour 4:2:0 Pillow JPEG "
-        "at q75; Y of both",
+        training_data="BSDS500 train+test (400 images) fitted into 600x450 (bicubic), colour 4:2:0 Pillow "
+        "JPEG at q75; Y of both",
         recipe="fast, first layer from arcnn-q10, 48k samples (the best arm of Fig. 8)",
     ),
     ModelCard(
