@@ -102,7 +102,8 @@ def main() -> int:
         if cfg.get("init_from"):
             src = Path(cfg["init_from"])
             src_name = src.parent.name if src.name == "model.safetensors" else src.stem
-            trained += f", {cfg.get('init_layers')} layers from {src_name}"
+            k = cfg.get("init_layers")
+            trained += f", {k} layer{'s' if k != 1 else ''} from {src_name}"
         prov.append(f"| {name} | {trained} | {meta.get('samples', '?')} | {hours:.2f} h on 2 CPU cores | "
                     f"{meta.get('git_revision', '?')} | `{meta.get('command', '?')}` |")  # fmt: skip
 
