@@ -147,6 +147,15 @@ _CARDS = [
         recipe="fast, all layers from arcnn-q20, then a low-quality-weighted fine-tune, then a mean-PSNR one",
     ),
     ModelCard(
+        name="arcnn-webp",
+        file="arcnn-webp.safetensors",
+        sha256="332c32c313442b4c59cdd14f5a41bc0878ee609340556bf198c4acd50caa1630",
+        quality=None,
+        training_data="BSDS500 train+test (400 images), Y channel, Pillow lossy WebP at q = 5, 10, 20, 30, "
+        "40, 50, 60, 75, 90; images drawn by 1 / their WebP MSE",
+        recipe="fast, all layers from arcnn-blind (sha256 ac5ad419...), 80k samples",
+    ),
+    ModelCard(
         name="arcnn-chroma",
         file="arcnn-chroma.safetensors",
         sha256="3aabf4779ceee1fd853ffd58fb370b5da130b894c43660e23674873ecc46c49e",
