@@ -23,7 +23,7 @@ import numpy as np
 from _common import require_data, write_readme_block
 from PIL import Image
 
-from arcnn.codec import estimate_quality
+from arcnn.codec import estimate_quality, ijg_table
 from arcnn.data import list_images, load_luma
 from arcnn.metrics import psnr
 from arcnn.restore import restore_luma
@@ -34,18 +34,15 @@ KINDS = ("scaled", "flat")
 
 
 def _table(quality: int, kind: str) -> list[int]:
-    buf = io.BytesIO()
-    Image.new("L", (8, 8)).save(buf, "JPEG", quality=quality)
-    ijg = np.array(Image.open(buf).quantization[0], dtype=np.float64)
+    ijg = ijg_table(quality).astype(np.float64)
     t = ijg * 1.15 if kind == "scaled" else np.full(64, ijg.mean())
     return [int(v) for v in np.clip(np.round(t), 1, 255)]
 
 
-def _compress(y: np.ndarray, table: list[int]) -> tuple[np.ndarray, Image.Image]:
+def _compress(y: np.ndarray, table: list[int]) -> np.ndarray:
     buf = io.BytesIO()
     Image.fromarray(y).save(buf, "JPEG", qtables=[table])
-    im = Image.open(buf)
-    return np.asarray(im), im
+    return np.asarray(Image.open(buf))
 
 
 def main() -> int:
@@ -64,12 +61,12 @@ def main() -> int:
     for q in QUALITIES:
         for kind in KINDS:
             table = _table(q, kind)
-            est = estimate_quality(_compress(ys[0], table)[1])
+            est = estimate_quality({0: np.array(table)})
             near = nearest_model(est.quality)
             net = load_model(near)
             scores = {"jpeg": [], "blind": [], "near": []}
             for y in ys:
-                jpeg = _compress(y, table)[0]
+                jpeg = _compress(y, table)
                 scores["jpeg"].append(psnr(y, jpeg))
                 scores["blind"].append(psnr(y, restore_luma(blind, jpeg)))
                 scores["near"].append(psnr(y, restore_luma(net, jpeg)))
