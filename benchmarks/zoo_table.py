@@ -104,8 +104,10 @@ def main() -> int:
             src_name = src.parent.name if src.name == "model.safetensors" else src.stem
             k = cfg.get("init_layers")
             trained += f", {k} layer{'s' if k != 1 else ''} from {src_name}"
-        prov.append(f"| {name} | {trained} | {meta.get('samples', '?')} | {hours:.2f} h on 2 CPU cores | "
-                    f"{meta.get('git_revision', '?')} | `{meta.get('command', '?')}` |")  # fmt: skip
+        command = meta.get("command", "?")
+        where = meta.get("device") or ("a CUDA GPU" if "--device cuda" in command else "2 CPU cores")
+        prov.append(f"| {name} | {trained} | {meta.get('samples', '?')} | {hours:.2f} h on {where} | "
+                    f"{meta.get('git_revision', '?')} | `{command}` |")  # fmt: skip
 
     prov_title = "Training provenance (read from each weights file's metadata):"
     other_title = "Other shipped models, at their training quality (same metrics):"

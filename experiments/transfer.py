@@ -5,13 +5,14 @@
     python experiments/transfer.py --figure 8 [--steps 3000] [--write]   # standard -> social media
 
 Fig. 6: the 5-layer ``arcnn5`` (9-7-3-1-5) at q10 from (a) Gaussian σ = 0.001, (b) He et al.
-init, (c) its first two layers copied from the shipped ``arcnn-q10``.
+init, (c) its first two layers copied from ``arcnn-q10``.
 Fig. 7: ``arcnn`` at q10 from (a) scratch (He), (b) its first layer copied from ``arcnn-q20``,
 (c) its first two layers copied from ``arcnn-q20``.
 Fig. 8: ``arcnn`` on the social-media degradation (fit into 600×450 with bicubic, then a 4:2:0
 colour JPEG at q75; see ``data.Degradation``) from (a) scratch, (b) the first layer of
 ``arcnn-q10``, (c) the first layer of ``arcnn-q20``.
 
+``arcnn-q10`` and ``arcnn-q20`` here are the 2-core models in ``experiments/weights/``.
 Every arm: the fast recipe, batch 16 of 64×64 crops, the same ``--steps``, seed 0. Arms run one
 after another into ``runs/figN-ARM`` and resume there after a stop. Scores: LIVE1 under the
 figure's degradation; curves: validation PSNR on the first 50 images of BSDS500 val against samples seen.
@@ -34,28 +35,30 @@ from arcnn.evaluate import evaluate  # noqa: E402
 from arcnn.plot import plot_logs, read_log  # noqa: E402
 from arcnn.zoo import REGISTRY  # noqa: E402
 
-W = str(ROOT / "src" / "arcnn" / "weights")
+# The sources are the 2-core zoo models these figures were run with (the shipped arcnn-q10 and
+# arcnn-q20 were later fine-tuned further on a GPU; docs/training.md).
+W = str(ROOT / "experiments" / "weights")
 SOCIAL = ["--box", "600x450", "--quality", "75"]
 FIGURES = {
     6: ("Fig. 6: shallow to deeper (arcnn5, q10)", 10, None, {
         "a-gauss": ["--model", "arcnn5", "--quality", "10", "--init-method", "gauss"],
         "b-he": ["--model", "arcnn5", "--quality", "10", "--init-method", "he"],
         "c-2-layers-from-arcnn-q10": ["--model", "arcnn5", "--quality", "10",
-                                      "--init", f"{W}/arcnn-q10.safetensors", "--init-layers", "2"],
+                                      "--init", f"{W}/arcnn-q10-cpu.safetensors", "--init-layers", "2"],
     }),
     7: ("Fig. 7: high to low quality (arcnn, q10)", 10, None, {
         "a-scratch": ["--model", "arcnn", "--quality", "10"],
         "b-1-layer-from-arcnn-q20": ["--model", "arcnn", "--quality", "10",
-                                     "--init", f"{W}/arcnn-q20.safetensors", "--init-layers", "1"],
+                                     "--init", f"{W}/arcnn-q20-cpu.safetensors", "--init-layers", "1"],
         "c-2-layers-from-arcnn-q20": ["--model", "arcnn", "--quality", "10",
-                                      "--init", f"{W}/arcnn-q20.safetensors", "--init-layers", "2"],
+                                      "--init", f"{W}/arcnn-q20-cpu.safetensors", "--init-layers", "2"],
     }),
     8: ("Fig. 8: standard to social media (600×450, q75, 4:2:0)", 75, (600, 450), {
         "a-scratch": ["--model", "arcnn", *SOCIAL],
         "b-1-layer-from-arcnn-q10": ["--model", "arcnn", *SOCIAL,
-                                     "--init", f"{W}/arcnn-q10.safetensors", "--init-layers", "1"],
+                                     "--init", f"{W}/arcnn-q10-cpu.safetensors", "--init-layers", "1"],
         "c-1-layer-from-arcnn-q20": ["--model", "arcnn", *SOCIAL,
-                                     "--init", f"{W}/arcnn-q20.safetensors", "--init-layers", "1"],
+                                     "--init", f"{W}/arcnn-q20-cpu.safetensors", "--init-layers", "1"],
     }),
 }  # fmt: skip
 

@@ -40,3 +40,47 @@ def test_each_figures_claims_read_its_own_arms(fig):
     assert all(check(ranked) for _, check in transfer.CLAIMS[fig])  # the paper's ordering: a < b, c
     reverse = {a: {k: -v for k, v in r.items()} for a, r in ranked.items()}
     assert not any(check(reverse) for _, check in transfer.CLAIMS[fig])
+
+
+def _jobs(path: Path) -> list[tuple[str, list[str]]]:
+    lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    return [(ln[0], ln[1:]) for ln in lines]
+
+
+GPU_JOBS = [
+    (f.name, name, args) for f in sorted(ROOT.glob("experiments/gpu-*.jobs")) for name, args in _jobs(f)
+]
+
+
+@pytest.mark.parametrize("jobfile,name,extra", GPU_JOBS, ids=[f"{f}-{n}" for f, n, _ in GPU_JOBS])
+def test_gpu_jobs_make_configs_and_copy_their_layers(jobfile, name, extra):
+    args = _build_parser().parse_args(["train", "--out", "unused", *extra])
+    keys = ("quality", "qualities", "target", "codec", "init_from", "init_layers", "steps", "minutes")
+    cfg = make_config(args.recipe, model=args.model, **{k: getattr(args, k) for k in keys})
+    if not cfg.init_from:
+        return
+    src = Path(cfg.init_from)
+    if src.parts[0] == "runs":  # a run of an earlier stage: it must be one of its jobs
+        earlier = {n for f in ROOT.glob("experiments/gpu-*.jobs") if f.name < jobfile for n, _ in _jobs(f)}
+        assert src.parent.name in earlier
+        return
+    model = build_model(cfg.model_config)
+    transfer_layers(model, str(ROOT / src), cfg.init_layers, 0)  # the file is there and its shapes fit
+
+
+# The 2-core zoo models the experiments and the GPU runs started from (docs/training.md).
+KEPT_WEIGHTS = {
+    "arcnn-q10-cpu.safetensors": "212331e63b746a33c114a5226554a996c70b24eefa3bf5290b9c1bbf170d8167",
+    "arcnn-q20-cpu.safetensors": "9a50b84dcb4779e04d68a20b1aee1afaacf463303283e6ca848ccdce435e9b06",
+    "arcnn-q30-cpu.safetensors": "6ab0f367dd283560126b6289567d5544d45c1ea36ac4e3be9741ac65178f335f",
+    "arcnn-webp-cpu.safetensors": "332c32c313442b4c59cdd14f5a41bc0878ee609340556bf198c4acd50caa1630",
+}
+
+
+def test_kept_weights_are_the_ones_recorded():
+    from arcnn.zoo import sha256_file
+
+    folder = ROOT / "experiments" / "weights"
+    assert {p.name for p in folder.glob("*.safetensors")} == set(KEPT_WEIGHTS)
+    for name, digest in KEPT_WEIGHTS.items():
+        assert sha256_file(folder / name) == digest, name

@@ -173,6 +173,24 @@ def test_warmup_and_cosine_schedule():
     assert _lr_factor(cfg, 1000) == pytest.approx(0.0, abs=1e-9)
 
 
+def test_time_budget_spreads_the_schedule_and_stops(image_dir, tmp_path):
+    from arcnn.train import _lr_factor
+
+    cfg = make_config("fast", steps=10_000, warmup=0, minutes=2.0)
+    assert _lr_factor(cfg, 10, elapsed=60.0) == pytest.approx(0.5, abs=1e-6)  # half the time: half way
+    assert _lr_factor(cfg, 5_000, elapsed=1.0) == pytest.approx(0.5, abs=1e-2)  # or half the steps
+    with pytest.raises(ValueError):
+        make_config("fast", minutes=-1)
+    out = train(
+        _cfg(image_dir, steps=10**6, minutes=0.02, val_every=10**6), tmp_path / "t", log=lambda *_: None
+    )
+    meta, _ = read_weights(out)
+    samples = int(meta["samples"])
+    assert 0 < samples < 10**6 * 4 and 1.0 <= float(meta["train_seconds"]) <= 3.0
+    rows = _log(tmp_path / "t" / "log.csv")
+    assert len(rows) == 1 and int(rows[0]["samples"]) == samples  # validated once, at the end
+
+
 def test_blind_training_mixes_qualities(image_dir, tmp_path):
     cfg = _cfg(image_dir, qualities=(10, 50), steps=20, val_every=10)
     assert [d.quality for d in cfg.degradations] == [10, 50]

@@ -141,6 +141,8 @@ def _build_parser() -> argparse.ArgumentParser:
     t.add_argument("--freeze", type=int, default=None)
     t.add_argument("--init-method", dest="init", choices=["gauss", "he", "torch"], default=None)
     t.add_argument("--steps", type=int, default=None)
+    t.add_argument("--minutes", type=float, default=None,
+                   help="train for this long (wall time); the schedule spreads over it")  # fmt: skip
     t.add_argument("--batch", type=int, default=None)
     t.add_argument("--patch", type=int, default=None)
     t.add_argument("--lr", type=float, default=None)
@@ -401,8 +403,9 @@ def _train_cmd(args: argparse.Namespace, argv: list[str]) -> int:
     from arcnn.train import make_config, train
 
     keys = ("quality", "qualities", "target", "codec", "scale", "box", "init", "init_from", "init_layers",
-            "freeze", "steps", "batch", "patch", "lr", "warmup", "loss", "weighting", "schedule", "transpose",
-            "revive", "seed", "val_every", "val_images", "train_dirs", "val_dir", "bf16")  # fmt: skip
+            "freeze", "steps", "minutes", "batch", "patch", "lr", "warmup", "loss", "weighting", "schedule",
+            "transpose", "revive", "seed", "val_every", "val_images", "train_dirs", "val_dir",
+            "bf16")  # fmt: skip
     cfg = make_config(args.recipe, model=args.model, **{k: getattr(args, k) for k in keys})
     command = "arcnn " + shlex.join(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -24,7 +24,9 @@ __all__ = ["restore_luma", "restore_chroma", "restore", "map_luma", "open_jpeg_y
            "chroma_model", "TILE"]  # fmt: skip
 
 TILE = 512  # output tile side: bounds memory at ~64 x (TILE + 18)^2 floats per layer
-CHROMA_AUTO_MAX_QUALITY = 35  # --chroma auto leaves the chroma of better JPEGs as decoded
+# --chroma auto leaves the chroma of better JPEGs as decoded: benchmarks/colour.py measures arcnn-chroma
+# helping at q40 and harming from q50.
+CHROMA_AUTO_MAX_QUALITY = 40
 
 
 # (quarter turns, mirror) of each self-ensemble member; the first 4 are the flips, which map a

@@ -72,6 +72,7 @@ class TrainConfig:
     transpose: bool = True  # augment with the 8 flips/rotations; False: the 4 flips only
     revive: bool = False  # re-initialise dead ReLU channels at the start and each validation
     steps: int = 36000
+    minutes: float = 0.0  # > 0: stop after this much training time, the cosine spread over it; steps caps it
     bf16: bool = True  # autocast on CPUs with bf16 instructions, and on CUDA
     seed: int = 0
     val_every: int = 3000
@@ -102,6 +103,8 @@ class TrainConfig:
             raise ValueError(f"weighting must be area or psnr, not {self.weighting!r}")
         if self.sampling not in ("random", "grid"):
             raise ValueError(f"sampling must be random or grid, not {self.sampling!r}")
+        if self.minutes < 0:
+            raise ValueError("minutes must be >= 0")
         if self.freeze > self.init_layers:
             raise ValueError("can only freeze transferred layers: --freeze must be <= --init-layers")
         if self.init_layers and not self.init_from:
@@ -270,11 +273,17 @@ def validate(model: ConvStack, pairs: PairSet, device: torch.device, bf16: bool)
     return float(np.mean(scores))
 
 
-def _lr_factor(cfg: TrainConfig, step: int) -> float:
+def _progress(cfg: TrainConfig, step: int, elapsed: float) -> float:
+    """How far through the run, 0 to 1: by steps, or by wall time under a ``minutes`` budget."""
+    done = step / cfg.steps
+    return min(1.0, max(done, elapsed / (60.0 * cfg.minutes)) if cfg.minutes else done)
+
+
+def _lr_factor(cfg: TrainConfig, step: int, elapsed: float = 0.0) -> float:
     warm = min(1.0, (step + 1) / cfg.warmup) if cfg.warmup else 1.0
     if cfg.schedule == "constant":
         return warm
-    return warm * 0.5 * (1.0 + math.cos(math.pi * min(step, cfg.steps) / cfg.steps))
+    return warm * 0.5 * (1.0 + math.cos(math.pi * _progress(cfg, step, elapsed)))
 
 
 def _save_atomic(obj: dict, path: Path) -> None:
@@ -310,6 +319,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
         raise ValueError(f"{out} already holds a run: pass --resume or choose another --out")
     dev = torch.device(device)
     torch.manual_seed(cfg.seed)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed training shapes: let cuDNN pick its fastest kernels
     use_bf16 = cfg.bf16 and bf16_supported(dev)
 
     train_dirs, val_dir = _default_dirs(cfg)
@@ -344,6 +355,9 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
     base_lrs = [g["lr"] for g in opt.param_groups]
 
     step, elapsed, losses = 0, 0.0, []
+    pending: list[
+        torch.Tensor
+    ] = []  # this step's losses, still on the device: a .item() per step stalls a GPU
     command = command or " ".join(sys.argv)
     revision = _git_revision()
     if resume:
@@ -360,7 +374,13 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
         with open(log_path, "w", newline="") as f:
             csv.writer(f).writerow(["step", "samples", "train_loss", "val_psnr", "elapsed_s"])
 
+    def flush() -> None:
+        if pending:
+            losses.extend(torch.stack(pending).tolist())
+            pending.clear()
+
     def checkpoint() -> None:
+        flush()
         _save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                       "elapsed": elapsed, "losses": torch.tensor(losses, dtype=torch.float64),
                       "command": command, "git_revision": revision}, ckpt_path)  # fmt: skip
@@ -378,7 +398,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
     qs = "/".join(str(d.quality) for d in degs)
     log(f"training {cfg.model} q{qs} ({cfg.recipe}) on {len(pairs)} pairs, "
         f"bf16={'on' if use_bf16 else 'off'}, from step {step} of {cfg.steps}")  # fmt: skip
-    while step < cfg.steps:
+    while step < cfg.steps and _progress(cfg, step, time.monotonic() - t0) < 1.0:
         # Each step's batch depends only on (seed, step): a resumed run draws the same data.
         rng = np.random.default_rng([cfg.seed, step])
         if grid is None:
@@ -389,7 +409,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
         x = x.to(dev, memory_format=torch.channels_last)
         y = y[:, y.shape[1] - out_channels :, b : cfg.patch - b, b : cfg.patch - b].to(dev)
         for g, lr0 in zip(opt.param_groups, base_lrs):
-            g["lr"] = lr0 * _lr_factor(cfg, step)
+            g["lr"] = lr0 * _lr_factor(cfg, step, time.monotonic() - t0)
         with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_bf16):
             pred = model(x)
         mse = torch.mean((pred.float() - y) ** 2, dim=(1, 2, 3))
@@ -399,8 +419,10 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
         loss.backward()
         opt.step()
         step += 1
-        losses.append(float(mse.detach().mean()))
-        if step % cfg.val_every == 0 or step == cfg.steps:
+        pending.append(mse.detach().mean())
+        finished = step == cfg.steps or _progress(cfg, step, time.monotonic() - t0) >= 1.0
+        if step % cfg.val_every == 0 or finished:
+            flush()
             elapsed = time.monotonic() - t0
             val = validate(model, val_pairs, dev, use_bf16)
             row = [step, step * cfg.batch, f"{np.mean(losses):.6g}", f"{val:.4f}", f"{elapsed:.1f}"]
@@ -432,6 +454,9 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
         "git_revision": revision,
         "train_seconds": f"{elapsed:.0f}",
         "samples": str(step * cfg.batch),
+        "device": torch.cuda.get_device_name(dev)
+        if dev.type == "cuda"
+        else f"CPU, {torch.get_num_threads()} threads",
     }
     save_weights(final, model, meta)
     return final

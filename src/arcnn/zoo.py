@@ -77,16 +77,16 @@ _CARDS = [
     ModelCard(
         name="arcnn-q20",
         file="arcnn-q20.safetensors",
-        sha256="9a50b84dcb4779e04d68a20b1aee1afaacf463303283e6ca848ccdce435e9b06",
+        sha256="44db18963e7ceb9c12acc8b626f44f2ee8a93c6f74bcea4a9d3096a685cdeb7a",
         quality=20,
-        recipe="fast, all layers from arcnn-q10",
+        recipe="fast; on a GPU, two fine-tunes of the 2-core arcnn-q20 (experiments/gpu-zoo*.jobs)",
     ),
     ModelCard(
         name="arcnn-q30",
         file="arcnn-q30.safetensors",
-        sha256="6ab0f367dd283560126b6289567d5544d45c1ea36ac4e3be9741ac65178f335f",
+        sha256="dc69a7b2e385d7aec2906583acd6e560ccd3ce32c899567d71d2bcdfa075bbe6",
         quality=30,
-        recipe="fast, all layers from arcnn-q20",
+        recipe="fast; on a GPU, two fine-tunes of the 2-core arcnn-q30 (experiments/gpu-zoo*.jobs)",
     ),
     ModelCard(
         name="arcnn-q40",
@@ -158,13 +158,13 @@ _CARDS = [
     ModelCard(
         name="arcnn-chroma",
         file="arcnn-chroma.safetensors",
-        sha256="3aabf4779ceee1fd853ffd58fb370b5da130b894c43660e23674873ecc46c49e",
+        sha256="e5a1dcc2e0be4c780bf160b2064a99a0f47f19056c22f1844a359224be5b1e47",
         quality=None,
         colour="cbcr",
-        architecture="fast-arcnn",
         training_data="BSDS500 train+test (400 images), colour 4:2:0 Pillow JPEG at q = 5, 10, 15, 20, 30, "
         "40, 50, 75, 90; JFIF YCbCr as libjpeg decodes it",
-        recipe="fast, 96px crops, 3 inputs (Y, Cb, Cr), 2 outputs (Cb, Cr)",
+        recipe="fast, 96px crops, 3 inputs (Y, Cb, Cr), 2 outputs (Cb, Cr), on a GPU "
+        "(experiments/gpu-zoo.jobs)",
     ),
 ]
 _SCORES = _measured()
