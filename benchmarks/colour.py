@@ -23,7 +23,13 @@ from PIL import Image
 from arcnn.codec import rgb2ycbcr
 from arcnn.data import list_images
 from arcnn.metrics import psnr
-from arcnn.restore import CHROMA_AUTO_MAX_QUALITY, map_luma, open_jpeg_ycbcr, restore_chroma, restore_luma
+from arcnn.restore import (
+    CHROMA_AUTO_MAX_QUALITY,
+    map_luma,
+    open_jpeg_ycbcr,
+    restore_chroma,
+    restore_luma,
+)
 from arcnn.zoo import CHROMA_MODEL, REGISTRY, auto_model, load_model
 
 
@@ -35,6 +41,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="update the README's colour block")
     ap.add_argument("--qualities", type=int, nargs="+", default=[10, 20, 30, 40, 50, 75])
+    ap.add_argument("--jfif-luma", action="store_true",
+                    help="luminance models see full-range Y as is (measures the mapping)")  # fmt: skip
     args = ap.parse_args()
     files = list_images(require_data("live1"))
     if CHROMA_MODEL not in REGISTRY:
@@ -64,8 +72,11 @@ def main() -> int:
             buf.seek(0)
             with Image.open(buf) as im:
                 ycc = Image.fromarray(np.asarray(open_jpeg_ycbcr(im)), "YCbCr")
-            y = restore_luma(luma, np.ascontiguousarray(np.asarray(ycc)[..., 0]))
-            keep_y = lambda _, y=y: y  # noqa: E731 - the Y plane restored once, shared by both
+            # As `arcnn restore` does for colour images; restored once, shared by both rows.
+            y = restore_luma(
+                luma, np.ascontiguousarray(np.asarray(ycc)[..., 0]), full_range=not args.jfif_luma
+            )
+            keep_y = lambda _, y=y: y  # noqa: E731
             decoded["yonly"] = np.asarray(map_luma(ycc, keep_y))
             decoded["colour"] = np.asarray(map_luma(ycc, keep_y, lambda p: restore_chroma(chroma, p)))
             ref_y = rgb2ycbcr(rgb)[..., 0]
@@ -92,7 +103,7 @@ def main() -> int:
         ),
     ]
     print("\n".join(lines))
-    if args.write:
+    if args.write and not args.jfif_luma:
         write_readme_block("colour", "\n".join(lines))
     return 0
 

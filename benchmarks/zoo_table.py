@@ -2,7 +2,7 @@
 
     python benchmarks/zoo_table.py            # print the tables
     python benchmarks/zoo_table.py --write    # also update README.md and weights/scores.json
-    python benchmarks/zoo_table.py --write --reuse   # only score models not in scores.json yet
+    python benchmarks/zoo_table.py --write --reuse   # only score models whose weights changed
 
 Layout of the paper's Table 1: JPEG, AR-CNN as published, arcnn as measured here
 (PSNR dB / SSIM / PSNR-B dB), plus the Gaussian SSIM later papers report, and
@@ -44,12 +44,13 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="update README.md and the registry's scores.json")
     ap.add_argument("--reuse", action="store_true",
-                    help="reuse the scores of models already in scores.json")  # fmt: skip
+                    help="reuse scores.json's scores of weights with the same sha256")  # fmt: skip
     args = ap.parse_args()
     known = json.loads(SCORES_FILE.read_text()) if args.reuse and SCORES_FILE.exists() else {}
 
     def score(data: Path, q: int, name: str, key: str, box: tuple[int, int] | None = None) -> dict:
-        if name in known and key in known[name]:
+        same = known.get(name, {}).get("sha256") == REGISTRY[name].sha256
+        if same and key in known[name]:
             return {"mean": known[name][key], "images": []}
         return evaluate(data, q, name, box=box)
 
@@ -121,7 +122,8 @@ def main() -> int:
             print(f"\n{name} on LIVE1 parrots: PSNR {row['psnr']:.2f} dB")
     if args.write:
         write_readme_block("zoo-table", table)
-        slim = {n: {"live1": s["live1"], "classic5": s["classic5"]} for n, s in scores.items()}
+        slim = {n: {"live1": s["live1"], "classic5": s["classic5"], "sha256": REGISTRY[n].sha256}
+                for n, s in scores.items()}  # fmt: skip
         SCORES_FILE.write_text(json.dumps(slim, indent=1, sort_keys=True) + "\n")
         print(f"\nwrote README.md and {SCORES_FILE.name}")
     return 0

@@ -130,3 +130,26 @@ def test_auto_quality_sends_good_and_table_less_files_to_the_blind_model(monkeyp
     assert pick_model("auto", jpeg(qtables=[coarse])) in ("arcnn-q10", "arcnn-q20")
     assert pick_model("auto", Image.fromarray(img)) == zoo.BLIND_MODEL  # no tables at all
     assert pick_model(20, jpeg(quality=75)) == "arcnn-q20"  # an explicit quality wins
+
+
+def test_full_range_luma_is_restored_in_the_studio_range():
+    """A colour image's JFIF Y is mapped to 16-235 for the network and back: a network that adds a
+    constant c (studio units) adds c * 255 / 219 to full-range Y, and an identity stays exact."""
+    from arcnn.restore import map_luma, restore_luma
+
+    model = ConvStack(preset("srcnn", residual=True))
+    for conv in model.convs:
+        conv.weight.data.zero_()
+        conv.bias.data.zero_()
+    y = np.full((24, 24), 100, np.uint8)
+    assert np.array_equal(restore_luma(model, y, full_range=True), y)
+    model.convs[-1].bias.data.fill_(21.9 / 255.0)
+    assert np.all(restore_luma(model, y) == 122)  # 100 + 21.9, rounded
+    assert np.all(restore_luma(model, y, full_range=True) == 126)  # 100 + 21.9 * 255 / 219 = 125.5
+    gray, rgb = Image.fromarray(y), Image.fromarray(np.dstack([y] * 3))
+
+    def plus(n):
+        return lambda p: p + n
+
+    assert np.all(np.asarray(map_luma(gray, plus(1), colour_fn=plus(5))) == 101)
+    assert np.all(np.asarray(map_luma(rgb, plus(1), colour_fn=plus(5)).convert("L")) == 105)

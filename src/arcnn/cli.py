@@ -335,7 +335,7 @@ def _restore_cmd(args: argparse.Namespace) -> int:
                             "(decompression-bomb guard); raise it to restore this image"
                         )
                     info = dict(im.info)
-                    cfn = None
+                    cfn = yfn = None
                     if args.method == "sadct":
                         fn = _sadct_fn(im, args.quality)
                     else:
@@ -343,13 +343,14 @@ def _restore_cmd(args: argparse.Namespace) -> int:
                         if name not in models:
                             models[name] = engine(load_model(name))
                         fn = partial(restore_luma, models[name], bf16=args.bf16, ensemble=args.ensemble)
+                        yfn = partial(fn, full_range=True)
                         if (cname := chroma_model(im, args.chroma)) is not None:
                             if cname not in models:
                                 models[cname] = engine(load_model(cname))
                             cfn = partial(restore_chroma, models[cname], bf16=args.bf16)
                     open_jpeg_ycbcr(im)
                     im.load()
-                    result = map_luma(im, fn, cfn)
+                    result = map_luma(im, fn, cfn, yfn)
                 if pending is not None:
                     _wait_write(*pending, report)
                 pending = (f, writer.submit(_save_atomic, result, out, fmt, info, args.jpeg_quality))

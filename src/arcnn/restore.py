@@ -36,7 +36,12 @@ _ENSEMBLE = [(0, False), (0, True), (2, False), (2, True), (1, False), (1, True)
 
 @torch.no_grad()
 def restore_luma(
-    model: ConvStack, luma: np.ndarray, tile: int = TILE, bf16: bool = False, ensemble: int = 1
+    model: ConvStack,
+    luma: np.ndarray,
+    tile: int = TILE,
+    bf16: bool = False,
+    ensemble: int = 1,
+    full_range: bool = False,
 ) -> np.ndarray:
     """Restore one uint8 (H, W) plane; returns uint8 (H, W). A uint16 plane (16-bit images) is
     scaled to [0, 1] by 65535 instead of 255 and comes back as uint16.
@@ -45,6 +50,8 @@ def restore_luma(
     ``benchmarks/inference_speed.py`` measures the PSNR it costs).
     ``ensemble``: 1, or the mean of 4 (flips) or 8 (flips and rotations) restorations of
     the flipped/rotated plane, mapped back (``benchmarks/ensemble.py`` measures the gain).
+    ``full_range``: the plane is a colour image's JFIF Y (0-255); the networks learned MATLAB's
+    studio-range Y (16-235), so the network sees it mapped to that range, in floating point.
 
     The plane is symmetric-padded by the network's border once, then cut into
     ``tile``-sized output tiles, each computed from its exact receptive field, so
@@ -56,11 +63,11 @@ def restore_luma(
         raise ValueError(f"ensemble must be 1, 4 or 8, not {ensemble}")
     model.eval()
     if ensemble == 1:
-        return _restore_float(model, luma, tile, bf16, luma.dtype.type)
+        return _restore_float(model, luma, tile, bf16, luma.dtype.type, full_range)
     acc = np.zeros(luma.shape, np.float32)
     for k, mirror in _ENSEMBLE[:ensemble]:
         t = np.rot90(luma[:, ::-1] if mirror else luma, k)
-        y = np.rot90(_restore_float(model, np.ascontiguousarray(t), tile, bf16), -k)
+        y = np.rot90(_restore_float(model, np.ascontiguousarray(t), tile, bf16, full_range=full_range), -k)
         acc += y[:, ::-1] if mirror else y
     return (acc / ensemble).round().astype(luma.dtype)
 
@@ -80,7 +87,12 @@ def restore_chroma(model: ConvStack, ycbcr: np.ndarray, tile: int = TILE, bf16: 
 
 
 def _restore_float(
-    model: ConvStack, planes: np.ndarray, tile: int, bf16: bool, dtype: type = np.float32
+    model: ConvStack,
+    planes: np.ndarray,
+    tile: int,
+    bf16: bool,
+    dtype: type = np.float32,
+    full_range: bool = False,
 ) -> np.ndarray:
     """uint8 (H, W) or (H, W, C_in) -> (H, W) or (H, W, C) in [0, 255]: float32 before rounding,
     or rounded to uint8 tile by tile (``dtype=np.uint8``), which keeps huge images small.
@@ -102,9 +114,13 @@ def _restore_float(
         for c in range(0, w, tile):
             r1, c1 = min(r + tile, h), min(c + tile, w)
             t = torch.from_numpy(x[r : r1 + 2 * b, c : c1 + 2 * b].astype(np.float32) / peak)
+            if full_range:
+                t = (16.0 + 219.0 * t) / 255.0
             t = (t[None, None] if t.ndim == 2 else t.permute(2, 0, 1)[None]).contiguous(memory_format=fmt)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 y = model(t).float()
+            if full_range:
+                y = (255.0 * y - 16.0) / 219.0
             y = (y.clamp(0, 1) * peak)[0].permute(1, 2, 0).numpy()
             out[r:r1, c:c1] = y if dtype == np.float32 else y.round()
     return out[..., 0] if planes.ndim == 2 else out
@@ -154,15 +170,16 @@ def map_luma(
     image: Image.Image,
     fn: Callable[[np.ndarray], np.ndarray],
     chroma_fn: Callable[[np.ndarray], np.ndarray] | None = None,
+    colour_fn: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Image.Image:
     """Apply ``fn`` (uint8 (H, W) -> uint8 (H, W)) to the luminance of a PIL image.
 
-    L images are the luminance; RGB/YCbCr/P images go through JFIF YCbCr, with Cb and Cr
-    untouched, or replaced by ``chroma_fn`` (uint8 (H, W, 3) YCbCr as decoded -> uint8
-    (H, W, 2) CbCr); an alpha channel (RGBA, LA, PA) is passed through. CMYK images (CMYK
-    and YCCK JPEGs, which code each ink plane with the DCT) have ``fn`` applied to each of
-    the four planes. 16-bit grayscale (I;16) is handed to ``fn`` as uint16. Returns L, I;16,
-    RGB, CMYK, LA or RGBA.
+    L images are the luminance; RGB/YCbCr/P images go through JFIF YCbCr, ``colour_fn``
+    (default ``fn``) applied to its full-range Y, with Cb and Cr untouched, or replaced by
+    ``chroma_fn`` (uint8 (H, W, 3) YCbCr as decoded -> uint8 (H, W, 2) CbCr); an alpha channel
+    (RGBA, LA, PA) is passed through. CMYK images (CMYK and YCCK JPEGs, which code each ink
+    plane with the DCT) have ``fn`` applied to each of the four planes. 16-bit grayscale
+    (I;16) is handed to ``fn`` as uint16. Returns L, I;16, RGB, CMYK, LA or RGBA.
     """
     alpha = None
     if image.mode in ("RGBA", "LA", "PA"):
@@ -177,7 +194,7 @@ def map_luma(
         out = Image.fromarray(np.dstack([fn(np.ascontiguousarray(planes[..., i])) for i in range(4)]), "CMYK")
     elif image.mode in ("RGB", "YCbCr"):
         ycbcr = np.asarray(image.convert("YCbCr"))
-        y = fn(np.ascontiguousarray(ycbcr[..., 0]))
+        y = (colour_fn or fn)(np.ascontiguousarray(ycbcr[..., 0]))
         cbcr = ycbcr[..., 1:] if chroma_fn is None else chroma_fn(ycbcr)
         out = Image.fromarray(np.dstack([y, cbcr]), "YCbCr").convert("RGB")
     else:
@@ -234,4 +251,4 @@ def restore(
     net = _as_model(model if model is not None else pick_model(quality, image))
     cname = chroma_model(image, chroma)
     cfn = None if cname is None else partial(restore_chroma, _as_model(cname))
-    return map_luma(image, lambda y: restore_luma(net, y), cfn)
+    return map_luma(image, partial(restore_luma, net), cfn, partial(restore_luma, net, full_range=True))

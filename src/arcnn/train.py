@@ -386,15 +386,15 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
                       "command": command, "git_revision": revision}, ckpt_path)  # fmt: skip
 
     def revive() -> int:
-        if not cfg.revive or step > 0.75 * cfg.steps:
+        if not cfg.revive or _progress(cfg, step, time.monotonic() - t0) > 0.75:
             return 0
         probe, _ = sample_batch(pairs, np.random.default_rng([cfg.seed, step, 1]), 32, cfg.patch, False)
         return revive_dead_units(model, probe.to(dev))
 
+    t0, last_ckpt = time.monotonic() - elapsed, time.monotonic()
     if not resume and (n := revive()):
         log(f"revived {n} dead units")
     b, out_channels = cfg.model_config.border, cfg.model_config.channels
-    t0, last_ckpt = time.monotonic() - elapsed, time.monotonic()
     qs = "/".join(str(d.quality) for d in degs)
     log(f"training {cfg.model} q{qs} ({cfg.recipe}) on {len(pairs)} pairs, "
         f"bf16={'on' if use_bf16 else 'off'}, from step {step} of {cfg.steps}")  # fmt: skip

@@ -70,9 +70,9 @@ _CARDS = [
     ModelCard(
         name="arcnn-q10",
         file="arcnn-q10.safetensors",
-        sha256="212331e63b746a33c114a5226554a996c70b24eefa3bf5290b9c1bbf170d8167",
+        sha256="2c4e948e3268ff0552dc2aed7524d8ca66bf6b9ed7908e14d30e1a638052bd07",
         quality=10,
-        recipe="fast",
+        recipe="fast; on a GPU, two fine-tunes of the 2-core arcnn-q10 (experiments/gpu-zoo*.jobs)",
     ),
     ModelCard(
         name="arcnn-q20",
@@ -149,11 +149,12 @@ _CARDS = [
     ModelCard(
         name="arcnn-webp",
         file="arcnn-webp.safetensors",
-        sha256="332c32c313442b4c59cdd14f5a41bc0878ee609340556bf198c4acd50caa1630",
+        sha256="d1bbcdf64b8197b44de1124a55ddf9ad4bde6d2ba1e505bdcaa14fe15411e4ec",
         quality=None,
         training_data="BSDS500 train+test (400 images), Y channel, Pillow lossy WebP at q = 5, 10, 20, 30, "
         "40, 50, 60, 75, 90; images drawn by 1 / their WebP MSE",
-        recipe="fast, all layers from arcnn-blind (sha256 ac5ad419...), 80k samples",
+        recipe="fast, all layers from arcnn-blind (sha256 ac5ad419...), 80k samples on 2 cores; then "
+        "1.1 M more on a GPU (experiments/gpu-zoo2.jobs)",
     ),
     ModelCard(
         name="arcnn-chroma",
