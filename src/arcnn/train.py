@@ -355,9 +355,8 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
     base_lrs = [g["lr"] for g in opt.param_groups]
 
     step, elapsed, losses = 0, 0.0, []
-    pending: list[
-        torch.Tensor
-    ] = []  # this step's losses, still on the device: a .item() per step stalls a GPU
+    # Losses of the steps since the last flush, still on the device: a per-step .item() stalls a GPU.
+    pending: list[torch.Tensor] = []
     command = command or " ".join(sys.argv)
     revision = _git_revision()
     if resume:
