@@ -11,16 +11,14 @@ export PYTHONPATH=$PWD/src${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1 OMP_NUM
 python3 - "$jobs" <<'PY'
 import sys, shlex
 from concurrent.futures import ProcessPoolExecutor
-from arcnn.cli import _build_parser as build_parser
-from arcnn.train import make_config, _default_dirs
+from arcnn.cli import _build_parser, train_config
+from arcnn.train import _default_dirs
 from arcnn.data import list_images, make_pairs
 
 tasks = set()
 for line in open(sys.argv[1]):
     if line.strip() and not line.startswith("#"):
-        a = build_parser().parse_args(["train", "--out", "x", *shlex.split(line)[1:]])
-        cfg = make_config(a.recipe, model=a.model, quality=a.quality, qualities=a.qualities, target=a.target,
-                          codec=a.codec, scale=a.scale, box=a.box)
+        cfg = train_config(_build_parser().parse_args(["train", "--out", "x", *shlex.split(line)[1:]]))
         dirs, _ = _default_dirs(cfg)
         tasks |= {(tuple(dirs), d) for d in cfg.degradations}
 def build(t):

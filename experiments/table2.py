@@ -46,10 +46,18 @@ def _verdict(ok: bool) -> str:
     return "holds" if ok else "does not hold"
 
 
+def _weights(arch: str) -> tuple[str, Path] | None:
+    """(name, file) of an arm's weights, or None while it is not trained."""
+    w = WEIGHTS[arch]
+    if w in REGISTRY:
+        return w, REGISTRY[w].path
+    return (Path(w).stem, Path(w)) if Path(w).is_file() else None
+
+
 def train_missing() -> None:
     for arch in ARMS:
         name = f"{arch}-q10"
-        if WEIGHTS[arch] in REGISTRY or Path(WEIGHTS[arch]).is_file():
+        if _weights(arch):
             continue
         out = ROOT / "runs" / name
         cmd = [sys.executable, "-c", "from arcnn.cli import entry; entry()", "train", "--model", arch,
@@ -77,17 +85,13 @@ def main() -> int:
     ]
     logs, ours = {}, {}
     for arch in ARMS:
-        weights = WEIGHTS[arch]
         p = PAPER[arch]
         paper = f"{p[0]:.2f} / {p[1]:.4f} / {p[2]:.2f}"
-        if weights in REGISTRY:
-            name, path = weights, REGISTRY[weights].path
-        elif Path(weights).is_file():
-            name, path = Path(weights).stem, Path(weights)
-        else:
+        if (found := _weights(arch)) is None:
             lines.append(f"| {arch} | {paper} | not trained yet (`--train`) | — | — |")
             continue
-        m = ours[arch] = evaluate(live1, 10, weights)["mean"]
+        name, path = found
+        m = ours[arch] = evaluate(live1, 10, WEIGHTS[arch])["mean"]
         secs = float(read_weights(path)[0].get("train_seconds", "nan"))
         ours_text = f"{m['psnr']:.2f} / {m['ssim']:.4f} / {m['psnrb']:.2f}"
         lines.append(f"| {arch} | {paper} | {ours_text} | {name} | {secs / 60:.0f} min |")

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from arcnn.cli import _build_parser
+from arcnn.cli import _build_parser, train_config
 from arcnn.models import build_model
-from arcnn.train import make_config, transfer_layers
+from arcnn.train import transfer_layers
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "experiments"), str(ROOT / "benchmarks")]
@@ -18,11 +18,7 @@ ARMS = [(fig, arm, extra) for fig, (_, _, _, arms) in transfer.FIGURES.items() f
 
 @pytest.mark.parametrize("fig,arm,extra", ARMS, ids=[f"fig{f}-{a}" for f, a, _ in ARMS])
 def test_transfer_arms_make_configs_and_copy_their_layers(fig, arm, extra):
-    args = _build_parser().parse_args(
-        ["train", "--out", "unused", "--recipe", "fast", "--steps", "3", *extra]
-    )
-    keys = ("quality", "box", "init_from", "init_layers", "steps")
-    cfg = make_config(args.recipe, model=args.model, init=args.init, **{k: getattr(args, k) for k in keys})
+    cfg = train_config(_build_parser().parse_args(["train", "--out", "unused", "--steps", "3", *extra]))
     _, quality, box, _ = transfer.FIGURES[fig]
     assert cfg.degradation.quality == quality and cfg.degradation.box == box
     if cfg.init_layers:
@@ -54,9 +50,7 @@ GPU_JOBS = [
 
 @pytest.mark.parametrize("jobfile,name,extra", GPU_JOBS, ids=[f"{f}-{n}" for f, n, _ in GPU_JOBS])
 def test_gpu_jobs_make_configs_and_copy_their_layers(jobfile, name, extra):
-    args = _build_parser().parse_args(["train", "--out", "unused", *extra])
-    keys = ("quality", "qualities", "target", "codec", "init_from", "init_layers", "steps", "minutes")
-    cfg = make_config(args.recipe, model=args.model, **{k: getattr(args, k) for k in keys})
+    cfg = train_config(_build_parser().parse_args(["train", "--out", "unused", *extra]))
     if not cfg.init_from:
         return
     src = Path(cfg.init_from)

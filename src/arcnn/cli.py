@@ -13,10 +13,14 @@ import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
 from arcnn.data import IMAGE_SUFFIXES
+
+if TYPE_CHECKING:
+    from arcnn.train import TrainConfig
 
 __all__ = ["main", "entry"]
 
@@ -398,16 +402,23 @@ def _evaluate_cmd(args: argparse.Namespace) -> int:
     return 0
 
 
-def _train_cmd(args: argparse.Namespace, argv: list[str]) -> int:
-    import torch
-
-    from arcnn.train import make_config, train
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The ``TrainConfig`` a parsed ``arcnn train`` command line asks for."""
+    from arcnn.train import make_config
 
     keys = ("quality", "qualities", "target", "codec", "scale", "box", "init", "init_from", "init_layers",
             "freeze", "steps", "minutes", "batch", "patch", "lr", "warmup", "loss", "weighting", "schedule",
             "transpose", "revive", "seed", "val_every", "val_images", "train_dirs", "val_dir",
             "bf16")  # fmt: skip
-    cfg = make_config(args.recipe, model=args.model, **{k: getattr(args, k) for k in keys})
+    return make_config(args.recipe, model=args.model, **{k: getattr(args, k) for k in keys})
+
+
+def _train_cmd(args: argparse.Namespace, argv: list[str]) -> int:
+    import torch
+
+    from arcnn.train import train
+
+    cfg = train_config(args)
     command = "arcnn " + shlex.join(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     path = train(cfg, args.out, resume=args.resume, device=device, command=command)

@@ -397,7 +397,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
     qs = "/".join(str(d.quality) for d in degs)
     log(f"training {cfg.model} q{qs} ({cfg.recipe}) on {len(pairs)} pairs, "
         f"bf16={'on' if use_bf16 else 'off'}, from step {step} of {cfg.steps}")  # fmt: skip
-    while step < cfg.steps and _progress(cfg, step, time.monotonic() - t0) < 1.0:
+    while _progress(cfg, step, time.monotonic() - t0) < 1.0:
         # Each step's batch depends only on (seed, step): a resumed run draws the same data.
         rng = np.random.default_rng([cfg.seed, step])
         if grid is None:
@@ -419,7 +419,7 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
         opt.step()
         step += 1
         pending.append(mse.detach().mean())
-        finished = step == cfg.steps or _progress(cfg, step, time.monotonic() - t0) >= 1.0
+        finished = _progress(cfg, step, time.monotonic() - t0) >= 1.0
         if step % cfg.val_every == 0 or finished:
             flush()
             elapsed = time.monotonic() - t0
