@@ -70,6 +70,10 @@ def test_restore_shipped_default_improves_the_sample(tmp_path):
     jpeg = np.asarray(Image.open(src))
     restored = np.asarray(Image.open(out))
     assert psnr(clean, restored) > psnr(clean, jpeg) + 0.5
+    plain = tmp_path / "plain.png"
+    assert main(["restore", str(src), "-o", str(plain), "--consistency", "off"]) == 0
+    plain = np.asarray(Image.open(plain))
+    assert not np.array_equal(plain, restored) and psnr(clean, restored) >= psnr(clean, plain)
 
 
 @pytest.mark.parametrize("kind", ["truncated", "not_image", "missing", "overwrite"])
@@ -138,6 +142,14 @@ def test_evaluate_json(image_dir, capsys, tiny_weights):
     assert len(res["images"]) == 4 and 20 < res["mean"]["psnr"] < 50
     assert main(["evaluate", "--data", str(image_dir), "--quality", "10", "--method", tiny_weights]) == 0
     assert "mean" in capsys.readouterr().out
+    args = ["evaluate", "--data", str(image_dir), "--quality", "10", "--method", "arcnn-q10", "--json"]
+    assert main(args) == 0
+    plain = json.loads(capsys.readouterr().out)["mean"]
+    assert main([*args, "--consistency"]) == 0
+    consistent = json.loads(capsys.readouterr().out)["mean"]
+    assert consistent["psnr"] != plain["psnr"] and consistent["psnr"] > plain["psnr"] - 0.01
+    assert main([*args, "--consistency", "--codec", "webp"]) == 2
+    assert "consistency needs" in capsys.readouterr().err
 
 
 def test_evaluate_missing_folder(tmp_path, capsys):
@@ -147,11 +159,19 @@ def test_evaluate_missing_folder(tmp_path, capsys):
 
 def test_quality_command(tmp_path, capsys):
     src = _write_jpeg(tmp_path / "a.jpg", quality=37)
+    once = tmp_path / "once.png"  # a decoded q20 JPEG, saved losslessly
+    with Image.open(_write_jpeg(tmp_path / "c.jpg", quality=20, colour=True)) as im:
+        im.crop((0, 0, 40, 56)).resize((40 * 3, 56 * 3), Image.NEAREST).save(tmp_path / "big.jpg", quality=20)
+    with Image.open(tmp_path / "big.jpg") as im:
+        im.save(once)
     png = tmp_path / "b.png"
-    Image.fromarray(smooth_image(16, 16)).save(png)
-    assert main(["quality", str(src), str(png)]) == 1
-    cap = capsys.readouterr()
-    assert "q37" in cap.out and "not a JPEG" in cap.err
+    Image.fromarray(smooth_image(64, 64)).save(png)
+    assert main(["quality", str(src), str(once), str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "a.jpg: q37" in out and "once.png: ~q20 (from the pixels" in out and "b.png: not a JPEG" in out
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    assert main(["quality", str(src), str(tmp_path / "bad.png")]) == 1
+    assert "bad.png" in capsys.readouterr().err
 
 
 def test_jpeg_y_is_decoded_directly(tmp_path):

@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from arcnn.codec import estimate_quality, ijg_table, jpeg_roundtrip, read_qtables, rgb2ycbcr, ycbcr2rgb
+from arcnn.codec import (
+    estimate_quality,
+    estimate_quality_from_pixels,
+    ijg_table,
+    jpeg_roundtrip,
+    project_to_jpeg,
+    read_qtables,
+    rgb2ycbcr,
+    ycbcr2rgb,
+)
 
 from .conftest import smooth_image
 
@@ -75,6 +84,49 @@ def test_estimate_quality_non_standard_tables():
         est = estimate_quality(im)
     assert not est.exact and 15 <= est.quality <= 30
     assert "non-standard" in str(est)
+
+
+@pytest.mark.parametrize("quality", [10, 20, 40, 60])
+@pytest.mark.parametrize("colour", [False, True])
+def test_estimate_quality_from_pixels_of_a_decoded_jpeg(quality, colour):
+    img = smooth_image(160, 192, seed=quality, colour=colour)
+    with Image.open(_jpeg_bytes(img, quality=quality)) as im:
+        luma = np.asarray(im.convert("L"))
+    est = estimate_quality_from_pixels(luma)
+    assert est is not None and abs(est.quality - quality) <= 1 and est.from_pixels
+    assert "from the pixels" in str(est)
+    crop = estimate_quality_from_pixels(np.ascontiguousarray(luma[3:, 5:]))  # the grid no longer at (0, 0)
+    assert crop is not None and abs(crop.quality - quality) <= 1
+
+
+def test_estimate_quality_from_pixels_refuses_without_evidence():
+    img = smooth_image(160, 192)
+    assert estimate_quality_from_pixels(img) is None  # never compressed
+    with Image.open(_jpeg_bytes(img, quality=10)) as im:
+        resized = np.asarray(im.convert("L").resize((173, 144), Image.BICUBIC))
+    assert estimate_quality_from_pixels(resized) is None  # the block grid is gone
+    with Image.open(_jpeg_bytes(img, quality=95)) as im:
+        assert estimate_quality_from_pixels(np.asarray(im)) is None  # steps too fine to tell
+    with pytest.raises(ValueError, match="uint8"):
+        estimate_quality_from_pixels(img.astype(np.float32))
+
+
+def test_project_to_jpeg_is_a_projection_towards_the_original():
+    clean = smooth_image(64, 72, seed=3)
+    with Image.open(_jpeg_bytes(clean, quality=10)) as im:
+        decoded = np.asarray(im)
+    table = ijg_table(10)
+    centre = project_to_jpeg(decoded.astype(float), decoded, table)
+    assert np.abs(centre - decoded).max() < 1  # the decoded image is the middle of its set
+    rng = np.random.default_rng(0)
+    guess = clean + rng.normal(0, 8, clean.shape)  # a restoration with errors of its own
+    once = project_to_jpeg(guess, decoded, table)
+    assert np.abs(once - guess).max() > 1  # it did move
+    assert np.allclose(project_to_jpeg(once, decoded, table), once, atol=1e-6)  # idempotent
+    err = lambda x: np.sqrt(np.mean((x - clean) ** 2))  # noqa: E731
+    assert err(once) < err(guess)
+    with pytest.raises(ValueError, match="same"):
+        project_to_jpeg(guess[:8], decoded, table)
 
 
 def test_read_qtables_rejects_non_jpeg(tmp_path):

@@ -55,6 +55,35 @@ def test_the_shipped_model_improves_the_sample_crop():
     assert psnr(clean, out) > psnr(clean, jpeg) + 0.5
 
 
+def test_consistency_with_the_jpeg_file(tmp_path):
+    import io
+
+    from arcnn.codec import ijg_table
+    from arcnn.restore import luma_qtable, restore_luma
+    from arcnn.zoo import load_model
+
+    clean = np.asarray(Image.open(sample_path("astronaut-y128.png")))
+    buf = io.BytesIO()
+    Image.fromarray(clean).save(buf, format="JPEG", quality=10)
+    with Image.open(buf) as im:
+        assert np.array_equal(luma_qtable(im), ijg_table(10))
+        jpeg = np.asarray(im)
+        plain, consistent = restore(im, "arcnn-q10", consistency=False), restore(im, "arcnn-q10")
+    plain, consistent = np.asarray(plain), np.asarray(consistent)
+    assert not np.array_equal(plain, consistent) and np.abs(plain.astype(int) - consistent).max() <= 16
+    assert psnr(clean, consistent) >= psnr(clean, plain)
+    net = load_model("arcnn-q10")
+    whole = restore_luma(net, jpeg, qtable=ijg_table(10))
+    assert np.array_equal(whole, consistent)
+    assert np.array_equal(
+        restore_luma(net, jpeg, tile=50, qtable=ijg_table(10)), whole
+    )  # tiles kept on the grid
+    assert np.array_equal(restore(jpeg, "arcnn-q10"), plain)  # an array has no file to agree with
+    assert luma_qtable(Image.fromarray(jpeg)) is None
+    with pytest.raises(ValueError, match="8-bit"):
+        restore_luma(net, jpeg.astype(np.uint16), qtable=ijg_table(10))
+
+
 def test_shipped_models_are_loaded_once_across_calls():
     from arcnn.restore import _registry_model
 
@@ -128,7 +157,13 @@ def test_auto_quality_sends_good_and_table_less_files_to_the_blind_model(monkeyp
     assert pick_model("auto", jpeg(qtables=[phone])) == zoo.BLIND_MODEL
     coarse = [int(v) for v in np.clip(np.arange(64) * 2 + 60, 1, 255)]  # another encoder, low quality
     assert pick_model("auto", jpeg(qtables=[coarse])) in ("arcnn-q10", "arcnn-q20")
-    assert pick_model("auto", Image.fromarray(img)) == zoo.BLIND_MODEL  # no tables at all
+    assert pick_model("auto", Image.fromarray(img)) == zoo.BLIND_MODEL  # no tables, no JPEG in its pixels
+    big = smooth_image(128, 160)
+    for q, name in ((10, "arcnn-q10"), (40, "arcnn-q40"), (95, zoo.BLIND_MODEL)):
+        buf = io.BytesIO()
+        Image.fromarray(big).save(buf, format="JPEG", quality=q)
+        once = Image.fromarray(np.asarray(Image.open(buf)))  # a decoded JPEG, as a PNG would hold it
+        assert pick_model("auto", once) == name
     assert pick_model(20, jpeg(quality=75)) == "arcnn-q20"  # an explicit quality wins
 
 

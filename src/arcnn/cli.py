@@ -112,6 +112,8 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="float32 engine; auto: ONNX Runtime if installed (faster), else PyTorch")  # fmt: skip
     r.add_argument("--chroma", choices=["auto", "on", "off"], default="auto",
                    help="restore Cb/Cr too; auto: colour JPEGs with subsampled chroma")  # fmt: skip
+    r.add_argument("--consistency", choices=["auto", "off"], default="auto",
+                   help="auto: keep a JPEG's restored luminance within what the file coded")  # fmt: skip
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("evaluate", help="score a method with the paper's protocol on a folder")
@@ -125,6 +127,8 @@ def _build_parser() -> argparse.ArgumentParser:
     e.add_argument("--box", type=_box_arg, default=None,
                    help="WxH: social-media degradation (fit to the box, colour 4:2:0 JPEG)")  # fmt: skip
     e.add_argument("--codec", choices=["jpeg", "webp"], default="jpeg", help="compress with JPEG or WebP")
+    e.add_argument("--consistency", action="store_true",
+                   help="as arcnn restore does: keep the output within what the JPEG coded")  # fmt: skip
     e.add_argument("--json", action="store_true", help="print one JSON object")
 
     t = sub.add_parser("train", help="train a network (see docs/training.md)")
@@ -174,7 +178,7 @@ def _build_parser() -> argparse.ArgumentParser:
     x.add_argument("-o", "--output", required=True, help="file to write, e.g. arcnn-q10.onnx")
     x.add_argument("--format", choices=["onnx"], default="onnx")
 
-    qa = sub.add_parser("quality", help="estimate the JPEG quality of files from their tables")
+    qa = sub.add_parser("quality", help="estimate the JPEG quality of files (from their tables, or pixels)")
     qa.add_argument("files", nargs="+")
 
     pl = sub.add_parser("plot", help="plot training curves from log.csv files (needs matplotlib)")
@@ -276,6 +280,7 @@ def _sadct_fn(im: Image.Image, quality: int | str):
 def _restore_cmd(args: argparse.Namespace) -> int:
     from arcnn.restore import (
         chroma_model,
+        luma_qtable,
         map_luma,
         open_jpeg_ycbcr,
         pick_model,
@@ -346,7 +351,9 @@ def _restore_cmd(args: argparse.Namespace) -> int:
                         name = args.model or pick_model(args.quality, im)
                         if name not in models:
                             models[name] = engine(load_model(name))
-                        fn = partial(restore_luma, models[name], bf16=args.bf16, ensemble=args.ensemble)
+                        qtable = luma_qtable(im) if args.consistency == "auto" else None
+                        fn = partial(restore_luma, models[name], bf16=args.bf16, ensemble=args.ensemble,
+                                     qtable=qtable)  # fmt: skip
                         yfn = partial(fn, full_range=True)
                         if (cname := chroma_model(im, args.chroma)) is not None:
                             if cname not in models:
@@ -397,7 +404,7 @@ def _evaluate_cmd(args: argparse.Namespace) -> int:
         _err(f"quality must be in 1..100, not {args.quality}")
         return 2
     result = evaluate(args.data, args.quality, args.method, args.workers, args.ensemble, args.scale, args.box,
-                      args.codec)  # fmt: skip
+                      args.codec, args.consistency)  # fmt: skip
     print(json.dumps(result, indent=1) if args.json else format_table(result))
     return 0
 
@@ -448,11 +455,17 @@ def _export_cmd(args: argparse.Namespace) -> int:
 
 def _quality_cmd(args: argparse.Namespace) -> int:
     from arcnn.codec import estimate_quality
+    from arcnn.restore import pixel_quality
 
     failed = 0
     for f in args.files:
         try:
-            print(f"{f}: {estimate_quality(f)}")
+            with Image.open(f) as im:
+                if im.format == "JPEG":
+                    print(f"{f}: {estimate_quality(im)}")
+                else:
+                    im.load()
+                    print(f"{f}: {pixel_quality(im) or 'not a JPEG, and its pixels do not show one'}")
         except (UnidentifiedImageError, OSError, ValueError) as e:
             _err(f"{f}: {e}")
             failed += 1

@@ -23,6 +23,8 @@ __all__ = [
     "read_qtables",
     "QualityEstimate",
     "estimate_quality",
+    "estimate_quality_from_pixels",
+    "project_to_jpeg",
 ]
 
 # MATLAB rgb2ycbcr: ycbcr = OFFSET + T @ rgb, rgb in [0, 1], result in [0, 255].
@@ -166,8 +168,11 @@ class QualityEstimate:
 
     quality: int
     exact: bool
+    from_pixels: bool = False
 
     def __str__(self) -> str:
+        if self.from_pixels:
+            return f"~q{self.quality} (from the pixels: a JPEG once)"
         return f"q{self.quality}" if self.exact else f"~q{self.quality} (non-standard tables)"
 
 
@@ -195,3 +200,107 @@ def estimate_quality(source: str | Path | Image.Image | dict[int, np.ndarray]) -
                 return QualityEstimate(int(i) + 1, True)
     dist = np.abs(np.log(_LUMA_BANK) - np.log(np.maximum(luma, 1))).mean(axis=1)
     return QualityEstimate(int(np.argmin(dist)) + 1, False)
+
+
+# Orthonormal 8-point DCT-II: JPEG's transform, so a block's coefficients are D @ block @ D.T.
+_DCT = np.sqrt(2 / 8) * np.cos(np.pi * (2 * np.arange(8)[None, :] + 1) * np.arange(8)[:, None] / 16)
+_DCT[0] /= np.sqrt(2)
+# Zigzag positions 1..14 (row-major index): the AC frequencies every quality keeps some of.
+_LOW_AC = [1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4]
+_EVIDENCE_SIDE = 2048
+
+
+def _grid_offset(plane: np.ndarray, axis: int) -> int:
+    """Where a JPEG's 8-px block grid starts along ``axis``: block edges are the steps that are largest."""
+    steps = np.abs(np.diff(plane.astype(np.float32), axis=axis)).mean(axis=1 - axis)
+    by_phase = [steps[p::8].mean() for p in range(8)]  # steps[i] is the edge before pixel i + 1
+    return (int(np.argmax(by_phase)) + 1) % 8
+
+
+def estimate_quality_from_pixels(luma: np.ndarray, max_blocks: int = 16384) -> QualityEstimate | None:
+    """The IJG quality of the JPEG that a decoded image (PNG, BMP, ...) was, from its luminance.
+
+    luma: uint8 (H, W), the image's JFIF Y (or its gray values). A decoded JPEG's 8x8 block DCT
+    coefficients sit on multiples of the quantisation table's steps (give or take the rounding
+    of pixels); the estimate is the coarsest IJG luminance table (lowest quality) whose steps
+    explain as many of the coefficients it would have quantised to non-zero as the best table
+    does, judged on 14 low AC frequencies. The block grid is found from where the pixel steps are
+    largest, so a crop of a JPEG works too. Returns None (not evidently a JPEG once; a resized
+    image, or one better than about q85, whose steps are too fine to tell) when no table explains
+    70% of them. Reads the central 2048 x 2048 pixels at most, ``max_blocks`` blocks of them.
+    """
+    if luma.dtype != np.uint8 or luma.ndim != 2:
+        raise ValueError(f"expected a uint8 (H, W) plane, got {luma.dtype} {luma.shape}")
+    # A central crop (on the block grid) is evidence enough, and bounds time and memory.
+    r, c = (max(0, (n - _EVIDENCE_SIDE) // 2 // 8 * 8) for n in luma.shape)
+    luma = luma[r : r + _EVIDENCE_SIDE, c : c + _EVIDENCE_SIDE]
+    # The grid of an uncropped file starts at (0, 0); a crop's is where the steps are largest.
+    grids = {(0, 0), (_grid_offset(luma, 0), _grid_offset(luma, 1))}
+    explained = max((_explained(luma[r:, c:], max_blocks) for r, c in grids), key=np.max)
+    best = explained.max()
+    if best < 0.7:
+        return None
+    # A finer table whose steps divide the true ones explains the data as well: take the coarsest
+    # (then the best of its near neighbours, whose tables differ in a few steps only).
+    i = int(np.flatnonzero(explained >= best - 0.05)[0])
+    i += int(np.argmax(explained[i : i + 4]))
+    return QualityEstimate(i + 1, False, from_pixels=True)
+
+
+def _explained(x: np.ndarray, max_blocks: int) -> np.ndarray:
+    """(100,): for each IJG quality, the share of the coefficients its table would keep that sit on
+    its steps, in the 8x8 blocks of ``x`` (a uint8 plane whose block grid starts at (0, 0))."""
+    explained = np.zeros(100)
+    h, w = x.shape[0] // 8, x.shape[1] // 8
+    if h * w < 16:
+        return explained
+    blocks = x[: h * 8, : w * 8].reshape(h, 8, w, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8)
+    blocks = blocks[:: max(1, len(blocks) // max_blocks)].astype(np.float64) - 128
+    coef = (_DCT @ blocks @ _DCT.T).reshape(-1, 64)[:, _LOW_AC]
+    for i, table in enumerate(_LUMA_BANK[:, _LOW_AC]):
+        use = table >= 6  # finer steps are near any value: no evidence either way
+        if use.sum() < 3:
+            continue
+        c, step = coef[:, use], table[use]
+        coded = np.abs(c) >= step / 2  # the coefficients this table would have kept
+        # Pixel rounding and clipping (and, for colour, the RGB round trip) move a coefficient by
+        # up to a few units, more on coarse steps where clipping is common: allow a tenth of a step.
+        off = np.abs(c - step * np.round(c / step))
+        fits = coded & (off <= np.maximum(1.5, step / 10))
+        if coded.sum() >= 100:
+            explained[i] = fits.sum() / coded.sum()
+    return explained
+
+
+def project_to_jpeg(restored: np.ndarray, decoded: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """The image nearest ``restored`` that the JPEG ``decoded`` came from could have coded.
+
+    restored: float (H, W) on 0..255; decoded: uint8 (H, W), the JPEG's decoded plane, block grid
+    at (0, 0); table: (64,) row-major quantisation steps. In each full 8x8 block, every DCT
+    coefficient with a step of 4 or more is clipped to [(k - 1/2) step, (k + 1/2) step], where k
+    is the value the file stores, recovered from ``decoded``. The original image lies in that set
+    and, the DCT being orthonormal, clipping is the Euclidean projection onto it: the result is
+    never farther from the original than ``restored``. Blocks whose decoded coefficients do not
+    all sit on the steps (clipped pixels, or a table that is not this plane's) and the partial
+    blocks at the right and bottom edges are left as they are. Returns float (H, W).
+    """
+    if restored.shape != decoded.shape or restored.ndim != 2:
+        raise ValueError(f"restored {restored.shape} and decoded {decoded.shape} must be the same (H, W)")
+    step = np.asarray(table, dtype=np.float64).reshape(8, 8)
+    h, w = restored.shape[0] // 8, restored.shape[1] // 8
+    out = np.array(restored, dtype=np.float64)
+    if h == 0 or w == 0:
+        return out
+
+    def blocks(x: np.ndarray) -> np.ndarray:
+        return x[: h * 8, : w * 8].reshape(h, 8, w, 8).transpose(0, 2, 1, 3).astype(np.float64) - 128
+
+    coded = _DCT @ blocks(decoded) @ _DCT.T / step
+    k = np.round(coded)
+    kept = step >= 4  # finer steps: the decoder's rounding alone may move a coefficient past one
+    # Pixel rounding moves a coefficient by ~0.3 (std); a block off the steps by more was not coded so.
+    on_steps = (np.abs(coded - k) * step <= 2.0)[..., kept].all(axis=-1)
+    c = _DCT @ blocks(out) @ _DCT.T
+    c = np.where(kept & on_steps[..., None, None], np.clip(c, (k - 0.5) * step, (k + 0.5) * step), c)
+    out[: h * 8, : w * 8] = (_DCT.T @ c @ _DCT + 128).transpose(0, 2, 1, 3).reshape(h * 8, w * 8)
+    return out

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from arcnn.codec import ijg_table
 from arcnn.data import Degradation, list_images
 from arcnn.metrics import Metrics
 from arcnn.restore import restore_luma
@@ -26,7 +27,9 @@ __all__ = ["evaluate", "format_table", "METHODS"]
 METHODS = ("jpeg", "sadct")  # besides shipped model names and weights files
 
 
-def _score_one(path: Path, deg: Degradation, method: str, model=None, ensemble: int = 1) -> dict:
+def _score_one(
+    path: Path, deg: Degradation, method: str, model=None, ensemble: int = 1, consistency: bool = False
+) -> dict:
     quality = deg.quality
     y, degraded = deg.pair(path)
     t = time.perf_counter()
@@ -37,14 +40,15 @@ def _score_one(path: Path, deg: Degradation, method: str, model=None, ensemble: 
 
         out = sadct_deblock(degraded, quality=quality)
     else:
-        out = restore_luma(model, degraded, ensemble=ensemble)
+        qtable = ijg_table(quality) if consistency else None
+        out = restore_luma(model, degraded, ensemble=ensemble, qtable=qtable)
     seconds = time.perf_counter() - t
     return {"name": path.name, **Metrics()(y, out), "seconds": seconds}
 
 
 def evaluate(
     data: str | Path, quality: int, method: str = "jpeg", workers: int | None = None, ensemble: int = 1,
-    scale: float = 1.0, box: tuple[int, int] | None = None, codec: str = "jpeg",
+    scale: float = 1.0, box: tuple[int, int] | None = None, codec: str = "jpeg", consistency: bool = False,
 ) -> dict:  # fmt: skip
     """Scores of ``method`` on every image of ``data``.
 
@@ -53,16 +57,21 @@ def evaluate(
     single-threaded ``sadct`` (default: all cores); networks run in this process on all cores.
     ``ensemble``: self-ensemble size for networks (1, 4 or 8; see ``restore_luma``).
     ``scale``, ``box``, ``codec``: degrade otherwise than by the protocol (see ``data.Degradation``).
+    ``consistency``: project networks' outputs onto what the grayscale JPEG could have coded, as
+    ``arcnn restore`` does for JPEG files (``qtable`` of ``restore_luma``).
     Returns ``{"method", "quality", "data", "images": [{"name", psnr, ssim, ssim_gauss,
     psnrb, "seconds"}], "mean": {psnr, ssim, ssim_gauss, psnrb, seconds}}``.
     """
+    if consistency and (codec != "jpeg" or box is not None):
+        raise ValueError("consistency needs the grayscale JPEG of the protocol (no box, codec jpeg)")
     files = list_images(data)
     deg = Degradation(quality, scale, box, codec=codec)
     if method in METHODS:
         score = partial(_score_one, deg=deg, method=method)
     else:
         model = load_model(method)
-        score = partial(_score_one, deg=deg, method="model", model=model, ensemble=ensemble)
+        score = partial(_score_one, deg=deg, method="model", model=model, ensemble=ensemble,
+                        consistency=consistency)  # fmt: skip
     n = (workers or os.cpu_count() or 1) if method == "sadct" else 1
     if n > 1:
         with ProcessPoolExecutor(n) as pool:

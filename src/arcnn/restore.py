@@ -16,12 +16,18 @@ import numpy as np
 import torch
 from PIL import Image
 
-from arcnn.codec import estimate_quality, webp_kind
+from arcnn.codec import (
+    QualityEstimate,
+    estimate_quality,
+    estimate_quality_from_pixels,
+    project_to_jpeg,
+    webp_kind,
+)
 from arcnn.models import ConvStack
 from arcnn.zoo import CHROMA_MODEL, REGISTRY, WEBP_MODEL, auto_model, load_model, nearest_model
 
 __all__ = ["restore_luma", "restore_chroma", "restore", "map_luma", "open_jpeg_ycbcr", "pick_model",
-           "chroma_model", "TILE"]  # fmt: skip
+           "pixel_quality", "luma_qtable", "chroma_model", "TILE"]  # fmt: skip
 
 TILE = 512  # output tile side: bounds memory at ~64 x (TILE + 18)^2 floats per layer
 # --chroma auto leaves the chroma of better JPEGs as decoded: benchmarks/colour.py measures arcnn-chroma
@@ -42,6 +48,7 @@ def restore_luma(
     bf16: bool = False,
     ensemble: int = 1,
     full_range: bool = False,
+    qtable: np.ndarray | None = None,
 ) -> np.ndarray:
     """Restore one uint8 (H, W) plane; returns uint8 (H, W). A uint16 plane (16-bit images) is
     scaled to [0, 1] by 65535 instead of 255 and comes back as uint16.
@@ -52,6 +59,9 @@ def restore_luma(
     the flipped/rotated plane, mapped back (``benchmarks/ensemble.py`` measures the gain).
     ``full_range``: the plane is a colour image's JFIF Y (0-255); the networks learned MATLAB's
     studio-range Y (16-235), so the network sees it mapped to that range, in floating point.
+    ``qtable``: the (64,) quantisation table of the JPEG plane ``luma`` is (decoded, block grid at
+    the origin): the result is projected onto the images that JPEG could have come from
+    (:func:`arcnn.codec.project_to_jpeg`; ``benchmarks/consistency.py`` measures it).
 
     The plane is symmetric-padded by the network's border once, then cut into
     ``tile``-sized output tiles, each computed from its exact receptive field, so
@@ -61,15 +71,26 @@ def restore_luma(
         raise ValueError(f"expected a uint8 or uint16 (H, W) plane, got {luma.dtype} {luma.shape}")
     if ensemble not in (1, 4, 8):
         raise ValueError(f"ensemble must be 1, 4 or 8, not {ensemble}")
+    if qtable is not None and luma.dtype != np.uint8:
+        raise ValueError("qtable is for 8-bit JPEG planes")
+    project = None
+    if qtable is not None:
+
+        def project(y: np.ndarray, r: int, c: int) -> np.ndarray:
+            return project_to_jpeg(y, luma[r : r + y.shape[0], c : c + y.shape[1]], qtable)
+
     model.eval()
     if ensemble == 1:
-        return _restore_float(model, luma, tile, bf16, luma.dtype.type, full_range)
+        if project is not None:  # tiles on the 8x8 block grid (and a stride of 1, 2, 4): projected whole
+            tile = max(8, tile - tile % 8)
+        return _restore_float(model, luma, tile, bf16, luma.dtype.type, full_range, project)
     acc = np.zeros(luma.shape, np.float32)
     for k, mirror in _ENSEMBLE[:ensemble]:
         t = np.rot90(luma[:, ::-1] if mirror else luma, k)
         y = np.rot90(_restore_float(model, np.ascontiguousarray(t), tile, bf16, full_range=full_range), -k)
         acc += y[:, ::-1] if mirror else y
-    return (acc / ensemble).round().astype(luma.dtype)
+    acc /= ensemble
+    return (acc if project is None else project(acc, 0, 0)).round().astype(luma.dtype)
 
 
 @torch.no_grad()
@@ -93,10 +114,12 @@ def _restore_float(
     bf16: bool,
     dtype: type = np.float32,
     full_range: bool = False,
+    post: Callable[[np.ndarray, int, int], np.ndarray] | None = None,
 ) -> np.ndarray:
     """uint8 (H, W) or (H, W, C_in) -> (H, W) or (H, W, C) in [0, 255]: float32 before rounding,
     or rounded to uint8 tile by tile (``dtype=np.uint8``), which keeps huge images small.
-    uint16 planes are on [0, 65535] instead."""
+    uint16 planes are on [0, 65535] instead. ``post(tile, row, col)``: applied to each float
+    (h, w) output tile of a one-channel network before rounding."""
     b, s = model.config.border, model.config.stride
     # Tiles start on the stride's grid, so a strided network samples every tile alike.
     tile = max(s, tile - tile % s)
@@ -122,6 +145,8 @@ def _restore_float(
             if full_range:
                 y = (255.0 * y - 16.0) / 219.0
             y = (y.clamp(0, 1) * peak)[0].permute(1, 2, 0).numpy()
+            if post is not None:
+                y = np.clip(post(y[..., 0], r, c), 0, peak)[..., None]
             out[r:r1, c:c1] = y if dtype == np.float32 else y.round()
     return out[..., 0] if planes.ndim == 2 else out
 
@@ -140,23 +165,43 @@ def _as_model(model: ConvStack | str | Path) -> ConvStack:
 
 
 def pick_model(quality: int | str | None, image: Image.Image | None = None) -> str:
-    """Registry name for ``quality``: a number, or ``"auto"`` (read the JPEG's tables).
+    """Registry name for ``quality``: a number, or ``"auto"``.
 
-    ``"auto"`` on a lossy WebP file picks the WebP model when it is shipped.
+    ``"auto"``: a JPEG's quality from its tables; a lossy WebP file gets the WebP model when it is
+    shipped; other 8-bit images (PNG, BMP, ...) the quality their pixels show they had as a JPEG
+    (:func:`arcnn.codec.estimate_quality_from_pixels`), or, without such evidence, the blind model.
     """
-    if quality in (None, "auto"):
-        if (
-            image is not None
-            and image.format == "WEBP"
-            and WEBP_MODEL in REGISTRY
-            and webp_kind(image) == "lossy"
-        ):
-            return WEBP_MODEL
-        if image is not None and image.format == "JPEG" and getattr(image, "quantization", None):
-            est = estimate_quality(image)
-            return auto_model(est.quality)
+    if quality not in (None, "auto"):
+        return nearest_model(int(quality))
+    if image is None:
         return auto_model(None)
-    return nearest_model(int(quality))
+    if image.format == "WEBP" and WEBP_MODEL in REGISTRY and webp_kind(image) == "lossy":
+        return WEBP_MODEL
+    if image.format == "JPEG" and getattr(image, "quantization", None):
+        return auto_model(estimate_quality(image).quality)
+    est = pixel_quality(image)
+    return auto_model(None if est is None else est.quality)
+
+
+def pixel_quality(image: Image.Image) -> QualityEstimate | None:
+    """The JPEG quality an image's luminance shows it once had (see ``estimate_quality_from_pixels``);
+    None for images that do not show it, and for 16-bit, float and CMYK images."""
+    if image.mode not in ("L", "LA", "RGB", "RGBA", "P", "PA", "YCbCr"):
+        return None
+    return estimate_quality_from_pixels(np.asarray(image.convert("L")))
+
+
+def luma_qtable(image: Image.Image) -> np.ndarray | None:
+    """The (64,) quantisation table of a JPEG's luminance (or gray) plane, or None for other files
+    and for JPEGs whose first plane is not luminance (CMYK, Adobe RGB)."""
+    if image.format != "JPEG" or image.mode not in ("L", "RGB", "YCbCr"):
+        return None
+    if image.mode != "L" and image.info.get("adobe_transform") == 0:  # planes coded as R, G, B
+        return None
+    tables, layer = getattr(image, "quantization", None), getattr(image, "layer", None)
+    if not tables or not layer or layer[0][3] not in tables:
+        return None
+    return np.asarray(tables[layer[0][3]], dtype=np.float64)
 
 
 def open_jpeg_ycbcr(im: Image.Image) -> Image.Image:
@@ -234,6 +279,7 @@ def restore(
     model: ConvStack | str | Path | None = None,
     quality: int | str | None = "auto",
     chroma: str = "auto",
+    consistency: bool = True,
 ) -> Image.Image | np.ndarray:
     """Remove compression artifacts from a grayscale or colour image.
 
@@ -242,13 +288,16 @@ def restore(
     (``"auto"`` reads a JPEG's quantisation tables; other inputs get the default model).
     chroma: "auto", "on" or "off": also restore Cb and Cr with the chroma model (see
     :func:`chroma_model`; arrays count as not-JPEG, so "auto" leaves their chroma).
+    consistency: project a JPEG's restored luminance onto what the file could have coded
+    (``qtable`` of :func:`restore_luma`).
     Returns the same kind of object (a PIL image comes back as L, RGB or with alpha).
     """
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
             raise ValueError(f"expected a uint8 (H, W) or (H, W, 3) array, got {image.dtype} {image.shape}")
-        return np.asarray(restore(Image.fromarray(image), model, quality, chroma))
+        return np.asarray(restore(Image.fromarray(image), model, quality, chroma, consistency))
     net = _as_model(model if model is not None else pick_model(quality, image))
     cname = chroma_model(image, chroma)
     cfn = None if cname is None else partial(restore_chroma, _as_model(cname))
-    return map_luma(image, partial(restore_luma, net), cfn, partial(restore_luma, net, full_range=True))
+    fn = partial(restore_luma, net, qtable=luma_qtable(image) if consistency else None)
+    return map_luma(image, fn, cfn, partial(fn, full_range=True))
