@@ -48,6 +48,14 @@ def write_readme_block(name: str, text: str, path: Path = README) -> None:
     path.write_text(old[: i + len(start)] + "\n" + text + "\n" + old[j:])
 
 
+def publish(block: str, lines: list[str], write: bool) -> None:
+    """Print a benchmark's result, and with ``write`` also make it the README's ``block``."""
+    text = "\n".join(lines)
+    print(text)
+    if write:
+        write_readme_block(block, text)
+
+
 def matmul_ceiling(dtype: torch.dtype, n: int = 2048, seconds: float = 3.0) -> float:
     """The machine's best GFLOP/s on an n x n matrix product in ``dtype``, with torch's threads."""
     a, b = torch.rand(n, n).to(dtype), torch.rand(n, n).to(dtype)

@@ -18,7 +18,7 @@ from collections import Counter
 from functools import cache
 
 import numpy as np
-from _common import require_data, write_readme_block
+from _common import publish, require_data
 
 from arcnn.codec import estimate_quality_from_pixels
 from arcnn.data import Degradation, list_images
@@ -73,9 +73,7 @@ def main() -> int:
         f"`--quality auto` on the PNGs within 0.15 dB of the per-quality model at q = 10, 20, 30, 40: "
         f"{'yes' if ok_png else 'no'}.",
     ]
-    print("\n".join(lines))
-    if args.write:
-        write_readme_block("blind", "\n".join(lines))
+    publish("blind", lines, args.write)
     return 0
 
 

@@ -4,8 +4,9 @@
 
 Each LIVE1 image is saved as an RGB JPEG with Pillow's defaults (4:2:0) at quality q and
 restored three ways from the decoder's YCbCr planes: nothing (the JPEG as libjpeg decodes it to
-RGB), Y only (the luminance model ``--quality auto`` picks, chroma as decoded) and colour (the same Y plus
-the chroma model ``arcnn-chroma``, as ``arcnn restore`` does by default). Reports RGB PSNR (all
+RGB), Y only (the luminance model ``--quality auto`` picks, kept consistent with the file, chroma as
+decoded) and colour (the same Y plus the chroma model ``arcnn-chroma``), as ``arcnn restore`` does
+by default. Reports RGB PSNR (all
 three channels) and the PSNR of MATLAB Y, means over images. The issue's targets are judged
 at q = 10 to 40; the higher qualities show where ``--chroma auto`` should stop.
 """
@@ -17,7 +18,7 @@ import io
 import sys
 
 import numpy as np
-from _common import require_data, write_readme_block
+from _common import publish, require_data
 from PIL import Image
 
 from arcnn.codec import rgb2ycbcr
@@ -25,6 +26,7 @@ from arcnn.data import list_images
 from arcnn.metrics import psnr
 from arcnn.restore import (
     CHROMA_AUTO_MAX_QUALITY,
+    luma_qtable,
     map_luma,
     open_jpeg_ycbcr,
     restore_chroma,
@@ -43,12 +45,15 @@ def main() -> int:
     ap.add_argument("--qualities", type=int, nargs="+", default=[10, 20, 30, 40, 50, 75])
     ap.add_argument("--jfif-luma", action="store_true",
                     help="luminance models see full-range Y as is (measures the mapping)")  # fmt: skip
+    ap.add_argument("--no-consistency", action="store_true",
+                    help="luminance without the projection onto what the JPEG coded")  # fmt: skip
+    ap.add_argument("--chroma-model", default=CHROMA_MODEL, help="another chroma model to measure")
     args = ap.parse_args()
     files = list_images(require_data("live1"))
     if CHROMA_MODEL not in REGISTRY:
         print(f"{CHROMA_MODEL} is not shipped: nothing to measure", file=sys.stderr)
         return 2
-    chroma = load_model(CHROMA_MODEL)
+    chroma = load_model(args.chroma_model)
     lines = [
         f"LIVE1 ({len(files)} images) as RGB JPEGs (Pillow, 4:2:0); RGB PSNR dB / Y PSNR dB; "
         "differences in RGB PSNR.",
@@ -71,10 +76,14 @@ def main() -> int:
                 decoded = {"jpeg": np.asarray(im.convert("RGB"))}
             buf.seek(0)
             with Image.open(buf) as im:
+                qtable = None if args.no_consistency else luma_qtable(im)
                 ycc = Image.fromarray(np.asarray(open_jpeg_ycbcr(im)), "YCbCr")
             # As `arcnn restore` does for colour images; restored once, shared by both rows.
             y = restore_luma(
-                luma, np.ascontiguousarray(np.asarray(ycc)[..., 0]), full_range=not args.jfif_luma
+                luma,
+                np.ascontiguousarray(np.asarray(ycc)[..., 0]),
+                full_range=not args.jfif_luma,
+                qtable=qtable,
             )
             keep_y = lambda _, y=y: y  # noqa: E731
             decoded["yonly"] = np.asarray(map_luma(ycc, keep_y))
@@ -102,9 +111,8 @@ def main() -> int:
             else ""
         ),
     ]
-    print("\n".join(lines))
-    if args.write and not args.jfif_luma:
-        write_readme_block("colour", "\n".join(lines))
+    variant = args.jfif_luma or args.no_consistency or args.chroma_model != CHROMA_MODEL
+    publish("colour", lines, args.write and not variant)  # a variant never replaces the README's block
     return 0
 
 

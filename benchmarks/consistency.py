@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import require_data, write_readme_block
+from _common import publish, require_data
 
 from arcnn.evaluate import evaluate
 from arcnn.zoo import auto_model
@@ -45,9 +45,7 @@ def main() -> int:
         print(lines[-1], flush=True)
         worse += [f"q{q} {k}" for k in ("psnr", "ssim", "psnrb") if proj[k] < plain[k]]
     lines += ["", "Lower with the projection: " + (", ".join(worse) if worse else "nothing") + "."]
-    print("\n".join(lines))
-    if args.write:
-        write_readme_block("consistency", "\n".join(lines))
+    publish("consistency", lines, args.write)
     return 0
 
 

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from _common import write_readme_block
+from _common import publish
 from PIL import Image
 
 from arcnn.evaluate import evaluate
@@ -70,9 +70,7 @@ def main() -> int:
                 f"| {name} | {card.quality} | {jpeg:.2f} | {ours:.2f} | {ours - jpeg:+.2f} dB "
                 f"| {live1_gain} |"
             )
-    print("\n".join(lines))
-    if args.write:
-        write_readme_block("generalisation", "\n".join(lines))
+    publish("generalisation", lines, args.write)
     return 0
 
 

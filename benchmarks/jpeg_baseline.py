@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import PAPER_JPEG, require_data, write_readme_block
+from _common import PAPER_JPEG, publish, require_data
 
 from arcnn.evaluate import evaluate
 
@@ -34,9 +34,7 @@ def main() -> int:
                      f"{got[2]:.2f} / {paper[2]:.2f} | {m['ssim_gauss']:.4f} |")  # fmt: skip
     lines.append("")
     lines.append("all within ±0.01 of the paper" if ok else "MISMATCH: some value is off by more than 0.01")
-    print("\n".join(lines))
-    if args.write:
-        write_readme_block("jpeg-baseline", "\n".join(lines))
+    publish("jpeg-baseline", lines, args.write)
     return 0 if ok else 1
 
 

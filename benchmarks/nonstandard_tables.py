@@ -20,7 +20,7 @@ import io
 import sys
 
 import numpy as np
-from _common import require_data, write_readme_block
+from _common import publish, require_data
 from PIL import Image
 
 from arcnn.codec import estimate_quality, ijg_table
@@ -75,9 +75,7 @@ def main() -> int:
             lines.append(f"| {q} | {kind} | {est.quality} | {m['jpeg']:.2f} | {gain['blind']}) "
                          f"| {gain['near']}, {near}) | {auto_model(est.quality)} |")  # fmt: skip
             print(lines[-1], flush=True)
-    print("\n".join(lines))
-    if args.write:
-        write_readme_block("nonstandard-tables", "\n".join(lines))
+    publish("nonstandard-tables", lines, args.write)
     return 0
 
 

@@ -17,7 +17,7 @@ import io
 import sys
 
 import numpy as np
-from _common import require_data, write_readme_block
+from _common import publish, require_data
 from PIL import Image
 
 from arcnn.codec import estimate_quality_from_pixels
@@ -72,9 +72,7 @@ def main() -> int:
             cells.append(f"{right} / {wrong} / {none}")
         lines.append(f"| {case if isinstance(case, str) else f'q{case}'} | {cells[0]} | {cells[1]} |")
         print(lines[-1], flush=True)
-    print("\n".join(lines))
-    if args.write:
-        write_readme_block("pixel-quality", "\n".join(lines))
+    publish("pixel-quality", lines, args.write)
     return 0
 
 

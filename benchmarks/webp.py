@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import require_data, write_readme_block
+from _common import publish, require_data
 
 from arcnn.evaluate import evaluate
 from arcnn.zoo import BLIND_MODEL, REGISTRY
@@ -44,9 +44,7 @@ def main() -> int:
             cells.append(f"{p:.2f} ({p - base:+.2f})")
         lines.append(f"| {q} | {base:.2f} | " + " | ".join(cells) + " |")
         print(lines[-1], flush=True)
-    print("\n".join(lines))
-    if args.write:
-        write_readme_block("webp", "\n".join(lines))
+    publish("webp", lines, args.write)
     return 0
 
 

@@ -90,7 +90,10 @@ def restore_luma(
         y = np.rot90(_restore_float(model, np.ascontiguousarray(t), tile, bf16, full_range=full_range), -k)
         acc += y[:, ::-1] if mirror else y
     acc /= ensemble
-    return (acc if project is None else project(acc, 0, 0)).round().astype(luma.dtype)
+    if project is not None:
+        for r in range(0, acc.shape[0], 512):  # strips on the block grid: float64 copies stay small
+            acc[r : r + 512] = np.clip(project(acc[r : r + 512], r, 0), 0, 255)
+    return acc.round().astype(luma.dtype)
 
 
 @torch.no_grad()
