@@ -80,7 +80,9 @@ def main() -> int:
         lines.append(f"| {q} | {_fmt(jpeg)} | {_paper(q)} | {_fmt(ours)} | {name or '—'} | {verdict} |")
         c5_lines.append(f"| {q} | {_fmt(c5_jpeg)} | {_fmt(c5)} | {name or '—'} |")
 
-    others = [n for n, c in REGISTRY.items() if n not in per_q.values() and c.quality is not None]
+    # Luminance models of one quality; the chroma models have their own benchmark (colour.py).
+    others = [n for n, c in REGISTRY.items()
+              if n not in per_q.values() and c.quality is not None and c.colour == "y"]  # fmt: skip
     other_lines = ["| model | architecture | q | LIVE1 | Classic5 |", "|---|---|---|---|---|"]
     for name in others:
         card = REGISTRY[name]

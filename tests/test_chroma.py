@@ -76,6 +76,11 @@ def test_map_luma_replaces_chroma_when_asked():
     flat = map_luma(rgb, lambda y: y, lambda ycc: np.full((*ycc.shape[:2], 2), 128, np.uint8))
     ycc = np.asarray(flat.convert("YCbCr")).astype(int)
     assert np.abs(ycc[..., 1:] - 128).max() <= 1  # neutral chroma, up to the RGB round trip
+    seen = []
+    map_luma(rgb, lambda y: 255 - y, lambda ycc: seen.append(ycc) or ycc[..., 1:])
+    decoded = np.asarray(rgb.convert("YCbCr"))
+    assert np.array_equal(seen[0][..., 0], 255 - decoded[..., 0])  # the chroma model reads the restored Y
+    assert np.array_equal(seen[0][..., 1:], decoded[..., 1:])
 
 
 def _jpeg(rgb: np.ndarray, subsampling: str, quality: int = 20) -> Image.Image:
@@ -91,6 +96,9 @@ def test_chroma_model_choice(monkeypatch):
     rgb = smooth_image(32, 32, colour=True)
     monkeypatch.setitem(zoo.REGISTRY, zoo.CHROMA_MODEL, zoo.REGISTRY[zoo.DEFAULT_MODEL])
     assert chroma_model(_jpeg(rgb, "4:2:0")) == zoo.CHROMA_MODEL
+    assert chroma_model(_jpeg(rgb, "4:2:0", quality=10)) == zoo.CHROMA_LOW_MODEL  # the lowest qualities
+    assert chroma_model(_jpeg(rgb, "4:2:0", quality=zoo.CHROMA_LOW_MAX_QUALITY + 1)) == zoo.CHROMA_MODEL
+    assert chroma_model(Image.fromarray(rgb), "on") == zoo.CHROMA_MODEL  # quality unknown
     assert chroma_model(_jpeg(rgb, "4:4:4")) is None  # full-resolution chroma: not what it learned
     assert chroma_model(_jpeg(rgb, "4:2:0", quality=60)) is None  # above CHROMA_AUTO_MAX_QUALITY
     assert chroma_model(_jpeg(rgb, "4:2:0", quality=60), "on") == zoo.CHROMA_MODEL

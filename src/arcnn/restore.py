@@ -24,7 +24,15 @@ from arcnn.codec import (
     webp_kind,
 )
 from arcnn.models import ConvStack
-from arcnn.zoo import CHROMA_MODEL, REGISTRY, WEBP_MODEL, auto_model, load_model, nearest_model
+from arcnn.zoo import (
+    CHROMA_MODEL,
+    REGISTRY,
+    WEBP_MODEL,
+    auto_chroma_model,
+    auto_model,
+    load_model,
+    nearest_model,
+)
 
 __all__ = ["restore_luma", "restore_chroma", "restore", "map_luma", "open_jpeg_ycbcr", "pick_model",
            "pixel_quality", "luma_qtable", "chroma_model", "TILE"]  # fmt: skip
@@ -224,9 +232,9 @@ def map_luma(
 
     L images are the luminance; RGB/YCbCr/P images go through JFIF YCbCr, ``colour_fn``
     (default ``fn``) applied to its full-range Y, with Cb and Cr untouched, or replaced by
-    ``chroma_fn`` (uint8 (H, W, 3) YCbCr as decoded -> uint8 (H, W, 2) CbCr); an alpha channel
-    (RGBA, LA, PA) is passed through. CMYK images (CMYK and YCCK JPEGs, which code each ink
-    plane with the DCT) have ``fn`` applied to each of the four planes. 16-bit grayscale
+    ``chroma_fn`` (uint8 (H, W, 3), the restored Y with Cb and Cr as decoded -> uint8 (H, W, 2)
+    CbCr); an alpha channel (RGBA, LA, PA) is passed through. CMYK images (CMYK and YCCK JPEGs,
+    which code each ink plane with the DCT) have ``fn`` applied to each of the four planes. 16-bit grayscale
     (I;16) is handed to ``fn`` as uint16. Returns L, I;16, RGB, CMYK, LA or RGBA.
     """
     alpha = None
@@ -243,7 +251,9 @@ def map_luma(
     elif image.mode in ("RGB", "YCbCr"):
         ycbcr = np.asarray(image.convert("YCbCr"))
         y = (colour_fn or fn)(np.ascontiguousarray(ycbcr[..., 0]))
-        cbcr = ycbcr[..., 1:] if chroma_fn is None else chroma_fn(ycbcr)
+        # The chroma model reads the restored Y: cleaner edges to follow than the decoded one
+        # (benchmarks/colour.py --decoded-y measures it).
+        cbcr = ycbcr[..., 1:] if chroma_fn is None else chroma_fn(np.dstack([y, ycbcr[..., 1:]]))
         out = Image.fromarray(np.dstack([y, cbcr]), "YCbCr").convert("RGB")
     else:
         raise ValueError(
@@ -258,23 +268,24 @@ def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:
     """Registry name of the chroma model for ``image``, or None (chroma left as decoded).
 
     ``chroma``: "off"; "on" (every colour image); "auto": colour JPEGs whose chroma is
-    subsampled (4:2:0 or 4:2:2), the case the chroma model is trained for, at an estimated
+    subsampled (4:2:0 or 4:2:2), the case the chroma models are trained for, at an estimated
     quality up to ``CHROMA_AUTO_MAX_QUALITY`` (above it the shipped chroma model does not help:
-    ``benchmarks/colour.py``).
+    ``benchmarks/colour.py``). A JPEG's estimated quality picks the model (``auto_chroma_model``).
     """
     if chroma not in ("auto", "on", "off"):
         raise ValueError(f"chroma must be auto, on or off, not {chroma!r}")
     if chroma == "off" or CHROMA_MODEL not in REGISTRY or image.mode in ("L", "LA", "I", "I;16", "F", "1"):
         return None
+    jpeg = image.format == "JPEG" and bool(getattr(image, "quantization", None))
+    quality = estimate_quality(image).quality if jpeg else None
     if chroma == "auto":
         from PIL import JpegImagePlugin
 
-        if image.format != "JPEG" or JpegImagePlugin.get_sampling(image) not in (1, 2):
+        if not jpeg or JpegImagePlugin.get_sampling(image) not in (1, 2):
             return None
-        tables = getattr(image, "quantization", None)
-        if tables and estimate_quality(image).quality > CHROMA_AUTO_MAX_QUALITY:
+        if quality > CHROMA_AUTO_MAX_QUALITY:
             return None
-    return CHROMA_MODEL
+    return auto_chroma_model(quality)
 
 
 def restore(

@@ -19,8 +19,8 @@ from safetensors.torch import load_file, safe_open, save_file
 from arcnn.models import ConvStack, ModelConfig
 
 __all__ = ["ModelCard", "REGISTRY", "WEIGHTS_DIR", "SCORES_FILE", "load_model", "save_weights",
-           "read_weights", "sha256_file", "DEFAULT_MODEL", "CHROMA_MODEL", "BLIND_MODEL", "WEBP_MODEL",
-           "nearest_model", "auto_model"]  # fmt: skip
+           "read_weights", "sha256_file", "DEFAULT_MODEL", "CHROMA_MODEL", "CHROMA_LOW_MODEL", "BLIND_MODEL",
+           "WEBP_MODEL", "nearest_model", "auto_model", "auto_chroma_model"]  # fmt: skip
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 # Written by benchmarks/zoo_table.py --write; never edited by hand.
@@ -167,12 +167,25 @@ _CARDS = [
         recipe="fast, 96px crops, 3 inputs (Y, Cb, Cr), 2 outputs (Cb, Cr), on a GPU "
         "(experiments/gpu-zoo.jobs)",
     ),
+    ModelCard(
+        name="arcnn-chroma-q10",
+        file="arcnn-chroma-q10.safetensors",
+        sha256="ded758d6923760d3f9a6e93e0e74bdb399ab51db94761eb82dc776355c4445b7",
+        quality=10,
+        colour="cbcr",
+        training_data="BSDS500 train+test (400 images), colour 4:2:0 Pillow JPEG at q10; JFIF YCbCr as "
+        "libjpeg decodes it",
+        recipe="fast, 96px crops, all layers from arcnn-chroma, on 2 CPU cores",
+    ),
 ]
 _SCORES = _measured()
 REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, {})) for c in _CARDS}
 
 DEFAULT_MODEL = "arcnn-q10"
 CHROMA_MODEL = "arcnn-chroma"  # restores Cb and Cr of colour JPEGs, for every quality
+CHROMA_LOW_MODEL = "arcnn-chroma-q10"  # the same for the lowest qualities, up to CHROMA_LOW_MAX_QUALITY
+# benchmarks/colour.py: arcnn-chroma-q10 beats arcnn-chroma at q5-q12, not from q15.
+CHROMA_LOW_MAX_QUALITY = 12
 BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
 WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
 # --quality auto uses the nearest per-quality model up to this estimated quality, whatever the
@@ -269,6 +282,13 @@ def nearest_model(quality: int | None) -> str:
     if quality is None or not per_q:
         return DEFAULT_MODEL
     return min(per_q, key=lambda c: (abs(c.quality - quality), c.quality)).name
+
+
+def auto_chroma_model(quality: int | None) -> str:
+    """The chroma model for a colour JPEG whose quality was estimated as ``quality`` (None: unknown)."""
+    if quality is not None and quality <= CHROMA_LOW_MAX_QUALITY and CHROMA_LOW_MODEL in REGISTRY:
+        return CHROMA_LOW_MODEL
+    return CHROMA_MODEL
 
 
 def auto_model(quality: int | None) -> str:
