@@ -59,11 +59,12 @@ def main() -> int:
                     help="this chroma model at every quality (default: as arcnn restore picks)")  # fmt: skip
     args = ap.parse_args()
     files = list_images(require_data(args.data))
+    label = "LIVE1" if args.data == "live1" else args.data
     if CHROMA_MODEL not in REGISTRY:
         print(f"{CHROMA_MODEL} is not shipped: nothing to measure", file=sys.stderr)
         return 2
     lines = [
-        f"{args.data} ({len(files)} images) as RGB JPEGs (Pillow, 4:2:0); RGB PSNR dB / Y PSNR dB; "
+        f"{label} ({len(files)} images) as RGB JPEGs (Pillow, 4:2:0); RGB PSNR dB / Y PSNR dB; "
         "differences in RGB PSNR.",
         "",
         "| q | JPEG | Y only (model) | colour (+ chroma model) | colour − JPEG | colour − Y only |",
