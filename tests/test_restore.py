@@ -75,9 +75,10 @@ def test_consistency_with_the_jpeg_file(tmp_path):
     net = load_model("arcnn-q10")
     whole = restore_luma(net, jpeg, qtable=ijg_table(10))
     assert np.array_equal(whole, consistent)
-    assert np.array_equal(
-        restore_luma(net, jpeg, tile=50, qtable=ijg_table(10)), whole
-    )  # tiles kept on the grid
+    tiled = restore_luma(net, jpeg, tile=50, qtable=ijg_table(10))  # tiles kept on the block grid
+    assert np.array_equal(tiled, whole)
+    ens, ens_plain = (restore_luma(net, jpeg, ensemble=4, qtable=t) for t in (ijg_table(10), None))
+    assert psnr(clean, ens) >= psnr(clean, ens_plain) > psnr(clean, plain)
     assert np.array_equal(restore(jpeg, "arcnn-q10"), plain)  # an array has no file to agree with
     assert luma_qtable(Image.fromarray(jpeg)) is None
     with pytest.raises(ValueError, match="8-bit"):

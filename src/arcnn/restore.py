@@ -299,7 +299,7 @@ def restore(
 
     image: PIL image (L, RGB, YCbCr, RGBA, LA, P) or uint8 array (H, W) / (H, W, 3) RGB.
     model: a ConvStack, a registry name or a weights path; default: chosen by ``quality``
-    (``"auto"`` reads a JPEG's quantisation tables; other inputs get the default model).
+    (:func:`pick_model`: ``"auto"`` reads a JPEG's tables, or other images' pixels).
     chroma: "auto", "on" or "off": also restore Cb and Cr with the chroma model (see
     :func:`chroma_model`; arrays count as not-JPEG, so "auto" leaves their chroma).
     consistency: project a JPEG's restored luminance onto what the file could have coded
