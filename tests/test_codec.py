@@ -102,6 +102,7 @@ def test_estimate_quality_from_pixels_of_a_decoded_jpeg(quality, colour):
 def test_estimate_quality_from_pixels_refuses_without_evidence():
     img = smooth_image(160, 192)
     assert estimate_quality_from_pixels(img) is None  # never compressed
+    assert estimate_quality_from_pixels(img[:4, :4]) is None  # too small to tell
     with Image.open(_jpeg_bytes(img, quality=10)) as im:
         resized = np.asarray(im.convert("L").resize((173, 144), Image.BICUBIC))
     assert estimate_quality_from_pixels(resized) is None  # the block grid is gone
