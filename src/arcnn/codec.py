@@ -25,6 +25,7 @@ __all__ = [
     "estimate_quality",
     "estimate_quality_from_pixels",
     "project_to_jpeg",
+    "dct_matrix",
 ]
 
 # MATLAB rgb2ycbcr: ycbcr = OFFSET + T @ rgb, rgb in [0, 1], result in [0, 255].
@@ -202,9 +203,25 @@ def estimate_quality(source: str | Path | Image.Image | dict[int, np.ndarray]) -
     return QualityEstimate(int(np.argmin(dist)) + 1, False)
 
 
-# Orthonormal 8-point DCT-II: JPEG's transform, so a block's coefficients are D @ block @ D.T.
-_DCT = np.sqrt(2 / 8) * np.cos(np.pi * (2 * np.arange(8)[None, :] + 1) * np.arange(8)[:, None] / 16)
-_DCT[0] /= np.sqrt(2)
+def dct_matrix(n: int) -> np.ndarray:
+    """(n, n) orthonormal DCT-II matrix (rows are the basis vectors)."""
+    k = np.arange(n)[:, None]
+    i = np.arange(n)[None, :]
+    d = np.sqrt(2.0 / n) * np.cos(np.pi * (2 * i + 1) * k / (2 * n))
+    d[0] /= np.sqrt(2.0)
+    return d
+
+
+# JPEG's transform: a level-shifted 8x8 block's coefficients are _DCT @ block @ _DCT.T.
+_DCT = dct_matrix(8)
+
+
+def _blocks(x: np.ndarray) -> np.ndarray:
+    """The full 8x8 blocks of an (H, W) plane, level-shifted as JPEG codes them: float (H/8, W/8, 8, 8)."""
+    h, w = x.shape[0] // 8, x.shape[1] // 8
+    return x[: h * 8, : w * 8].reshape(h, 8, w, 8).transpose(0, 2, 1, 3).astype(np.float64) - 128
+
+
 # Zigzag positions 1..14 (row-major index): the AC frequencies every quality keeps some of.
 _LOW_AC = [1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4]
 _EVIDENCE_SIDE = 2048
@@ -253,11 +270,10 @@ def _explained(x: np.ndarray, max_blocks: int) -> np.ndarray:
     """(100,): for each IJG quality, the share of the coefficients its table would keep that sit on
     its steps, in the 8x8 blocks of ``x`` (a uint8 plane whose block grid starts at (0, 0))."""
     explained = np.zeros(100)
-    h, w = x.shape[0] // 8, x.shape[1] // 8
-    if h * w < 16:
+    blocks = _blocks(x).reshape(-1, 8, 8)
+    if len(blocks) < 16:
         return explained
-    blocks = x[: h * 8, : w * 8].reshape(h, 8, w, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8)
-    blocks = blocks[:: max(1, len(blocks) // max_blocks)].astype(np.float64) - 128
+    blocks = blocks[:: max(1, len(blocks) // max_blocks)]
     coef = (_DCT @ blocks @ _DCT.T).reshape(-1, 64)[:, _LOW_AC]
     for i, table in enumerate(_LUMA_BANK[:, _LOW_AC]):
         use = table >= 6  # finer steps are near any value: no evidence either way
@@ -293,16 +309,12 @@ def project_to_jpeg(restored: np.ndarray, decoded: np.ndarray, table: np.ndarray
     out = np.array(restored, dtype=np.float64)
     if h == 0 or w == 0:
         return out
-
-    def blocks(x: np.ndarray) -> np.ndarray:
-        return x[: h * 8, : w * 8].reshape(h, 8, w, 8).transpose(0, 2, 1, 3).astype(np.float64) - 128
-
-    coded = _DCT @ blocks(decoded) @ _DCT.T / step
+    coded = _DCT @ _blocks(decoded) @ _DCT.T / step
     k = np.round(coded)
     kept = step >= 4  # finer steps: the decoder's rounding alone may move a coefficient past one
     # Pixel rounding moves a coefficient by ~0.3 (std); a block off the steps by more was not coded so.
     on_steps = (np.abs(coded - k) * step <= 2.0)[..., kept].all(axis=-1)
-    c = _DCT @ blocks(out) @ _DCT.T
+    c = _DCT @ _blocks(out) @ _DCT.T
     c = np.where(kept & on_steps[..., None, None], np.clip(c, (k - 0.5) * step, (k + 0.5) * step), c)
     out[: h * 8, : w * 8] = (_DCT.T @ c @ _DCT + 128).transpose(0, 2, 1, 3).reshape(h * 8, w * 8)
     return out

@@ -67,7 +67,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from arcnn.codec import ijg_table
+from arcnn.codec import dct_matrix, ijg_table
 
 __all__ = [
     "DIRECTIONS",
@@ -265,15 +265,6 @@ def _triangle_table(scales: Sequence[int]) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------- SA-DCT
-def dct_matrix(n: int) -> np.ndarray:
-    """(n, n) orthonormal DCT-II matrix (rows are the basis vectors)."""
-    k = np.arange(n)[:, None]
-    i = np.arange(n)[None, :]
-    d = np.sqrt(2.0 / n) * np.cos(np.pi * (2 * i + 1) * k / (2 * n))
-    d[0] /= np.sqrt(2.0)
-    return d
-
-
 _DCT_CACHE: dict[int, np.ndarray] = {}
 
 
