@@ -1,6 +1,7 @@
 """The quality-blind model against the per-quality models and the JPEG, on LIVE1.
 
     python benchmarks/blind.py [--write]
+    python benchmarks/blind.py --data bsds500/val --qualities 40 50 60   # a check off the test set
 
 At q = 10, 20, 30, 40 ``arcnn-blind`` should be within 0.15 dB PSNR of the model trained
 for that quality; at the qualities in between and above it should never be worse than
@@ -32,15 +33,20 @@ BETWEEN = (5, 15, 25, 35, 50, 60, 75, 90)
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="update the README's blind block")
+    ap.add_argument("--data", default="live1", help="folder of ../shared/data (bsds500/val to check on val)")
+    ap.add_argument("--qualities", type=int, nargs="+", default=None, help="default: 5 ... 90")
     args = ap.parse_args()
-    live1 = require_data("live1")
+    if args.write and (args.data != "live1" or args.qualities):
+        ap.error("--write is for the README's table: LIVE1 at the default qualities")
+    data = require_data(args.data)
     if BLIND_MODEL not in REGISTRY:
         print(f"{BLIND_MODEL} is not shipped: nothing to measure", file=sys.stderr)
         return 2
     per_q = {c.quality: n for n, c in REGISTRY.items() if c.per_quality}
-    run = cache(lambda q, method: {r["name"]: r["psnr"] for r in evaluate(live1, q, method)["images"]})
+    run = cache(lambda q, method: {r["name"]: r["psnr"] for r in evaluate(data, q, method)["images"]})
     lines = [
-        "LIVE1 PSNR (dB), grayscale JPEG of Y. auto, PNG: the decoded JPEG saved as a PNG, each image",
+        f"{'LIVE1' if args.data == 'live1' else args.data} PSNR (dB), grayscale JPEG of Y. auto, PNG: the "
+        "decoded JPEG saved as a PNG, each image",
         "restored by the model `--quality auto` picks from its pixels (how many images got each).",
         "",
         "| q | JPEG | nearest per-quality model | arcnn-blind | blind − nearest | blind − JPEG | auto |"
@@ -48,12 +54,12 @@ def main() -> int:
         "|---|---|---|---|---|---|---|---|",
     ]
     ok_matched, ok_between, ok_png = True, True, True
-    for q in sorted(MATCHED + BETWEEN):
+    for q in sorted(args.qualities or MATCHED + BETWEEN):
         jpeg = np.mean(list(run(q, "jpeg").values()))
         blind = np.mean(list(run(q, BLIND_MODEL).values()))
         name = nearest_model(q)
         ours = np.mean(list(run(q, name).values()))
-        png = _png_choices(live1, q)
+        png = _png_choices(data, q)
         png_psnr = np.mean([run(q, m)[f] for f, m in png.items()])
         picks = ", ".join(f"{m} ×{k}" for m, k in Counter(png.values()).most_common())
         cell, diff = f"{ours:.2f} ({name}, {ours - jpeg:+.2f})", f"{blind - ours:+.2f}"

@@ -73,7 +73,7 @@ def main() -> int:
             m = {k: float(np.mean(v)) for k, v in scores.items()}
             gain = {k: f"{m[k]:.2f} ({m[k] - m['jpeg']:+.2f}" for k in ("blind", "near")}
             lines.append(f"| {q} | {kind} | {est.quality} | {m['jpeg']:.2f} | {gain['blind']}) "
-                         f"| {gain['near']}, {near}) | {auto_model(est.quality)} |")  # fmt: skip
+                         f"| {gain['near']}, {near}) | {auto_model(est.quality, est.exact)} |")  # fmt: skip
             print(lines[-1], flush=True)
     publish("nonstandard-tables", lines, args.write)
     return 0

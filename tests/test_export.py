@@ -27,7 +27,7 @@ def _random_model(name, seed=0):
     return model
 
 
-@pytest.mark.parametrize("name", ["arcnn", "fast-arcnn"])
+@pytest.mark.parametrize("name", ["arcnn", "fast-arcnn", "deep-arcnn"])
 def test_onnx_export_gives_the_same_output(tmp_path, name):
     model = _random_model(name)
     weights = tmp_path / "m.safetensors"

@@ -13,6 +13,8 @@ from arcnn.zoo import load_model, save_weights
         ("deeper-srcnn", "9-1-1-5", (64, 32, 16, 1), 6),
         ("arcnn5", "9-7-3-1-5", (64, 32, 16, 16, 1), 10),
         ("fast-arcnn", "9-1-7-1-9", (64, 32, 32, 64, 1), 14),
+        ("deep-arcnn", "9-3-3-3-3-3-3-1-5", (64,) * 7 + (16, 1), 12),
+        ("deep-arcnn-thin", "9-3-3-3-3-3-3-3-3-1-5", (48,) * 9 + (16, 1), 14),
     ],
 )
 def test_presets(name, notation, widths, border):

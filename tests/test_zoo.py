@@ -45,16 +45,20 @@ def test_samples_match_registry():
         sample_path("lena.png")
 
 
-def test_auto_model_uses_per_quality_models_up_to_a_quality_then_blind(monkeypatch):
+def test_auto_model_uses_per_quality_models_near_their_quality_else_blind(monkeypatch):
     import arcnn.zoo as zoo
 
-    assert zoo.auto_model(10) == "arcnn-q10"
+    monkeypatch.delitem(zoo.REGISTRY, zoo.BLIND_MODEL, raising=False)
+    assert zoo.auto_model(15) == "arcnn-q10"  # no blind model shipped: the nearest per-quality one
     monkeypatch.setitem(zoo.REGISTRY, zoo.BLIND_MODEL, zoo.REGISTRY["arcnn-q10"])
-    assert zoo.auto_model(11) == "arcnn-q10"
-    assert zoo.auto_model(4) == "arcnn-q10"  # below the lowest per-quality model: still the nearest
-    assert zoo.auto_model(zoo.AUTO_MAX_QUALITY) == zoo.nearest_model(zoo.AUTO_MAX_QUALITY)
-    assert zoo.auto_model(zoo.AUTO_MAX_QUALITY + 1) == zoo.BLIND_MODEL  # good JPEGs: the blind model
+    tol = zoo.AUTO_TOLERANCE
+    assert zoo.auto_model(10) == "arcnn-q10"
+    assert zoo.auto_model(10 + tol) == "arcnn-q10" and zoo.auto_model(40 - tol) == "arcnn-q40"
+    assert zoo.auto_model(10 - tol - 1) == zoo.BLIND_MODEL  # below the lowest per-quality model
+    assert zoo.auto_model(10 + tol + 1) == zoo.BLIND_MODEL  # between two per-quality models
+    assert zoo.auto_model(40 + tol + 1) == zoo.BLIND_MODEL  # good JPEGs: the blind model
     assert zoo.auto_model(None) == zoo.BLIND_MODEL  # no tables: PNG, BMP ...
+    assert zoo.auto_model(10, standard=False) == zoo.BLIND_MODEL  # another encoder's tables
 
 
 def test_models_for_other_degradations_are_never_picked_by_quality(monkeypatch):

@@ -132,7 +132,8 @@ def _build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print one JSON object")
 
     t = sub.add_parser("train", help="train a network (see docs/training.md)")
-    t.add_argument("--model", default="arcnn", help="preset: arcnn, srcnn, deeper-srcnn, arcnn5, fast-arcnn")
+    t.add_argument("--model", default="arcnn", help="preset: arcnn, srcnn, deeper-srcnn, arcnn5, "
+                   "fast-arcnn, deep-arcnn, deep-arcnn-thin")  # fmt: skip
     t.add_argument("--quality", type=int, default=10)
     t.add_argument("--qualities", type=_qualities_arg, default=None,
                    help="one quality-blind model for several: '5,10,20' or 'LO-HI/STEP'")  # fmt: skip

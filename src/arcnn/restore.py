@@ -189,7 +189,8 @@ def pick_model(quality: int | str | None, image: Image.Image | None = None) -> s
     if image.format == "WEBP" and WEBP_MODEL in REGISTRY and webp_kind(image) == "lossy":
         return WEBP_MODEL
     if image.format == "JPEG" and getattr(image, "quantization", None):
-        return auto_model(estimate_quality(image).quality)
+        est = estimate_quality(image)
+        return auto_model(est.quality, standard=est.exact)
     est = pixel_quality(image)
     return auto_model(None if est is None else est.quality)
 
