@@ -194,8 +194,9 @@ WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
 # --quality auto uses a per-quality model for an estimated quality within this many steps of the one it
 # was trained for, and the blind model for every other (or unknown) quality. Measured on BSDS500 val
 # (benchmarks/blind.py --data bsds500/val): the blind model beats the nearest per-quality model by
-# 0.01-0.06 dB at q15, q25, q35, q45-q60 and 0.30 dB at q75; at q10-q30 the matching model is better, at q40
-# they are within 0.03 dB, so near its own quality the per-quality model's 2x cheaper network is kept.
+# 0.01-0.06 dB at q15, q25, q35, q45-q60 and 0.30 dB at q75; at q10-q30 the matching model is better
+# (LIVE1, benchmarks/blind.py), at q40 they are within 0.03 dB (both), so near its own quality the
+# per-quality model's 2x cheaper network is kept.
 # Files with other encoders' tables get the blind model: with tables of another shape the per-quality
 # model nearest the estimate lost 0.3-0.4 dB to it at q30-q40 (benchmarks/nonstandard_tables.py).
 AUTO_TOLERANCE = 2
