@@ -63,7 +63,7 @@ def test_gpu_jobs_make_configs_and_copy_their_layers(jobfile, name, extra):
 
 
 # The zoo's models of earlier days that experiments and GPU runs started from (docs/training.md):
-# the 2-core ones (-cpu), and arcnn-q10 after GPU stage 2 (-gpu2).
+# the 2-core ones (-cpu), arcnn-q10 after GPU stage 2 (-gpu2), and the blind model after stage 4 (-gpu4).
 KEPT_WEIGHTS = {
     "arcnn-q10-cpu.safetensors": "212331e63b746a33c114a5226554a996c70b24eefa3bf5290b9c1bbf170d8167",
     "arcnn-q20-cpu.safetensors": "9a50b84dcb4779e04d68a20b1aee1afaacf463303283e6ca848ccdce435e9b06",
@@ -71,6 +71,7 @@ KEPT_WEIGHTS = {
     "arcnn-webp-cpu.safetensors": "332c32c313442b4c59cdd14f5a41bc0878ee609340556bf198c4acd50caa1630",
     "arcnn-q10-gpu2.safetensors": "2c4e948e3268ff0552dc2aed7524d8ca66bf6b9ed7908e14d30e1a638052bd07",
     "arcnn-blind-cpu.safetensors": "ac5ad41950bdf834c6e29a4f1e1ae3c2035403567a6baf20afaf0713718cbb3d",
+    "arcnn-blind-gpu4.safetensors": "5092fdddfe94ecdd7a3c4e327b57ddc577b5b15e1eedfe3e749114b042e93881",
 }
 
 
