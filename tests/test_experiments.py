@@ -63,13 +63,15 @@ def test_gpu_jobs_make_configs_and_copy_their_layers(jobfile, name, extra):
 
 
 # The zoo's models of earlier days that experiments and GPU runs started from (docs/training.md):
-# the 2-core ones (-cpu), arcnn-q10 after GPU stage 2 (-gpu2), and the blind model after stage 4 (-gpu4).
+# the 2-core ones (-cpu), arcnn-q10 after GPU stages 2 and 4 (-gpu2, -gpu4; the shipped one is -gpu4
+# with its last layer refit, experiments/refit_last_layer.py), and the blind model after stage 4.
 KEPT_WEIGHTS = {
     "arcnn-q10-cpu.safetensors": "212331e63b746a33c114a5226554a996c70b24eefa3bf5290b9c1bbf170d8167",
     "arcnn-q20-cpu.safetensors": "9a50b84dcb4779e04d68a20b1aee1afaacf463303283e6ca848ccdce435e9b06",
     "arcnn-q30-cpu.safetensors": "6ab0f367dd283560126b6289567d5544d45c1ea36ac4e3be9741ac65178f335f",
     "arcnn-webp-cpu.safetensors": "332c32c313442b4c59cdd14f5a41bc0878ee609340556bf198c4acd50caa1630",
     "arcnn-q10-gpu2.safetensors": "2c4e948e3268ff0552dc2aed7524d8ca66bf6b9ed7908e14d30e1a638052bd07",
+    "arcnn-q10-gpu4.safetensors": "a7d26a7b674097214cc40b4d7f39a9e199f056581aa37f1d2f891e9a9c533f81",
     "arcnn-blind-cpu.safetensors": "ac5ad41950bdf834c6e29a4f1e1ae3c2035403567a6baf20afaf0713718cbb3d",
     "arcnn-blind-gpu4.safetensors": "5092fdddfe94ecdd7a3c4e327b57ddc577b5b15e1eedfe3e749114b042e93881",
 }

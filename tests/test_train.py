@@ -208,3 +208,54 @@ def test_train_cli_parses_quality_lists():
     assert _qualities_arg("10,30") == (10, 30)
     with pytest.raises(Exception, match="qualities"):
         _qualities_arg("5-x")
+
+
+def _restored_mse(model, pairs):
+    """Per-image MSE on [0, 1] of the model's unrounded restorations (float64)."""
+    out = []
+    with torch.no_grad():
+        for c, d in zip(pairs.clean, pairs.degraded):
+            y = model.double().restore_tensor(torch.from_numpy(d / 255.0)[None, None])
+            out.append(float(((y[0, 0] - torch.from_numpy(c / 255.0)) ** 2).mean()))
+            model.float()
+    return np.array(out)
+
+
+@pytest.mark.parametrize("objective", ["mse", "psnr"])
+def test_refit_last_layer_is_the_optimum_of_its_objective(image_dir, objective):
+    from arcnn.train import last_layer_stats, refit_last_layer
+
+    torch.manual_seed(0)
+    model = build_model(preset("arcnn", widths=(8, 6, 4, 1), residual=True)).eval().requires_grad_(False)
+    pairs = make_pairs(list_images(image_dir), 10)
+    stats = last_layer_stats(model, pairs)
+    last = model.convs[-1]
+    w0 = torch.cat([last.weight.reshape(-1), last.bias]).double()
+    before = _restored_mse(model, pairs)
+    assert np.allclose(stats.mse(w0).numpy(), before, rtol=1e-4)  # the equations describe the network
+    refit_last_layer(model, stats, objective)
+    after = _restored_mse(model, pairs)
+    w = torch.cat([last.weight.reshape(-1), last.bias]).double()
+    assert np.allclose(stats.mse(w).numpy(), after, rtol=1e-4)
+    n = stats.N.numpy()
+    if objective == "mse":
+        assert (after * n).sum() < (before * n).sum()
+    else:
+        assert np.mean(-10 * np.log10(after)) > np.mean(-10 * np.log10(before))
+    # an optimum: nudging the refit weights either way makes the objective worse
+    for sign in (1, -1):
+        nudged = w + sign * 1e-3 * torch.randn_like(w)
+        if objective == "mse":
+            assert float((stats.mse(nudged) * stats.N).sum()) > float((stats.mse(w) * stats.N).sum())
+        else:
+            assert stats.mean_psnr(nudged) < stats.mean_psnr(w)
+
+
+def test_refit_last_layer_refuses_other_networks(image_dir):
+    from arcnn.train import last_layer_stats
+
+    pairs = make_pairs(list_images(image_dir), 10)
+    for name in ("fast-arcnn", "srcnn"):  # stride 2; not residual
+        cfg = preset(name, residual=False) if name == "srcnn" else preset(name)
+        with pytest.raises(ValueError, match="refitting"):
+            last_layer_stats(build_model(cfg), pairs)

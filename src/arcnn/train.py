@@ -37,10 +37,10 @@ from arcnn.data import (
     to_tensor,
 )
 from arcnn.metrics import psnr
-from arcnn.models import ConvStack, ModelConfig, build_model, preset
+from arcnn.models import ConvStack, ModelConfig, build_model, pad_symmetric, preset
 from arcnn.zoo import save_weights
 
-__all__ = ["TrainConfig", "RECIPES", "make_config", "train"]
+__all__ = ["TrainConfig", "RECIPES", "make_config", "train", "last_layer_stats", "refit_last_layer"]
 
 
 @dataclass(frozen=True)
@@ -229,6 +229,84 @@ def revive_dead_units(model: ConvStack, x: torch.Tensor) -> int:
             pre = conv(h)
         h = torch.relu(pre)
     return revived
+
+
+@dataclass(frozen=True)
+class LastLayerStats:
+    """Per-image normal equations of a network's last (linear) layer, float64.
+
+    With X the last layer's input columns (its k*k*C taps and a row of ones) and t the
+    residual target (clean - degraded, on [0, 1]) of image i: ``A[i] = X X^T``, ``B[i] = X t``,
+    ``C[i] = t.t``, ``N[i]`` its pixels; so the image's MSE under weights w is
+    ``(w A[i] w - 2 B[i] w + C[i]) / N[i]``.
+    """
+
+    A: torch.Tensor  # (images, n, n)
+    B: torch.Tensor  # (images, n)
+    C: torch.Tensor  # (images,)
+    N: torch.Tensor  # (images,)
+
+    def mse(self, w: torch.Tensor) -> torch.Tensor:
+        """(n,) weights -> (images,) MSE before rounding."""
+        return (torch.einsum("i,nij,j->n", w, self.A, w) - 2 * self.B @ w + self.C) / self.N
+
+    def mean_psnr(self, w: torch.Tensor) -> float:
+        return float((-10 * torch.log10(self.mse(w))).mean())
+
+
+def _refittable(model: ConvStack) -> None:
+    cfg = model.config
+    if cfg.stride != 1 or cfg.inputs != 1 or not cfg.residual or len(cfg.widths) < 2 or cfg.widths[-1] != 1:
+        raise ValueError("refitting the last layer needs a stride-1, one-channel residual network")
+
+
+@torch.no_grad()
+def last_layer_stats(model: ConvStack, pairs: PairSet) -> LastLayerStats:
+    """The normal equations of ``model``'s last layer on every pixel of ``pairs`` (whole images,
+    symmetric-padded as in ``restore_tensor``, no flips)."""
+    _refittable(model)
+    last = model.convs[-1]
+    n = last.weight.numel() + 1
+    m = len(pairs)
+    A, B = torch.zeros(m, n, n, dtype=torch.float64), torch.zeros(m, n, dtype=torch.float64)
+    C, N = torch.zeros(m, dtype=torch.float64), torch.zeros(m, dtype=torch.float64)
+    for i, (c, d) in enumerate(zip(pairs.clean, pairs.degraded)):
+        x, ref = to_tensor(d[None]), to_tensor(c[None])
+        h = pad_symmetric(x, model.config.border)
+        for conv, act in zip(model.convs[:-1], model.acts):
+            h = act(conv(h))
+        cols = torch.nn.functional.unfold(h, last.kernel_size)[0].double()  # ordered as the weight
+        cols = torch.cat([cols, torch.ones(1, cols.shape[1], dtype=torch.float64)])
+        t = (ref - x).reshape(-1).double()
+        A[i], B[i], C[i], N[i] = cols @ cols.T, cols @ t, t @ t, t.numel()
+    return LastLayerStats(A, B, C, N)
+
+
+@torch.no_grad()
+def refit_last_layer(
+    model: ConvStack, stats: LastLayerStats, objective: str = "psnr", rounds: int = 10
+) -> None:
+    """Replace the last layer's weights and bias by their optimum on ``stats``, in place.
+
+    ``objective="mse"``: least squares over all pixels pooled. ``"psnr"``: the mean per-image
+    PSNR, what the benchmarks average, maximised by least squares with each image weighted by
+    1 / its MSE under the previous round's weights (``rounds`` rounds; it settles in one or two).
+    The layers before it are left as they are.
+    """
+    _refittable(model)
+    if objective not in ("mse", "psnr"):
+        raise ValueError(f"objective must be mse or psnr, not {objective!r}")
+    last = model.convs[-1]
+    w0 = w = torch.cat([last.weight.reshape(-1), last.bias]).double()
+    for _ in range(1 if objective == "mse" else rounds):
+        weight = torch.ones_like(stats.N) if objective == "mse" else 1 / (stats.mse(w) * stats.N)
+        a = torch.einsum("n,nij->ij", weight, stats.A)
+        # A vanishing ridge towards the old weights keeps those of inputs that are zero on every
+        # pixel (dead channels) as they were, where the equations alone would be singular.
+        lam = 1e-9 * float(a.diagonal().mean())
+        w = torch.linalg.solve(a + lam * torch.eye(len(w), dtype=a.dtype), weight @ stats.B + lam * w0)
+    last.weight.copy_(w[:-1].reshape(last.weight.shape))
+    last.bias.copy_(w[-1:])
 
 
 def _git_revision() -> str:
