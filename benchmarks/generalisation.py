@@ -1,11 +1,13 @@
 """Do the shipped models generalise? PSNR gain over JPEG on images never used for training or tuning.
 
     python benchmarks/generalisation.py [--write]
+    python benchmarks/generalisation.py --compare A.safetensors B.safetensors [--quality 10]
 
 The held-out set is the natural photographs scikit-image ships (public domain or
 CC0: astronaut, coffee, chelsea, camera, coins, moon, stereo motorcycle, immunohistochemistry, brick,
 grass, gravel), evaluated with the same protocol as LIVE1. Needs scikit-image
-(the ``test`` extra); LIVE1 gains are read from the zoo's measured scores.
+(the ``test`` extra); LIVE1 gains are read from the zoo's measured scores. ``--compare``
+prints instead each image's PSNR under the given weights files (or model names), side by side.
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def write_images(folder: Path) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="update the README's generalisation block")
+    ap.add_argument("--compare", nargs="+", default=[], metavar="MODEL", help="per-image PSNR of these")
+    ap.add_argument("--quality", type=int, default=10, help="JPEG quality for --compare")
     args = ap.parse_args()
     try:
         import skimage  # noqa: F401
@@ -55,6 +59,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_images(folder)
+        if args.compare:
+            return compare(folder, args.compare, args.quality)
         for name, card in REGISTRY.items():
             if card.quality is None or card.colour != "y":  # chroma models: benchmarks/colour.py
                 continue
@@ -71,6 +77,15 @@ def main() -> int:
                 f"| {live1_gain} |"
             )
     publish("generalisation", lines, args.write)
+    return 0
+
+
+def compare(folder: Path, models: list[str], quality: int) -> int:
+    runs = [evaluate(folder, quality, m) for m in models]
+    print(f"PSNR dB at q{quality}; columns: " + ", ".join(f"({i + 1}) {m}" for i, m in enumerate(models)))
+    for i, row in enumerate(runs[0]["images"]):
+        print(f"{row['name']:28s}" + "".join(f"{r['images'][i]['psnr']:9.3f}" for r in runs))
+    print(f"{'mean':28s}" + "".join(f"{r['mean']['psnr']:9.3f}" for r in runs))
     return 0
 
 
