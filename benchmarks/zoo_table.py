@@ -115,15 +115,14 @@ def main() -> int:
             trained += f", {k} layer{'s' if k != 1 else ''} from {src_name}"
         command = meta.get("command", "?")
         where = meta.get("device") or ("a CUDA GPU" if "--device cuda" in command else "2 CPU cores")
-        when = f"{hours:.2f} h on {where}"
-        command = f"`{command}`"
+        when, revision, command = f"{hours:.2f} h on {where}", meta.get("git_revision", "?"), f"`{command}`"
         if "refit" in meta:  # a closed-form last layer after training (experiments/refit_last_layer.py)
             refit = json.loads(meta["refit"])
             trained += ", then last layer refit"
             when += f", then {refit['seconds'] / 3600:.2f} h on {refit['threads']} CPU cores"
+            revision += f", then {refit.get('git_revision', '?')}"
             command += f", then `{refit['command']}`"
-        prov.append(f"| {name} | {trained} | {meta.get('samples', '?')} | {when} | "
-                    f"{meta.get('git_revision', '?')} | {command} |")  # fmt: skip
+        prov.append(f"| {name} | {trained} | {meta.get('samples', '?')} | {when} | {revision} | {command} |")
 
     prov_title = "Training provenance (read from each weights file's metadata):"
     other_title = "Other shipped models, at their training quality (same metrics):"

@@ -9,8 +9,8 @@ not flipped ones) give per-image normal equations (``arcnn.train.last_layer_stat
 OUT/stats.npz); their solution (``arcnn.train.refit_last_layer``) is the last layer that
 maximises the mean image PSNR on the training set (``--objective psnr``) or minimises the pooled
 MSE, which SGD only approaches. Prints the training and validation (BSDS500 val) PSNR before
-and after; writes OUT/model.safetensors with this command, its time and both scores in the
-metadata (key ``refit``).
+and after; writes OUT/model.safetensors with this command, the git revision, its time and both scores
+in the metadata (key ``refit``).
 """
 
 import argparse
@@ -23,7 +23,14 @@ import numpy as np
 import torch
 
 from arcnn.data import list_images, make_pairs, shared_data_dir
-from arcnn.train import LastLayerStats, last_layer_stats, refit_last_layer, validate
+from arcnn.train import (
+    LastLayerStats,
+    _git_revision,
+    last_layer_stats,
+    last_layer_weights,
+    refit_last_layer,
+    validate,
+)
 from arcnn.zoo import _model_from_file, read_weights, save_weights
 
 
@@ -51,21 +58,20 @@ def main(argv: list[str] | None = None) -> int:
             out.mkdir(parents=True, exist_ok=True)
             arrays = {k: getattr(stats, k).numpy() for k in "ABCN"}
             np.savez(cache, **arrays, seconds=time.time() - t0)
-        last = model.convs[-1]
-        w0 = torch.cat([last.weight.reshape(-1), last.bias]).double()
+        w0 = last_layer_weights(model)
         before = validate(model, val, torch.device("cpu"), bf16=False)
         refit_last_layer(model, stats, a.objective)
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    w = torch.cat([last.weight.reshape(-1), last.bias]).double()
+    w = last_layer_weights(model)
     after = validate(model, val, torch.device("cpu"), bf16=False)
     print(f"train mean PSNR (before rounding): {stats.mean_psnr(w0):.4f} -> {stats.mean_psnr(w):.4f}")
     print(f"val PSNR: {before:.4f} -> {after:.4f} ({after - before:+.4f})")
     meta, _ = read_weights(a.weights)
-    info = {"command": " ".join(["python", *sys.argv]), "seconds": round(time.time() - t0, 1),
-            "threads": torch.get_num_threads(), "val_before": round(before, 4),
-            "val_after": round(after, 4)}  # fmt: skip
+    info = {"command": " ".join(["python", *sys.argv]), "git_revision": _git_revision(),
+            "seconds": round(time.time() - t0, 1), "threads": torch.get_num_threads(),
+            "val_before": round(before, 4), "val_after": round(after, 4)}  # fmt: skip
     save_weights(out / "model.safetensors", model, meta | {"refit": json.dumps(info)})
     return 0
 

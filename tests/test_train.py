@@ -1,3 +1,4 @@
+import copy
 import csv
 import math
 
@@ -212,30 +213,28 @@ def test_train_cli_parses_quality_lists():
 
 def _restored_mse(model, pairs):
     """Per-image MSE on [0, 1] of the model's unrounded restorations (float64)."""
-    out = []
+    model64, out = copy.deepcopy(model).double(), []
     with torch.no_grad():
         for c, d in zip(pairs.clean, pairs.degraded):
-            y = model.double().restore_tensor(torch.from_numpy(d / 255.0)[None, None])
+            y = model64.restore_tensor(torch.from_numpy(d / 255.0)[None, None])
             out.append(float(((y[0, 0] - torch.from_numpy(c / 255.0)) ** 2).mean()))
-            model.float()
     return np.array(out)
 
 
 @pytest.mark.parametrize("objective", ["mse", "psnr"])
 def test_refit_last_layer_is_the_optimum_of_its_objective(image_dir, objective):
-    from arcnn.train import last_layer_stats, refit_last_layer
+    from arcnn.train import last_layer_stats, last_layer_weights, refit_last_layer
 
     torch.manual_seed(0)
     model = build_model(preset("arcnn", widths=(8, 6, 4, 1), residual=True)).eval().requires_grad_(False)
     pairs = make_pairs(list_images(image_dir), 10)
     stats = last_layer_stats(model, pairs)
-    last = model.convs[-1]
-    w0 = torch.cat([last.weight.reshape(-1), last.bias]).double()
+    w0 = last_layer_weights(model)
     before = _restored_mse(model, pairs)
     assert np.allclose(stats.mse(w0).numpy(), before, rtol=1e-4)  # the equations describe the network
     refit_last_layer(model, stats, objective)
     after = _restored_mse(model, pairs)
-    w = torch.cat([last.weight.reshape(-1), last.bias]).double()
+    w = last_layer_weights(model)
     assert np.allclose(stats.mse(w).numpy(), after, rtol=1e-4)
     n = stats.N.numpy()
     if objective == "mse":

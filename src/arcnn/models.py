@@ -179,14 +179,18 @@ class ConvStack(nn.Module):
             # Sizes a multiple of the stride give the transposed convolution one fixed output
             # padding; the added pixels only reach outputs inside the cropped border.
             y = F.pad(y, (0, -x.shape[-1] % s, 0, -x.shape[-2] % s))
-        for conv, act in zip(self.convs[:-1], self.acts):
-            y = act(conv(y))
-        y = self.convs[-1](y)
+        y = self.convs[-1](self.hidden(y))
         if s > 1:
             y = y[..., b : x.shape[-2] - b, b : x.shape[-1] - b]
         if self.config.residual:
             y = y + x[:, x.shape[1] - y.shape[1] :, b : x.shape[-2] - b, b : x.shape[-1] - b]
         return y
+
+    def hidden(self, x: torch.Tensor) -> torch.Tensor:
+        """The last layer's input: every layer but the last, each with its activation."""
+        for conv, act in zip(self.convs[:-1], self.acts):
+            x = act(conv(x))
+        return x
 
     def restore_tensor(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) -> (N, C, H, W); borders handled by symmetric padding."""

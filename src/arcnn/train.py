@@ -40,7 +40,8 @@ from arcnn.metrics import psnr
 from arcnn.models import ConvStack, ModelConfig, build_model, pad_symmetric, preset
 from arcnn.zoo import save_weights
 
-__all__ = ["TrainConfig", "RECIPES", "make_config", "train", "last_layer_stats", "refit_last_layer"]
+__all__ = ["TrainConfig", "RECIPES", "make_config", "train", "last_layer_stats", "last_layer_weights",
+           "refit_last_layer"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,12 @@ class LastLayerStats:
         return float((-10 * torch.log10(self.mse(w))).mean())
 
 
+def last_layer_weights(model: ConvStack) -> torch.Tensor:
+    """The last layer's weights and bias as one float64 vector, in ``LastLayerStats``' order."""
+    last = model.convs[-1]
+    return torch.cat([last.weight.detach().reshape(-1), last.bias.detach()]).double()
+
+
 def _refittable(model: ConvStack) -> None:
     cfg = model.config
     if cfg.stride != 1 or cfg.inputs != 1 or not cfg.residual or len(cfg.widths) < 2 or cfg.widths[-1] != 1:
@@ -272,9 +279,7 @@ def last_layer_stats(model: ConvStack, pairs: PairSet) -> LastLayerStats:
     C, N = torch.zeros(m, dtype=torch.float64), torch.zeros(m, dtype=torch.float64)
     for i, (c, d) in enumerate(zip(pairs.clean, pairs.degraded)):
         x, ref = to_tensor(d[None]), to_tensor(c[None])
-        h = pad_symmetric(x, model.config.border)
-        for conv, act in zip(model.convs[:-1], model.acts):
-            h = act(conv(h))
+        h = model.hidden(pad_symmetric(x, model.config.border))
         cols = torch.nn.functional.unfold(h, last.kernel_size)[0].double()  # ordered as the weight
         cols = torch.cat([cols, torch.ones(1, cols.shape[1], dtype=torch.float64)])
         t = (ref - x).reshape(-1).double()
@@ -297,7 +302,7 @@ def refit_last_layer(
     if objective not in ("mse", "psnr"):
         raise ValueError(f"objective must be mse or psnr, not {objective!r}")
     last = model.convs[-1]
-    w0 = w = torch.cat([last.weight.reshape(-1), last.bias]).double()
+    w0 = w = last_layer_weights(model)
     for _ in range(1 if objective == "mse" else rounds):
         weight = torch.ones_like(stats.N) if objective == "mse" else 1 / (stats.mse(w) * stats.N)
         a = torch.einsum("n,nij->ij", weight, stats.A)
