@@ -70,7 +70,7 @@ _CARDS = [
     ModelCard(
         name="arcnn-q10",
         file="arcnn-q10.safetensors",
-        sha256="7574f9a886c088226a2ab63f16b73168740f0984f6b5464dd9f647c7fe62e020",
+        sha256="1510c9d189bbb2565555fbbb5940fbcdc3c99f83c3dda9531fffbb5b2694d2b3",
         quality=10,
         recipe="fast; on a GPU, four fine-tunes of the 2-core arcnn-q10, the last two with dead units "
         "revived (experiments/gpu-zoo*.jobs); then the last layer refit in closed form for the mean "
