@@ -9,8 +9,10 @@ from PIL import Image
 
 from arcnn.data import Degradation, sample_batch
 from arcnn.data import PairSet as Pairs
+from arcnn.engine import restore_chroma
 from arcnn.models import ConvStack, ModelConfig
-from arcnn.restore import chroma_model, map_luma, restore_chroma
+from arcnn.pipeline import map_luma
+from arcnn.policy import chroma_model
 from arcnn.train import make_config, train
 from arcnn.zoo import load_model
 
@@ -91,18 +93,19 @@ def _jpeg(rgb: np.ndarray, subsampling: str, quality: int = 20) -> Image.Image:
 
 
 def test_chroma_model_choice(monkeypatch):
+    import arcnn.policy as policy
     import arcnn.zoo as zoo
 
     rgb = smooth_image(32, 32, colour=True)
-    monkeypatch.setitem(zoo.REGISTRY, zoo.CHROMA_MODEL, zoo.REGISTRY[zoo.DEFAULT_MODEL])
-    assert chroma_model(_jpeg(rgb, "4:2:0")) == zoo.CHROMA_MODEL
-    assert chroma_model(_jpeg(rgb, "4:2:0", quality=10)) == zoo.CHROMA_LOW_MODEL  # the lowest qualities
-    assert chroma_model(_jpeg(rgb, "4:2:0", quality=zoo.CHROMA_LOW_MAX_QUALITY + 1)) == zoo.CHROMA_MODEL
-    assert chroma_model(Image.fromarray(rgb), "on") == zoo.CHROMA_MODEL  # quality unknown
+    monkeypatch.setitem(zoo.REGISTRY, policy.CHROMA_MODEL, zoo.REGISTRY[policy.DEFAULT_MODEL])
+    assert chroma_model(_jpeg(rgb, "4:2:0")) == policy.CHROMA_MODEL
+    assert chroma_model(_jpeg(rgb, "4:2:0", quality=10)) == policy.CHROMA_LOW_MODEL  # the lowest qualities
+    assert chroma_model(_jpeg(rgb, "4:2:0", quality=policy.CHROMA_LOW_MAX_QUALITY + 1)) == policy.CHROMA_MODEL
+    assert chroma_model(Image.fromarray(rgb), "on") == policy.CHROMA_MODEL  # quality unknown
     assert chroma_model(_jpeg(rgb, "4:4:4")) is None  # full-resolution chroma: not what it learned
     assert chroma_model(_jpeg(rgb, "4:2:0", quality=60)) is None  # above CHROMA_AUTO_MAX_QUALITY
-    assert chroma_model(_jpeg(rgb, "4:2:0", quality=60), "on") == zoo.CHROMA_MODEL
-    assert chroma_model(_jpeg(rgb, "4:4:4"), "on") == zoo.CHROMA_MODEL
+    assert chroma_model(_jpeg(rgb, "4:2:0", quality=60), "on") == policy.CHROMA_MODEL
+    assert chroma_model(_jpeg(rgb, "4:4:4"), "on") == policy.CHROMA_MODEL
     assert chroma_model(_jpeg(rgb, "4:2:0"), "off") is None
     assert chroma_model(Image.fromarray(rgb)) is None  # not a JPEG
     assert chroma_model(Image.fromarray(rgb[..., 0]), "on") is None  # grayscale

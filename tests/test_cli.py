@@ -7,7 +7,7 @@ from PIL import Image
 
 from arcnn.cli import main
 from arcnn.models import ConvStack, preset
-from arcnn.zoo import save_weights
+from arcnn.weights import save_weights
 
 from .conftest import smooth_image
 
@@ -176,7 +176,7 @@ def test_quality_command(tmp_path, capsys):
 
 def test_jpeg_y_is_decoded_directly(tmp_path):
     """The colour path restores the JPEG's own Y plane: an identity model changes nothing."""
-    from arcnn.restore import open_jpeg_ycbcr, restore
+    from arcnn.pipeline import restore
 
     model = ConvStack(preset("srcnn", residual=True))
     for conv in model.convs:
@@ -189,7 +189,6 @@ def test_jpeg_y_is_decoded_directly(tmp_path):
         decoded = np.asarray(im.convert("RGB"))
     buf.seek(0)
     with Image.open(buf) as im:
-        open_jpeg_ycbcr(im)
         out = np.asarray(restore(im, model, chroma="off"))
     assert np.abs(out.astype(int) - decoded).max() <= 1
 

@@ -9,9 +9,10 @@ import torch
 from PIL import Image
 
 from arcnn.cli import main
+from arcnn.engine import restore_luma
 from arcnn.models import build_model, preset
-from arcnn.restore import restore_luma
-from arcnn.zoo import load_model, save_weights
+from arcnn.weights import save_weights
+from arcnn.zoo import load_model
 
 from .conftest import smooth_image
 

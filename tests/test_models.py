@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from arcnn.models import PRESETS, ConvStack, ModelConfig, build_model, parse_notation, preset
-from arcnn.zoo import load_model, save_weights
+from arcnn.weights import save_weights
+from arcnn.zoo import load_model
 
 
 @pytest.mark.parametrize(
@@ -96,7 +97,7 @@ def test_load_model_rejects_bad_files(tmp_path):
 def test_tiling_does_not_change_the_result():
     import numpy as np
 
-    from arcnn.restore import restore_luma
+    from arcnn.engine import restore_luma
 
     from .conftest import smooth_image
 
@@ -129,7 +130,7 @@ def test_fast_arcnn_layers_and_receptive_field():
 def test_fast_arcnn_tiling_is_exact(tile):
     import numpy as np
 
-    from arcnn.restore import restore_luma
+    from arcnn.engine import restore_luma
 
     torch.manual_seed(0)
     model = build_model(preset("fast-arcnn", residual=True)).eval()
@@ -145,7 +146,7 @@ def test_tiled_restoration_equals_whole_image_forward(shape):
     """restore_luma pads in uint8 and converts per tile; the reference pads the float tensor."""
     import numpy as np
 
-    from arcnn.restore import restore_luma
+    from arcnn.engine import restore_luma
 
     model = build_model(preset("arcnn", residual=True)).eval()
     img = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)

@@ -59,7 +59,8 @@ def test_consistency_with_the_jpeg_file(tmp_path):
     import io
 
     from arcnn.codec import ijg_table
-    from arcnn.restore import luma_qtable, restore_luma
+    from arcnn.engine import restore_luma
+    from arcnn.pipeline import luma_qtable
     from arcnn.zoo import load_model
 
     clean = np.asarray(Image.open(sample_path("astronaut-y128.png")))
@@ -86,20 +87,20 @@ def test_consistency_with_the_jpeg_file(tmp_path):
 
 
 def test_shipped_models_are_loaded_once_across_calls():
-    from arcnn.restore import _registry_model
+    from arcnn.pipeline import _shipped
 
     jpeg = jpeg_roundtrip(np.asarray(Image.open(sample_path("astronaut-y128.png"))), 10)
     restore(jpeg, model="arcnn-q10")
-    hits = _registry_model.cache_info().hits
+    hits = _shipped.cache_info().hits
     first = restore(jpeg, model="arcnn-q10")
-    assert _registry_model.cache_info().hits == hits + 1
+    assert _shipped.cache_info().hits == hits + 1
     assert np.array_equal(first, restore(jpeg, model="arcnn-q10"))
 
 
 @pytest.mark.parametrize("ensemble", [4, 8])
 def test_self_ensemble_is_the_mean_of_transformed_restorations(ensemble):
+    from arcnn.engine import restore_luma
     from arcnn.models import build_model
-    from arcnn.restore import restore_luma
 
     torch.manual_seed(0)
     model = build_model(preset("srcnn", residual=True)).eval()
@@ -124,8 +125,8 @@ def test_memory_grows_by_bytes_per_pixel_not_floats():
     """Tiles are converted to float one at a time: NumPy's peak stays ~2 bytes per pixel."""
     import tracemalloc
 
+    from arcnn.engine import restore_luma
     from arcnn.models import ModelConfig
-    from arcnn.restore import restore_luma
 
     model = ConvStack(ModelConfig((3, 3), (4, 1), residual=True)).eval()
     img = np.random.default_rng(0).integers(0, 256, (1536, 1536), dtype=np.uint8)
@@ -139,11 +140,12 @@ def test_memory_grows_by_bytes_per_pixel_not_floats():
 def test_auto_quality_sends_good_and_table_less_files_to_the_blind_model(monkeypatch, tmp_path):
     import io
 
+    import arcnn.policy as policy
     import arcnn.zoo as zoo
     from arcnn.codec import estimate_quality
-    from arcnn.restore import pick_model
+    from arcnn.policy import pick_model
 
-    monkeypatch.setitem(zoo.REGISTRY, zoo.BLIND_MODEL, zoo.REGISTRY["arcnn-q10"])
+    monkeypatch.setitem(zoo.REGISTRY, policy.BLIND_MODEL, zoo.REGISTRY["arcnn-q10"])
     img = smooth_image(32, 32)
 
     def jpeg(**kw):
@@ -154,17 +156,17 @@ def test_auto_quality_sends_good_and_table_less_files_to_the_blind_model(monkeyp
 
     assert pick_model("auto", jpeg(quality=10)) == "arcnn-q10"
     assert pick_model("auto", jpeg(quality=41)) == "arcnn-q40"  # near the quality it was trained for
-    assert pick_model("auto", jpeg(quality=75)) == zoo.BLIND_MODEL  # far from any: the blind model
-    assert pick_model("auto", jpeg(quality=90)) == zoo.BLIND_MODEL  # q40's model would harm it
+    assert pick_model("auto", jpeg(quality=75)) == policy.BLIND_MODEL  # far from any: the blind model
+    assert pick_model("auto", jpeg(quality=90)) == policy.BLIND_MODEL  # q40's model would harm it
     phone = [int(v) for v in np.clip(np.arange(64) // 16 + 1, 1, 255)]  # not an IJG-scaled table, ~q95
-    assert pick_model("auto", jpeg(qtables=[phone])) == zoo.BLIND_MODEL
+    assert pick_model("auto", jpeg(qtables=[phone])) == policy.BLIND_MODEL
     coarse = [int(v) for v in np.clip(np.arange(64) * 2 + 60, 1, 255)]  # another encoder, low quality
     est = estimate_quality(jpeg(qtables=[coarse]))
     assert est.quality <= 25 and not est.exact
-    assert pick_model("auto", jpeg(qtables=[coarse])) == zoo.BLIND_MODEL  # other tables: the blind model
-    assert pick_model("auto", Image.fromarray(img)) == zoo.BLIND_MODEL  # no tables, no JPEG in its pixels
+    assert pick_model("auto", jpeg(qtables=[coarse])) == policy.BLIND_MODEL  # other tables: the blind model
+    assert pick_model("auto", Image.fromarray(img)) == policy.BLIND_MODEL  # no tables, no JPEG in its pixels
     big = smooth_image(128, 160)
-    for q, name in ((10, "arcnn-q10"), (40, "arcnn-q40"), (95, zoo.BLIND_MODEL)):
+    for q, name in ((10, "arcnn-q10"), (40, "arcnn-q40"), (95, policy.BLIND_MODEL)):
         buf = io.BytesIO()
         Image.fromarray(big).save(buf, format="JPEG", quality=q)
         once = Image.fromarray(np.asarray(Image.open(buf)))  # a decoded JPEG, as a PNG would hold it
@@ -175,7 +177,8 @@ def test_auto_quality_sends_good_and_table_less_files_to_the_blind_model(monkeyp
 def test_full_range_luma_is_restored_in_the_studio_range():
     """A colour image's JFIF Y is mapped to 16-235 for the network and back: a network that adds a
     constant c (studio units) adds c * 255 / 219 to full-range Y, and an identity stays exact."""
-    from arcnn.restore import map_luma, restore_luma
+    from arcnn.engine import restore_luma
+    from arcnn.pipeline import map_luma
 
     model = ConvStack(preset("srcnn", residual=True))
     for conv in model.convs:

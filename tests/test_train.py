@@ -1,15 +1,36 @@
 import copy
 import csv
+import json
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
 from arcnn.data import PairSet, grid_patches, list_images, make_pairs, sample_batch
-from arcnn.models import build_model, preset
-from arcnn.train import TrainConfig, make_config, train, transfer_layers
-from arcnn.zoo import load_model, read_weights
+from arcnn.models import ModelConfig, build_model, preset
+from arcnn.train import (
+    RunState,
+    TrainConfig,
+    build_training_model,
+    load_checkpoint,
+    load_training_data,
+    make_config,
+    make_optimizer,
+    prepare_run,
+    revive_if_due,
+    run_metadata,
+    save_checkpoint,
+    set_learning_rates,
+    train,
+    train_step,
+    training_batch,
+    transfer_layers,
+    validate_and_log,
+)
+from arcnn.weights import read_weights
+from arcnn.zoo import load_model
 
 
 def _cfg(image_dir, **kw):
@@ -203,7 +224,7 @@ def test_blind_training_mixes_qualities(image_dir, tmp_path):
 
 
 def test_train_cli_parses_quality_lists():
-    from arcnn.cli import _qualities_arg
+    from arcnn.cli._common import qualities_arg as _qualities_arg
 
     assert _qualities_arg("5-20/5") == (5, 10, 15, 20)
     assert _qualities_arg("10,30") == (10, 30)
@@ -258,3 +279,150 @@ def test_refit_last_layer_refuses_other_networks(image_dir):
         cfg = preset(name, residual=False) if name == "srcnn" else preset(name)
         with pytest.raises(ValueError, match="refitting"):
             last_layer_stats(build_model(cfg), pairs)
+
+
+def _tiny_model(seed=0):
+    torch.manual_seed(seed)
+    return build_model(preset("arcnn", widths=(8, 6, 4, 1), residual=True))
+
+
+def test_prepare_run_writes_a_new_run_and_guards_the_folder(tmp_path):
+    cfg = make_config("fast", steps=5)
+    got, paths = prepare_run(cfg, tmp_path / "run", resume=False, log=lambda *_: None)
+    assert got == cfg and paths.out == tmp_path / "run"
+    assert TrainConfig.from_dict(json.loads(paths.config.read_text())) == cfg
+    assert paths.log.read_text().splitlines() == ["step,samples,train_loss,val_psnr,elapsed_s"]
+    with pytest.raises(ValueError, match="nothing to resume"):
+        prepare_run(cfg, tmp_path / "run", resume=True)
+    paths.checkpoint.touch()
+    with pytest.raises(ValueError, match="already holds a run"):
+        prepare_run(cfg, tmp_path / "run", resume=False)
+    logs = []
+    got, _ = prepare_run(make_config("fast", steps=9), tmp_path / "run", resume=True, log=logs.append)
+    assert got == cfg and logs == [f"resuming with the saved config of {tmp_path / 'run'}"]
+
+
+def test_make_optimizer_scales_the_last_layer_and_skips_frozen_ones():
+    model = _tiny_model()
+    model.convs[0].requires_grad_(False)
+    opt, base = make_optimizer(make_config("paper", lr=1e-3, last_lr_scale=0.1), model)
+    assert isinstance(opt, torch.optim.SGD) and opt.defaults["momentum"] == 0.9
+    assert base == pytest.approx([1e-3, 1e-4])
+    body, last = ({id(p) for p in g["params"]} for g in opt.param_groups)
+    assert last == {id(p) for p in model.convs[-1].parameters()}
+    assert body == {id(p) for c in model.convs[1:-1] for p in c.parameters()}  # the frozen one left out
+    set_learning_rates(opt, base, 0.5)
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([5e-4, 5e-5])
+    for conv in model.convs[:-1]:
+        conv.requires_grad_(False)
+    opt, base = make_optimizer(make_config("fast", lr=2e-3, last_lr_scale=0.5), model)
+    assert isinstance(opt, torch.optim.Adam) and base == pytest.approx([1e-3])  # the last layer alone
+
+
+def test_checkpoint_round_trip_keeps_the_run(tmp_path):
+    cfg = make_config("fast", lr=1e-3)
+    model = _tiny_model()
+    opt, _ = make_optimizer(cfg, model)
+    x = torch.rand(2, 1, 20, 20)
+    loss = train_step(model, opt, x, x.clone())
+    state = RunState(7, 12.5, losses=[0.25, 0.5], pending=[loss], command="arcnn train", revision="abc")
+    save_checkpoint(tmp_path / "c.pt", model, opt, state)
+    assert state.pending == [] and state.losses == [0.25, 0.5, pytest.approx(float(loss))]  # flushed first
+    raw = torch.load(tmp_path / "c.pt", weights_only=True)
+    keys = {"model", "optimizer", "step", "elapsed", "losses", "command", "git_revision", "model_config"}
+    assert set(raw) == keys
+    assert ModelConfig.from_dict(json.loads(raw["model_config"])) == model.config
+
+    fresh = _tiny_model(seed=1)
+    fresh_opt, _ = make_optimizer(cfg, fresh)
+    back = load_checkpoint(tmp_path / "c.pt", fresh, fresh_opt, torch.device("cpu"))
+    assert (back.step, back.elapsed, back.losses) == (7, 12.5, state.losses)
+    assert (back.command, back.revision, back.pending) == ("arcnn train", "abc", [])
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), fresh.state_dict().values()))
+    moments, loaded = (list(o.state_dict()["state"].values()) for o in (opt, fresh_opt))
+    assert len(moments) == len(loaded) == len(list(model.parameters()))
+    assert all(torch.equal(m["exp_avg_sq"], n["exp_avg_sq"]) for m, n in zip(moments, loaded))
+
+    del raw["command"], raw["git_revision"]  # a checkpoint from before provenance was recorded
+    torch.save(raw, tmp_path / "old.pt")
+    back = load_checkpoint(tmp_path / "old.pt", fresh, fresh_opt, torch.device("cpu"), "now", "def")
+    assert (back.command, back.revision) == ("now", "def")
+
+
+def test_training_batches_depend_only_on_seed_and_step(image_dir):
+    cfg = _cfg(image_dir, qualities=(10, 50))
+    data = load_training_data(cfg)
+    assert len(data.pairs) == 8 and len(data.val_pairs) == 2 and data.grid is None
+    assert data.weights.shape == (8,) and data.weights.sum() == pytest.approx(1.0)
+    x, y = training_batch(cfg, data, 3)
+    assert x.shape == y.shape == (4, 1, 24, 24) and x.dtype == torch.float32
+    again = training_batch(cfg, data, 3)
+    assert torch.equal(x, again[0]) and torch.equal(y, again[1])
+    assert not torch.equal(x, training_batch(cfg, data, 4)[0])
+    assert not torch.equal(x, training_batch(replace(cfg, seed=1), data, 3)[0])
+    paper = make_config("paper", batch=8, train_dirs=(str(image_dir),), val_dir=str(image_dir), val_images=2)
+    grid_data = load_training_data(paper)
+    gx, gy = training_batch(paper, grid_data, 0)
+    assert gx.shape == gy.shape == (8, 1, 32, 32)
+    assert any(np.array_equal((gx[0, 0].numpy() * 255).round(), p) for p in grid_data.grid[0])
+
+
+def test_train_step_returns_the_mse_before_it_on_the_cropped_target():
+    model = build_model(preset("srcnn", residual=True))  # 9-1-5, border 6: a 24px patch gives 12px out
+    opt, _ = make_optimizer(make_config("fast", lr=1e-3), model)
+    x, y = torch.rand(3, 1, 24, 24), torch.rand(3, 1, 24, 24)
+    with torch.no_grad():
+        before = float(((model(x) - y[:, :, 6:18, 6:18]) ** 2).mean())
+    first = train_step(model, opt, x, y)
+    assert first.ndim == 0 and float(first) == pytest.approx(before, rel=1e-5)
+    for _ in range(20):
+        last = train_step(model, opt, x, y)
+    assert float(last) < float(first)
+
+
+def test_validate_and_log_appends_a_row_and_starts_a_new_window(image_dir, tmp_path):
+    cfg = _cfg(image_dir)
+    _, paths = prepare_run(cfg, tmp_path / "run", resume=False)
+    model = build_training_model(cfg, torch.device("cpu"))
+    state = RunState(step=10, elapsed=3.04, losses=[0.5], pending=[torch.tensor(1.5)])
+    logs = []
+    val = validate_and_log(
+        cfg, model, load_training_data(cfg).val_pairs, state, paths.log, False, logs.append
+    )
+    assert _log(paths.log) == [
+        {"step": "10", "samples": "40", "train_loss": "1", "val_psnr": f"{val:.4f}", "elapsed_s": "3.0"}
+    ]
+    assert 20 < val < 60 and state.losses == [] and state.pending == []
+    assert logs == [f"step 10/30  loss 1.000e+00  val PSNR {val:.3f} dB  0.1 min"]
+
+
+def test_revive_if_due_only_early_in_a_reviving_run(image_dir):
+    cfg = _cfg(image_dir, model="arcnn", patch=32, revive=True, steps=100)
+    pairs = load_training_data(cfg).pairs
+    model = build_training_model(cfg, torch.device("cpu"))
+    with torch.no_grad():
+        model.convs[1].bias[:5] = -100.0
+    assert revive_if_due(replace(cfg, revive=False), model, pairs, 0, 0.0) == 0
+    assert revive_if_due(cfg, model, pairs, 80, 0.0) == 0  # past 3/4 of the steps
+    logs = []
+    n = revive_if_due(cfg, model, pairs, 10, 0.0, logs.append)
+    assert n >= 5 and logs == [f"revived {n} dead units"]
+
+
+def test_stopped_run_checkpoints_its_state_and_keeps_its_provenance(image_dir, tmp_path):
+    cfg = _cfg(image_dir, steps=8, val_every=4)
+    run = tmp_path / "run"
+    assert train(cfg, run, command="first", log=lambda *_: None, stop_at=6) is None
+    raw = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert (raw["step"], raw["command"], len(raw["losses"])) == (6, "first", 2)  # steps 5 and 6
+    assert raw["model_config"] == cfg.model_config.to_json()
+    assert [r["step"] for r in _log(run / "log.csv")] == ["4"]
+    out = train(cfg, run, resume=True, command="second", log=lambda *_: None)
+    meta, _ = read_weights(out)
+    assert meta["command"] == "first" and meta["samples"] == "32"
+    state = RunState(8, float(meta["train_seconds"]), command="first", revision=meta["git_revision"])
+    assert meta == {
+        **run_metadata(cfg, state, torch.device("cpu")),
+        "model_config": cfg.model_config.to_json(),
+    }
+    assert [r["step"] for r in _log(run / "log.csv")] == ["4", "8"]

@@ -2,19 +2,39 @@ import hashlib
 
 import pytest
 
+from arcnn.manifest import FILES, resolve, sha256_file, verified_path
 from arcnn.models import preset
+from arcnn.policy import DEFAULT_MODEL, nearest_model
 from arcnn.sample import SAMPLE_DIR, SAMPLES, sample_path
-from arcnn.zoo import DEFAULT_MODEL, REGISTRY, WEIGHTS_DIR, load_model, nearest_model, sha256_file
+from arcnn.zoo import REGISTRY, WEIGHTS_DIR, load_model
 
 
-def test_registry_files_exist_and_match_their_hashes():
+def test_every_hashed_file_matches_the_manifest():
+    for key, digest in FILES.items():
+        path = resolve(key)
+        assert path.is_file(), f"{key} missing"
+        assert sha256_file(path) == digest, f"{key}: sha256 differs from the manifest"
+    assert verified_path("weights/arcnn-q10.safetensors") == REGISTRY["arcnn-q10"].path
+    with pytest.raises(ValueError, match="not in the manifest"):
+        verified_path("weights/other.safetensors")
+
+
+def test_registry_files_are_in_the_manifest():
     assert DEFAULT_MODEL in REGISTRY
     for name, card in REGISTRY.items():
-        assert card.name == name
-        assert card.path.is_file(), f"{name}: {card.file} missing"
-        assert sha256_file(card.path) == card.sha256, f"{name}: sha256 differs from the registry"
+        assert card.name == name and card.manifest_key in FILES and card.use
     shipped = {p.name for p in WEIGHTS_DIR.glob("*.safetensors")}
     assert shipped == {c.file for c in REGISTRY.values()}, "every shipped weights file is registered"
+    kept = {p.name for p in resolve("repo:experiments/weights").glob("*.safetensors")}
+    assert {f"repo:experiments/weights/{n}" for n in kept} <= set(FILES), "every kept weights file is hashed"
+
+
+def test_an_altered_shipped_file_is_refused(monkeypatch):
+    import arcnn.manifest as manifest
+
+    monkeypatch.setitem(manifest.FILES, "weights/arcnn-q10.safetensors", "0" * 64)
+    with pytest.raises(ValueError, match="arcnn-q10: .*does not match its registered sha256"):
+        load_model("arcnn-q10")
 
 
 def test_every_registered_model_loads_and_keeps_its_architecture():
@@ -39,47 +59,50 @@ def test_nearest_model():
 
 def test_samples_match_registry():
     assert {p.name for p in SAMPLE_DIR.iterdir() if not p.name.startswith(".")} == set(SAMPLES)
-    for name, digest in SAMPLES.items():
-        assert hashlib.sha256(sample_path(name).read_bytes()).hexdigest() == digest
+    for name in SAMPLES:
+        assert hashlib.sha256(sample_path(name).read_bytes()).hexdigest() == FILES[f"samples/{name}"]
     with pytest.raises(ValueError, match="unknown sample"):
         sample_path("lena.png")
 
 
 def test_auto_model_uses_per_quality_models_near_their_quality_else_blind(monkeypatch):
+    import arcnn.policy as policy
     import arcnn.zoo as zoo
 
-    monkeypatch.delitem(zoo.REGISTRY, zoo.BLIND_MODEL, raising=False)
-    assert zoo.auto_model(15) == "arcnn-q10"  # no blind model shipped: the nearest per-quality one
-    monkeypatch.setitem(zoo.REGISTRY, zoo.BLIND_MODEL, zoo.REGISTRY["arcnn-q10"])
-    tol = zoo.AUTO_TOLERANCE
-    assert zoo.auto_model(10) == "arcnn-q10"
-    assert zoo.auto_model(10 + tol) == "arcnn-q10" and zoo.auto_model(40 - tol) == "arcnn-q40"
-    assert zoo.auto_model(10 - tol - 1) == zoo.BLIND_MODEL  # below the lowest per-quality model
-    assert zoo.auto_model(10 + tol + 1) == zoo.BLIND_MODEL  # between two per-quality models
-    assert zoo.auto_model(40 + tol + 1) == zoo.BLIND_MODEL  # good JPEGs: the blind model
-    assert zoo.auto_model(None) == zoo.BLIND_MODEL  # no tables: PNG, BMP ...
-    assert zoo.auto_model(10, standard=False) == zoo.BLIND_MODEL  # another encoder's tables
+    monkeypatch.delitem(zoo.REGISTRY, policy.BLIND_MODEL, raising=False)
+    assert policy.auto_model(15) == "arcnn-q10"  # no blind model shipped: the nearest per-quality one
+    monkeypatch.setitem(zoo.REGISTRY, policy.BLIND_MODEL, zoo.REGISTRY["arcnn-q10"])
+    tol = policy.AUTO_TOLERANCE
+    assert policy.auto_model(10) == "arcnn-q10"
+    assert policy.auto_model(10 + tol) == "arcnn-q10" and policy.auto_model(40 - tol) == "arcnn-q40"
+    assert policy.auto_model(10 - tol - 1) == policy.BLIND_MODEL  # below the lowest per-quality model
+    assert policy.auto_model(10 + tol + 1) == policy.BLIND_MODEL  # between two per-quality models
+    assert policy.auto_model(40 + tol + 1) == policy.BLIND_MODEL  # good JPEGs: the blind model
+    assert policy.auto_model(None) == policy.BLIND_MODEL  # no tables: PNG, BMP ...
+    assert policy.auto_model(10, standard=False) == policy.BLIND_MODEL  # another encoder's tables
 
 
 def test_models_for_other_degradations_are_never_picked_by_quality(monkeypatch):
+    import arcnn.policy as policy
     import arcnn.zoo as zoo
 
     social = zoo.replace(zoo.REGISTRY["arcnn-q10"], name="arcnn-social", quality=75, box=(600, 450))
     monkeypatch.setitem(zoo.REGISTRY, "arcnn-social", social)
     assert not social.per_quality and zoo.REGISTRY["arcnn-q10"].per_quality
-    assert zoo.nearest_model(75) != "arcnn-social"
-    assert zoo.auto_model(75) != "arcnn-social"
+    assert policy.nearest_model(75) != "arcnn-social"
+    assert policy.auto_model(75) != "arcnn-social"
 
 
 def test_auto_picks_the_webp_model_for_lossy_webp_only(monkeypatch, tmp_path):
     import numpy as np
     from PIL import Image
 
+    import arcnn.policy as policy
     import arcnn.zoo as zoo
     from arcnn.codec import webp_kind
-    from arcnn.restore import pick_model
+    from arcnn.policy import pick_model
 
-    monkeypatch.setitem(zoo.REGISTRY, zoo.WEBP_MODEL, zoo.REGISTRY["arcnn-q10"])
+    monkeypatch.setitem(zoo.REGISTRY, policy.WEBP_MODEL, zoo.REGISTRY["arcnn-q10"])
     rgb = Image.fromarray(np.random.default_rng(0).integers(0, 256, (40, 48, 3), dtype=np.uint8))
     rgb.save(tmp_path / "lossy.webp", quality=30)
     rgb.save(tmp_path / "lossless.webp", lossless=True)
@@ -89,7 +112,7 @@ def test_auto_picks_the_webp_model_for_lossy_webp_only(monkeypatch, tmp_path):
         "lossy", "lossless", "lossy", None]  # fmt: skip
     assert webp_kind(tmp_path / "missing.webp") is None
     with Image.open(tmp_path / "lossy.webp") as im:
-        assert pick_model("auto", im) == zoo.WEBP_MODEL
+        assert pick_model("auto", im) == policy.WEBP_MODEL
         assert pick_model(20, im) == "arcnn-q20"  # an explicit quality wins
     with Image.open(tmp_path / "lossless.webp") as im:
-        assert pick_model("auto", im) == zoo.auto_model(None)
+        assert pick_model("auto", im) == policy.auto_model(None)

@@ -122,6 +122,8 @@ def webp_kind(source: str | Path | Image.Image) -> str | None:
     None when ``source`` is not a readable WebP file (a PIL image needs its ``filename``).
     """
     path = getattr(source, "filename", None) if isinstance(source, Image.Image) else source
+    if not path:
+        return None
     try:
         with open(path, "rb") as f:
             head = f.read(12)

@@ -73,8 +73,8 @@ def load_luma(path: str | Path) -> np.ndarray:
         return rgb2ycbcr(np.asarray(im.convert("RGB")))[..., 0]
 
 
-_RESAMPLERS = {"nearest": Image.NEAREST, "bilinear": Image.BILINEAR, "bicubic": Image.BICUBIC,
-               "lanczos": Image.LANCZOS}  # fmt: skip
+_RESAMPLERS = {"nearest": Image.Resampling.NEAREST, "bilinear": Image.Resampling.BILINEAR,
+               "bicubic": Image.Resampling.BICUBIC, "lanczos": Image.Resampling.LANCZOS}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,7 @@ class Degradation:
 
     def fitted_size(self, width: int, height: int) -> tuple[int, int]:
         """The size an image of ``width`` x ``height`` gets, aspect kept, to fit ``box``."""
+        assert self.box is not None
         bw, bh = self.box if (width >= height) == (self.box[0] >= self.box[1]) else self.box[::-1]
         f = min(bw / width, bh / height)
         return max(1, round(width * f)), max(1, round(height * f))
@@ -142,9 +143,9 @@ class Degradation:
         if self.scale == 1 and self.box is None and not self.chroma:
             clean = load_luma(path)
             return clean, self.compress(clean)
-        with Image.open(path) as im:
-            gray = im.mode in ("L", "I;16", "I", "F")
-            im = im.convert("L" if gray else "RGB")
+        with Image.open(path) as f:
+            gray = f.mode in ("L", "I;16", "I", "F")
+            im = f.convert("L" if gray else "RGB")
             resample = _RESAMPLERS[self.resample]
             if self.scale != 1:
                 im = im.resize((max(1, round(im.width * self.scale)), max(1, round(im.height * self.scale))),
@@ -267,8 +268,8 @@ def sample_batch(
         s = rng.integers(0, w - patch + 1)
         x, y = d[r : r + patch, s : s + patch], c[r : r + patch, s : s + patch]
         if augment:
-            k, flip = rng.integers(0, 4 if transpose else 2), rng.integers(0, 2)
-            k = k if transpose else 2 * k
+            turns, flip = int(rng.integers(0, 4 if transpose else 2)), rng.integers(0, 2)
+            k = turns if transpose else 2 * turns
             x, y = np.rot90(x, k), np.rot90(y, k)
             if flip:
                 x, y = x[:, ::-1], y[:, ::-1]

@@ -7,7 +7,6 @@ onnxruntime to run it.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import warnings
 from pathlib import Path
@@ -15,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from arcnn.models import ConvStack, ModelConfig
+from arcnn.models import TorchNetwork, config_from_json
 
 __all__ = ["export_onnx", "OnnxModel", "onnxruntime_available", "on_onnxruntime"]
 
 
-def export_onnx(model: ConvStack, path: str | Path) -> Path:
+def export_onnx(model: TorchNetwork, path: str | Path) -> Path:
     """Write ``model`` (valid-convolution forward, any H and W) as ONNX, atomically.
 
     The graph maps (N, 1, H, W) float32 in [0, 1] to (N, 1, H - 2b, W - 2b); the
@@ -62,7 +61,7 @@ class OnnxModel:
         meta = self.session.get_modelmeta().custom_metadata_map
         if "model_config" not in meta:
             raise ValueError(f"{path}: ONNX file carries no model_config metadata")
-        self.config = ModelConfig.from_dict(json.loads(meta["model_config"]))
+        self.config = config_from_json(meta["model_config"])
 
     def eval(self) -> OnnxModel:
         return self
@@ -82,7 +81,7 @@ def onnxruntime_available() -> bool:
     return True
 
 
-def on_onnxruntime(model: ConvStack) -> OnnxModel:
+def on_onnxruntime(model: TorchNetwork) -> OnnxModel:
     """``model`` run by ONNX Runtime: exported once into ``$ARCNN_CACHE/onnx``, keyed by its weights.
 
     ONNX Runtime's float32 convolutions are faster than PyTorch's on CPUs

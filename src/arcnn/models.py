@@ -31,12 +31,34 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
+from typing import Any, Protocol, cast
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["ModelConfig", "ConvStack", "PRESETS", "preset", "build_model", "parse_notation", "pad_symmetric"]
+from arcnn.unet import UNet, UNetConfig
+
+__all__ = [
+    "ModelConfig",
+    "ConvStack",
+    "TorchNetwork",
+    "NetConfig",
+    "config_from_json",
+    "build_network",
+    "Conv",
+    "bias",
+    "Network",
+    "NetworkConfig",
+    "PRESETS",
+    "preset",
+    "build_model",
+    "parse_notation",
+    "pad_symmetric",
+]
+
+
+MAX_LAYERS, MAX_KERNEL, MAX_WIDTH = 32, 15, 1024
 
 
 @dataclass(frozen=True)
@@ -66,15 +88,20 @@ class ModelConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "kernels", tuple(int(k) for k in self.kernels))
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
-        if not self.kernels or len(self.kernels) != len(self.widths):
-            raise ValueError(f"need one width per kernel, got {self.kernels} and {self.widths}")
-        if any(k < 1 or k % 2 == 0 for k in self.kernels):
-            raise ValueError(f"kernel sizes must be odd and positive, got {self.kernels}")
-        if any(w < 1 for w in self.widths):
-            raise ValueError(f"widths must be positive, got {self.widths}")
+        # Bounds, checked before any tensor is allocated: a weights file's config is untrusted input.
+        if not 1 <= len(self.kernels) <= MAX_LAYERS or len(self.kernels) != len(self.widths):
+            raise ValueError(
+                f"need 1..{MAX_LAYERS} layers, one width per kernel: {self.kernels} / {self.widths}"
+            )
+        if any(not 1 <= k <= MAX_KERNEL or k % 2 == 0 for k in self.kernels):
+            raise ValueError(f"kernel sizes must be odd, 1..{MAX_KERNEL}, got {self.kernels}")
+        if any(not 1 <= w <= MAX_WIDTH for w in self.widths):
+            raise ValueError(f"widths must be in 1..{MAX_WIDTH}, got {self.widths}")
+        if not 1 <= self.channels <= 4 or not 0 <= self.in_channels <= 4:
+            raise ValueError(f"channels must be in 1..4, got {self.channels} (in {self.in_channels})")
         if self.widths[-1] != self.channels:
             raise ValueError(f"last width {self.widths[-1]} must equal channels {self.channels}")
-        if self.stride < 1 or (self.stride > 1 and len(self.kernels) < 2):
+        if not 1 <= self.stride <= 4 or (self.stride > 1 and len(self.kernels) < 2):
             raise ValueError(f"stride must be >= 1 (and > 1 needs two or more layers), got {self.stride}")
         if self.activation not in ("relu", "prelu"):
             raise ValueError(f"activation must be relu or prelu, not {self.activation!r}")
@@ -85,6 +112,11 @@ class ModelConfig:
     def inputs(self) -> int:
         """Channels the network reads."""
         return self.in_channels or self.channels
+
+    @property
+    def keeps_size(self) -> bool:
+        """False: ``forward`` loses ``border`` pixels on each side (valid convolutions)."""
+        return False
 
     @property
     def notation(self) -> str:
@@ -113,6 +145,31 @@ class ModelConfig:
     @classmethod
     def from_json(cls, text: str) -> ModelConfig:
         return cls.from_dict(json.loads(text))
+
+
+class NetworkConfig(Protocol):
+    """What inference needs of an architecture (``ModelConfig``, ``unet.UNetConfig``)."""
+
+    @property
+    def inputs(self) -> int: ...  # channels read
+    @property
+    def channels(self) -> int: ...  # channels restored
+    @property
+    def border(self) -> int: ...  # context each output pixel needs on each side
+    @property
+    def stride(self) -> int: ...  # tiles start on this grid
+    @property
+    def keeps_size(self) -> bool: ...  # True: output as large as the input; False: border lost
+    def to_json(self) -> str: ...
+
+
+class Network(Protocol):
+    """A loaded network, PyTorch (``ConvStack``, ``UNet``) or ONNX Runtime (``export.OnnxModel``)."""
+
+    config: Any  # a NetworkConfig
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
+    def eval(self) -> Any: ...
 
 
 def parse_notation(notation: str, widths: str | tuple[int, ...], **kw) -> ModelConfig:
@@ -148,6 +205,15 @@ def preset(name: str, **overrides) -> ModelConfig:
     return ModelConfig.from_dict(d)
 
 
+Conv = nn.Conv2d | nn.ConvTranspose2d
+
+
+def bias(conv: Conv) -> torch.Tensor:
+    """A convolution's bias (every convolution here has one)."""
+    assert conv.bias is not None
+    return conv.bias
+
+
 class ConvStack(nn.Module):
     """A stack of convolutions with an activation between them (none after the last).
 
@@ -156,6 +222,8 @@ class ConvStack(nn.Module):
     first, so every output pixel sees a full receptive field, as in training.
     """
 
+    config: ModelConfig
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
@@ -163,7 +231,7 @@ class ConvStack(nn.Module):
         layers = list(zip(chans[:-1], chans[1:], config.kernels))
         s = config.stride
         if s == 1:
-            convs = [nn.Conv2d(cin, cout, k) for cin, cout, k in layers]
+            convs: list[Conv] = [nn.Conv2d(cin, cout, k) for cin, cout, k in layers]
         else:
             (c0, c1, k0), *mid, (cl, cout, kl) = layers
             convs = [nn.Conv2d(c0, c1, k0, stride=s, padding=k0 // 2)]
@@ -172,6 +240,11 @@ class ConvStack(nn.Module):
         self.convs = nn.ModuleList(convs)
         act = (lambda c: nn.PReLU(c, 0.25)) if config.activation == "prelu" else (lambda c: nn.ReLU())
         self.acts = nn.ModuleList(act(c) for c in config.widths[:-1])
+
+    @property
+    def layers(self) -> list[Conv]:
+        """The convolutions in order (a typed view of ``convs``)."""
+        return [cast(Conv, c) for c in self.convs]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y, b, s = x, self.config.border, self.config.stride
@@ -217,3 +290,23 @@ def build_model(config: ModelConfig | str) -> ConvStack:
     if isinstance(config, str):
         config = preset(config)
     return ConvStack(config)
+
+
+NetConfig = ModelConfig | UNetConfig
+TorchNetwork = ConvStack | UNet
+
+
+def config_from_json(text: str) -> NetConfig:
+    """The architecture a ``model_config`` entry describes, validated (``ValueError`` if not)."""
+    try:
+        d = json.loads(text)
+        if not isinstance(d, dict):
+            raise ValueError("not a JSON object")
+        return UNetConfig.from_dict(d) if d.get("arch") == "unet" else ModelConfig.from_dict(d)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"bad model_config: {e}") from None
+
+
+def build_network(config: NetConfig) -> TorchNetwork:
+    """A fresh network of the given architecture."""
+    return UNet(config) if isinstance(config, UNetConfig) else ConvStack(config)

@@ -445,6 +445,7 @@ def _filter(
             coef = np.where(kept, coef, 0.0)
             energy = kept.sum((1, 2)) + 1.0
         else:
+            assert win_p is not None
             ppatch = win_p[ys, xs]
             pmean = (ppatch * mask).sum((1, 2)) / n
             pc, _ = _sadct_fwd(np.where(mask, ppatch - pmean[:, None, None], 0.0), mask)

@@ -6,6 +6,13 @@ One run writes into its output folder::
     checkpoint.pt       model + optimiser + step, every ``checkpoint_s`` seconds (atomic)
     log.csv             samples seen, train loss, validation PSNR, wall time
     model.safetensors   final weights with the model config, command and git revision
+
+``train`` ties the steps of a run together, each a function of its own: ``prepare_run`` (the
+folder, and resuming), ``set_up_device`` (seed), ``load_training_data``, ``build_training_model``
+(init, transfer), ``make_optimizer``; then per step ``training_batch`` (a function of seed and
+step), ``train_step``, and now and then ``validate_and_log``, ``revive_if_due`` and
+``save_checkpoint`` (``load_checkpoint`` reads it back into a ``RunState``); ``run_metadata``
+goes into the final weights.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -37,11 +46,14 @@ from arcnn.data import (
     to_tensor,
 )
 from arcnn.metrics import psnr
-from arcnn.models import ConvStack, ModelConfig, build_model, pad_symmetric, preset
-from arcnn.zoo import save_weights
+from arcnn.models import ConvStack, ModelConfig, bias, build_model, pad_symmetric, preset
+from arcnn.weights import save_weights
 
 __all__ = ["TrainConfig", "RECIPES", "make_config", "train", "last_layer_stats", "last_layer_weights",
-           "refit_last_layer"]  # fmt: skip
+           "refit_last_layer", "RunPaths", "prepare_run", "set_up_device", "TrainingData",
+           "load_training_data", "build_training_model", "make_optimizer", "RunState", "save_checkpoint",
+           "load_checkpoint", "training_batch", "set_learning_rates", "train_step", "validate_and_log",
+           "revive_if_due", "run_metadata"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -114,8 +126,8 @@ class TrainConfig:
 
     @property
     def degradation(self) -> Degradation:
-        return Degradation(self.quality, self.scale, self.box or None, chroma=self.target == "cbcr",
-                           codec=self.codec)  # fmt: skip
+        box = (self.box[0], self.box[1]) if self.box else None
+        return Degradation(self.quality, self.scale, box, chroma=self.target == "cbcr", codec=self.codec)
 
     @property
     def degradations(self) -> list[Degradation]:
@@ -164,43 +176,50 @@ def make_config(recipe: str = "fast", **overrides) -> TrainConfig:
 
 def _init_weights(model: ConvStack, cfg: TrainConfig, start: int) -> None:
     """Initialise layers ``start..`` (the ones not transferred)."""
-    for conv in list(model.convs)[start:]:
+    for conv in model.layers[start:]:
         if isinstance(conv, nn.ConvTranspose2d):
             # Transposed weights are (in, out, k, k): torch's fan-in rule would read them backwards.
             nn.init.normal_(conv.weight, 0.0, cfg.init_std if cfg.init == "gauss" else 1e-3)
-            nn.init.zeros_(conv.bias)
+            nn.init.zeros_(bias(conv))
         elif cfg.init == "gauss":
             nn.init.normal_(conv.weight, 0.0, cfg.init_std)
-            nn.init.zeros_(conv.bias)
+            nn.init.zeros_(bias(conv))
         elif cfg.init == "he":
             nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
-            nn.init.zeros_(conv.bias)
+            nn.init.zeros_(bias(conv))
     if cfg.residual and cfg.init == "he" and start < len(model.convs):
         # A residual net starts as the identity: the JPEG itself, not noise.
-        nn.init.zeros_(model.convs[-1].weight)
+        nn.init.zeros_(model.layers[-1].weight)
 
 
 def _load_state(path: str) -> dict[str, torch.Tensor]:
-    """Model tensors from a training checkpoint or a weights file, without pickle."""
-    from arcnn.zoo import read_weights
+    """Model tensors from a training checkpoint or a weights file, without pickle; ``ValueError`` if
+    the file holds none."""
+    from arcnn.weights import read_weights
 
-    if path.endswith(".pt"):
-        return torch.load(path, map_location="cpu", weights_only=True)["model"]
-    return read_weights(path)[1]
+    if not path.endswith(".pt"):
+        return read_weights(path)[1]
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any failure here means "not a readable checkpoint"
+        raise ValueError(f"{path}: not a readable checkpoint ({e.__class__.__name__})") from None
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("model"), dict):
+        raise ValueError(f"{path}: not an arcnn checkpoint (no model tensors)")
+    return ckpt["model"]
 
 
 def transfer_layers(model: ConvStack, source: str, layers: int, freeze: int) -> None:
     """Copy the first ``layers`` convolutions from ``source``; freeze the first ``freeze``."""
     state = _load_state(source)
     for i in range(layers):
-        conv = model.convs[i]
+        conv = model.layers[i]
         w, b = state.get(f"convs.{i}.weight"), state.get(f"convs.{i}.bias")
-        if w is None or w.shape != conv.weight.shape:
-            got = None if w is None else tuple(w.shape)
+        if w is None or b is None or w.shape != conv.weight.shape or b.shape != bias(conv).shape:
+            got = None if w is None or b is None else tuple(w.shape)
             raise ValueError(f"{source}: layer {i} has shape {got}, need {tuple(conv.weight.shape)}")
         with torch.no_grad():
             conv.weight.copy_(w)
-            conv.bias.copy_(b)
+            bias(conv).copy_(b)
         if i < freeze:
             conv.requires_grad_(False)
 
@@ -217,15 +236,15 @@ def revive_dead_units(model: ConvStack, x: torch.Tensor) -> int:
     if model.config.activation != "relu" or model.config.stride != 1:
         return 0
     h, revived = x.float(), 0
-    for i, conv in enumerate(model.convs[:-1]):
+    for i, conv in enumerate(model.layers[:-1]):
         pre = conv(h)
         dead = (pre.amax(dim=(0, 2, 3)) <= 0).nonzero().flatten()
         if len(dead):
             w = torch.randn_like(conv.weight[dead]) * math.sqrt(2.0 / conv.weight[0].numel())
             fresh = torch.nn.functional.conv2d(h, w)
             conv.weight[dead] = w
-            conv.bias[dead] = -fresh.transpose(0, 1).flatten(1).median(dim=1).values
-            model.convs[i + 1].weight[:, dead] = 0
+            bias(conv)[dead] = -fresh.transpose(0, 1).flatten(1).median(dim=1).values
+            model.layers[i + 1].weight[:, dead] = 0
             revived += len(dead)
             pre = conv(h)
         h = torch.relu(pre)
@@ -257,8 +276,8 @@ class LastLayerStats:
 
 def last_layer_weights(model: ConvStack) -> torch.Tensor:
     """The last layer's weights and bias as one float64 vector, in ``LastLayerStats``' order."""
-    last = model.convs[-1]
-    return torch.cat([last.weight.detach().reshape(-1), last.bias.detach()]).double()
+    last = model.layers[-1]
+    return torch.cat([last.weight.detach().reshape(-1), bias(last).detach()]).double()
 
 
 def _refittable(model: ConvStack) -> None:
@@ -272,7 +291,7 @@ def last_layer_stats(model: ConvStack, pairs: PairSet) -> LastLayerStats:
     """The normal equations of ``model``'s last layer on every pixel of ``pairs`` (whole images,
     symmetric-padded as in ``restore_tensor``, no flips)."""
     _refittable(model)
-    last = model.convs[-1]
+    last = model.layers[-1]
     n = last.weight.numel() + 1
     m = len(pairs)
     A, B = torch.zeros(m, n, n, dtype=torch.float64), torch.zeros(m, n, dtype=torch.float64)
@@ -301,7 +320,7 @@ def refit_last_layer(
     _refittable(model)
     if objective not in ("mse", "psnr"):
         raise ValueError(f"objective must be mse or psnr, not {objective!r}")
-    last = model.convs[-1]
+    last = model.layers[-1]
     w0 = w = last_layer_weights(model)
     for _ in range(1 if objective == "mse" else rounds):
         weight = torch.ones_like(stats.N) if objective == "mse" else 1 / (stats.mse(w) * stats.N)
@@ -311,7 +330,7 @@ def refit_last_layer(
         lam = 1e-9 * float(a.diagonal().mean())
         w = torch.linalg.solve(a + lam * torch.eye(len(w), dtype=a.dtype), weight @ stats.B + lam * w0)
     last.weight.copy_(w[:-1].reshape(last.weight.shape))
-    last.bias.copy_(w[-1:])
+    bias(last).copy_(w[-1:])
 
 
 def _git_revision() -> str:
@@ -382,30 +401,78 @@ def _default_dirs(cfg: TrainConfig) -> tuple[list[Path], Path]:
     return train_dirs, val_dir
 
 
-def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str = "cpu",
-          command: str = "", log=print, stop_at: int | None = None) -> Path | None:  # fmt: skip
-    """Run (or resume) training into ``out``; returns the final weights file.
+@dataclass(frozen=True)
+class RunPaths:
+    """The files of one run in its output folder ``out`` (see the module docstring)."""
 
-    ``stop_at``: checkpoint and return ``None`` after that step, as if killed there.
+    out: Path
+
+    @property
+    def config(self) -> Path:
+        return self.out / "config.json"
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+    @property
+    def log(self) -> Path:
+        return self.out / "log.csv"
+
+    @property
+    def weights(self) -> Path:
+        return self.out / "model.safetensors"
+
+
+_LOG_COLUMNS = ["step", "samples", "train_loss", "val_psnr", "elapsed_s"]
+
+
+def prepare_run(
+    cfg: TrainConfig, out: str | Path, resume: bool, log: Callable[[str], object] = print
+) -> tuple[TrainConfig, RunPaths]:
+    """Create ``out`` and return the config to train with and the run's files.
+
+    A new run writes ``config.json`` and the log's header, and refuses a folder that already
+    holds a checkpoint. A resumed run needs the checkpoint and takes the saved config, which
+    wins over ``cfg`` (``log`` says so when they differ).
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    cfg_path, ckpt_path, log_path = out / "config.json", out / "checkpoint.pt", out / "log.csv"
+    paths = RunPaths(Path(out))
+    paths.out.mkdir(parents=True, exist_ok=True)
     if resume:
-        if not ckpt_path.exists():
-            raise ValueError(f"{ckpt_path}: nothing to resume")
-        saved = TrainConfig.from_dict(json.loads(cfg_path.read_text()))
+        if not paths.checkpoint.exists():
+            raise ValueError(f"{paths.checkpoint}: nothing to resume")
+        saved = TrainConfig.from_dict(json.loads(paths.config.read_text()))
         if saved != cfg:
-            log(f"resuming with the saved config of {out}")
-        cfg = saved
-    elif ckpt_path.exists():
-        raise ValueError(f"{out} already holds a run: pass --resume or choose another --out")
+            log(f"resuming with the saved config of {paths.out}")
+        return saved, paths
+    if paths.checkpoint.exists():
+        raise ValueError(f"{paths.out} already holds a run: pass --resume or choose another --out")
+    paths.config.write_text(json.dumps(asdict(cfg), indent=2) + "\n")
+    with open(paths.log, "w", newline="") as f:
+        csv.writer(f).writerow(_LOG_COLUMNS)
+    return cfg, paths
+
+
+def set_up_device(cfg: TrainConfig, device: str) -> tuple[torch.device, bool]:
+    """Seed torch for the run and tune ``device``; returns it and whether to autocast to bf16."""
     dev = torch.device(device)
     torch.manual_seed(cfg.seed)
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed training shapes: let cuDNN pick its fastest kernels
-    use_bf16 = cfg.bf16 and bf16_supported(dev)
+    return dev, cfg.bf16 and bf16_supported(dev)
 
+
+class TrainingData(NamedTuple):
+    """What training draws from; built once per run by ``load_training_data``."""
+
+    pairs: PairSet  # every training image at every training degradation
+    val_pairs: PairSet
+    grid: tuple[np.ndarray, np.ndarray] | None  # (degraded, clean) uint8 (M, P, P) for grid sampling
+    weights: np.ndarray  # (len(pairs),) probability of drawing each image, summing to 1
+
+
+def load_training_data(cfg: TrainConfig) -> TrainingData:
+    """The training and validation pairs of ``cfg``'s folders (default: BSDS500) and degradations."""
     train_dirs, val_dir = _default_dirs(cfg)
     train_files, degs = list_images(*train_dirs), cfg.degradations
     pairs = concat_pairs([make_pairs(train_files, d) for d in degs])
@@ -413,135 +480,261 @@ def train(cfg: TrainConfig, out: str | Path, resume: bool = False, device: str =
     # A blind model validates each image at one of its qualities, in turn: the same cost as one.
     val_pairs = concat_pairs([make_pairs(val_files[i :: len(degs)], d) for i, d in enumerate(degs)])
     grid = grid_patches(pairs, cfg.patch, 10) if cfg.sampling == "grid" else None
-    weights = image_weights(pairs, cfg.weighting)
+    return TrainingData(pairs, val_pairs, grid, image_weights(pairs, cfg.weighting))
 
+
+def build_training_model(cfg: TrainConfig, device: torch.device) -> ConvStack:
+    """``cfg``'s network on ``device``: initialised, then its first layers transferred if asked."""
     # channels_last: measured 7% faster for these convolutions on AVX-512 CPUs.
-    model = build_model(cfg.model_config).to(dev, memory_format=torch.channels_last)
+    model = build_model(cfg.model_config).to(device, memory_format=torch.channels_last)  # type: ignore[call-overload]
     _init_weights(model, cfg, cfg.init_layers)
     if cfg.init_layers:
         transfer_layers(model, cfg.init_from, cfg.init_layers, cfg.freeze)
-    last = model.convs[-1]
-    body = [
-        p
-        for n, p in model.named_parameters()
-        if p.requires_grad and not n.startswith(f"convs.{len(model.convs) - 1}.")
-    ]
+    return model
+
+
+def make_optimizer(cfg: TrainConfig, model: ConvStack) -> tuple[torch.optim.Optimizer, list[float]]:
+    """The optimiser over the trainable parameters, and each group's base learning rate.
+
+    Groups: the body at ``lr``, then the last layer at ``lr * last_lr_scale`` (a group with no
+    trainable parameters is left out). The schedule scales the base rates step by step.
+    """
+    last = len(model.convs) - 1
+    body = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith(f"convs.{last}.")]
     groups = [
         {"params": body, "lr": cfg.lr},
-        {"params": list(last.parameters()), "lr": cfg.lr * cfg.last_lr_scale},
+        {"params": list(model.layers[last].parameters()), "lr": cfg.lr * cfg.last_lr_scale},
     ]
     groups = [g for g in groups if g["params"]]
-    if cfg.optimizer == "adam":
-        opt = torch.optim.Adam(groups)
-    else:
-        opt = torch.optim.SGD(groups, momentum=0.9)
-    base_lrs = [g["lr"] for g in opt.param_groups]
+    opt = torch.optim.Adam(groups) if cfg.optimizer == "adam" else torch.optim.SGD(groups, momentum=0.9)
+    return opt, [g["lr"] for g in opt.param_groups]
 
-    step, elapsed, losses = 0, 0.0, []
+
+@dataclass
+class RunState:
+    """Where a run stands: what a checkpoint holds besides the model and the optimiser."""
+
+    step: int = 0  # optimisation steps done
+    elapsed: float = 0.0  # training seconds, over all the sessions of the run
+    losses: list[float] = field(default_factory=list)  # each step's mean patch MSE since the last validation
     # Losses of the steps since the last flush, still on the device: a per-step .item() stalls a GPU.
-    pending: list[torch.Tensor] = []
-    command = command or " ".join(sys.argv)
-    revision = _git_revision()
-    if resume:
-        state = torch.load(ckpt_path, map_location=dev, weights_only=True)
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["optimizer"])
-        step, elapsed = int(state["step"]), float(state["elapsed"])
-        losses = state["losses"].tolist()
-        # Provenance is the command that started the run, and the revision it started at.
-        command, revision = state.get("command", command), state.get("git_revision", revision)
-        _truncate_log(log_path, step)
-    else:
-        cfg_path.write_text(json.dumps(asdict(cfg), indent=2) + "\n")
-        with open(log_path, "w", newline="") as f:
-            csv.writer(f).writerow(["step", "samples", "train_loss", "val_psnr", "elapsed_s"])
+    pending: list[torch.Tensor] = field(default_factory=list)
+    command: str = ""  # provenance: the command that started the run...
+    revision: str = ""  # ...and the git revision it started at
 
-    def flush() -> None:
-        if pending:
-            losses.extend(torch.stack(pending).tolist())
-            pending.clear()
+    def flush(self) -> None:
+        """Move the pending losses into ``losses`` (waits for the device)."""
+        if self.pending:
+            self.losses.extend(torch.stack(self.pending).tolist())
+            self.pending.clear()
 
-    def checkpoint() -> None:
-        flush()
-        _save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
-                      "elapsed": elapsed, "losses": torch.tensor(losses, dtype=torch.float64),
-                      "command": command, "git_revision": revision}, ckpt_path)  # fmt: skip
 
-    def revive() -> int:
-        if not cfg.revive or _progress(cfg, step, time.monotonic() - t0) > 0.75:
-            return 0
-        probe, _ = sample_batch(pairs, np.random.default_rng([cfg.seed, step, 1]), 32, cfg.patch, False)
-        return revive_dead_units(model, probe.to(dev))
+def save_checkpoint(path: Path, model: ConvStack, opt: torch.optim.Optimizer, state: RunState) -> None:
+    """Write the run to ``path`` atomically, flushing ``state``'s pending losses first."""
+    state.flush()
+    ckpt = {
+        "model": model.state_dict(),
+        "optimizer": opt.state_dict(),
+        "step": state.step,
+        "elapsed": state.elapsed,
+        "losses": torch.tensor(state.losses, dtype=torch.float64),
+        "command": state.command,
+        "git_revision": state.revision,
+        "model_config": model.config.to_json(),  # the architecture, for weights loaders
+    }
+    _save_atomic(ckpt, path)
 
-    t0, last_ckpt = time.monotonic() - elapsed, time.monotonic()
-    if not resume and (n := revive()):
+
+def load_checkpoint(
+    path: Path,
+    model: ConvStack,
+    opt: torch.optim.Optimizer,
+    device: torch.device,
+    command: str = "",
+    revision: str = "",
+) -> RunState:
+    """Load ``path`` into ``model`` and ``opt`` and return the run's state.
+
+    ``command`` and ``revision`` stand in for the provenance of a checkpoint that lacks it.
+    """
+    ckpt = torch.load(path, map_location=device, weights_only=True)
+    model.load_state_dict(ckpt["model"])
+    opt.load_state_dict(ckpt["optimizer"])
+    return RunState(
+        step=int(ckpt["step"]),
+        elapsed=float(ckpt["elapsed"]),
+        losses=ckpt["losses"].tolist(),
+        command=ckpt.get("command", command),
+        revision=ckpt.get("git_revision", revision),
+    )
+
+
+def training_batch(cfg: TrainConfig, data: TrainingData, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Step ``step``'s batch (degraded, clean), each float32 (batch, C, patch, patch) in [0, 1].
+
+    It depends only on (seed, step): a resumed run draws the same data as an unbroken one.
+    """
+    rng = np.random.default_rng([cfg.seed, step])
+    if data.grid is None:
+        return sample_batch(data.pairs, rng, cfg.batch, cfg.patch, cfg.augment, data.weights, cfg.transpose)
+    idx = rng.integers(0, len(data.grid[0]), cfg.batch)
+    return to_tensor(data.grid[0][idx]), to_tensor(data.grid[1][idx])
+
+
+def set_learning_rates(opt: torch.optim.Optimizer, base_lrs: list[float], factor: float) -> None:
+    """Set each parameter group's rate to its base rate times ``factor`` (the schedule, 0 to 1)."""
+    for g, lr0 in zip(opt.param_groups, base_lrs):
+        g["lr"] = lr0 * factor
+
+
+def train_step(
+    model: ConvStack,
+    opt: torch.optim.Optimizer,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    loss: str = "mse",
+    bf16: bool = False,
+) -> torch.Tensor:
+    """One optimisation step on the batch ``x`` (degraded) -> ``y`` (clean), CPU tensors from
+    ``training_batch``; returns the batch's mean patch MSE before the step, a 0-d tensor still on
+    the model's device. ``loss``: "mse", or "psnr" (the mean of each patch's -PSNR)."""
+    dev = model.layers[0].weight.device
+    b, channels, p = model.config.border, model.config.channels, y.shape[-1]
+    x = x.to(dev, memory_format=torch.channels_last)
+    y = y[:, y.shape[1] - channels :, b : p - b, b : p - b].to(dev)  # what the model outputs
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+        pred = model(x)
+    mse = torch.mean((pred.float() - y) ** 2, dim=(1, 2, 3))
+    # PSNR loss weighs each patch by 1/its MSE, as the per-image mean PSNR of the benchmarks does.
+    objective = mse.mean() if loss == "mse" else torch.mean(10.0 * torch.log10(mse + 1e-10))
+    opt.zero_grad(set_to_none=True)
+    objective.backward()
+    opt.step()
+    return mse.detach().mean()
+
+
+def validate_and_log(
+    cfg: TrainConfig,
+    model: ConvStack,
+    val_pairs: PairSet,
+    state: RunState,
+    log_path: Path,
+    bf16: bool,
+    log: Callable[[str], object] = print,
+) -> float:
+    """Validate, append the row to ``log_path``, report it, and start a new loss window.
+
+    The row holds the mean training loss since the last validation and ``state.elapsed``.
+    Returns the validation PSNR (dB).
+    """
+    state.flush()
+    val = validate(model, val_pairs, model.layers[0].weight.device, bf16)
+    loss = np.mean(state.losses)
+    row = [state.step, state.step * cfg.batch, f"{loss:.6g}", f"{val:.4f}", f"{state.elapsed:.1f}"]
+    with open(log_path, "a", newline="") as f:
+        csv.writer(f).writerow(row)
+    log(
+        f"step {state.step}/{cfg.steps}  loss {loss:.3e}  val PSNR {val:.3f} dB  {state.elapsed / 60:.1f} min"
+    )
+    state.losses = []
+    return val
+
+
+def revive_if_due(
+    cfg: TrainConfig,
+    model: ConvStack,
+    pairs: PairSet,
+    step: int,
+    elapsed: float,
+    log: Callable[[str], object] = print,
+) -> int:
+    """With ``cfg.revive``, and in the first 3/4 of the run, revive the model's dead units on a
+    probe batch that depends only on (seed, step); returns how many."""
+    if not cfg.revive or _progress(cfg, step, elapsed) > 0.75:
+        return 0
+    probe, _ = sample_batch(pairs, np.random.default_rng([cfg.seed, step, 1]), 32, cfg.patch, False)
+    if n := revive_dead_units(model, probe.to(model.layers[0].weight.device)):
         log(f"revived {n} dead units")
-    b, out_channels = cfg.model_config.border, cfg.model_config.channels
-    qs = "/".join(str(d.quality) for d in degs)
-    log(f"training {cfg.model} q{qs} ({cfg.recipe}) on {len(pairs)} pairs, "
-        f"bf16={'on' if use_bf16 else 'off'}, from step {step} of {cfg.steps}")  # fmt: skip
-    while _progress(cfg, step, time.monotonic() - t0) < 1.0:
-        # Each step's batch depends only on (seed, step): a resumed run draws the same data.
-        rng = np.random.default_rng([cfg.seed, step])
-        if grid is None:
-            x, y = sample_batch(pairs, rng, cfg.batch, cfg.patch, cfg.augment, weights, cfg.transpose)
-        else:
-            idx = rng.integers(0, len(grid[0]), cfg.batch)
-            x, y = to_tensor(grid[0][idx]), to_tensor(grid[1][idx])
-        x = x.to(dev, memory_format=torch.channels_last)
-        y = y[:, y.shape[1] - out_channels :, b : cfg.patch - b, b : cfg.patch - b].to(dev)
-        for g, lr0 in zip(opt.param_groups, base_lrs):
-            g["lr"] = lr0 * _lr_factor(cfg, step, time.monotonic() - t0)
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_bf16):
-            pred = model(x)
-        mse = torch.mean((pred.float() - y) ** 2, dim=(1, 2, 3))
-        # PSNR loss weighs each patch by 1/its MSE, as the per-image mean PSNR of the benchmarks does.
-        loss = mse.mean() if cfg.loss == "mse" else torch.mean(10.0 * torch.log10(mse + 1e-10))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        step += 1
-        pending.append(mse.detach().mean())
-        finished = _progress(cfg, step, time.monotonic() - t0) >= 1.0
-        if step % cfg.val_every == 0 or finished:
-            flush()
-            elapsed = time.monotonic() - t0
-            val = validate(model, val_pairs, dev, use_bf16)
-            row = [step, step * cfg.batch, f"{np.mean(losses):.6g}", f"{val:.4f}", f"{elapsed:.1f}"]
-            with open(log_path, "a", newline="") as f:
-                csv.writer(f).writerow(row)
-            log(
-                f"step {step}/{cfg.steps}  loss {np.mean(losses):.3e}  "
-                f"val PSNR {val:.3f} dB  {elapsed / 60:.1f} min"
-            )
-            losses = []
-            if n := revive():
-                log(f"revived {n} dead units")
-            checkpoint()
-            last_ckpt = time.monotonic()
-        elif time.monotonic() - last_ckpt > cfg.checkpoint_s:
-            elapsed = time.monotonic() - t0
-            checkpoint()
-            last_ckpt = time.monotonic()
-        if stop_at is not None and step >= stop_at and step < cfg.steps:
-            elapsed = time.monotonic() - t0
-            checkpoint()
-            return None
-    elapsed = time.monotonic() - t0
-    checkpoint()
-    final = out / "model.safetensors"
-    meta = {
+    return n
+
+
+def run_metadata(cfg: TrainConfig, state: RunState, device: torch.device) -> dict[str, str]:
+    """The metadata of the final weights file, besides the model config ``save_weights`` adds."""
+    return {
         "train_config": json.dumps(asdict(cfg), sort_keys=True),
-        "command": command,
-        "git_revision": revision,
-        "train_seconds": f"{elapsed:.0f}",
-        "samples": str(step * cfg.batch),
-        "device": torch.cuda.get_device_name(dev)
-        if dev.type == "cuda"
+        "command": state.command,
+        "git_revision": state.revision,
+        "train_seconds": f"{state.elapsed:.0f}",
+        "samples": str(state.step * cfg.batch),
+        "device": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
         else f"CPU, {torch.get_num_threads()} threads",
     }
-    save_weights(final, model, meta)
-    return final
+
+
+class _Clock:
+    """Training seconds of a run: this session's wall time on top of ``elapsed`` from earlier ones."""
+
+    def __init__(self, elapsed: float) -> None:
+        self.t0 = time.monotonic() - elapsed
+
+    def __call__(self) -> float:
+        return time.monotonic() - self.t0
+
+
+def train(
+    cfg: TrainConfig,
+    out: str | Path,
+    resume: bool = False,
+    device: str = "cpu",
+    command: str = "",
+    log: Callable[[str], object] = print,
+    stop_at: int | None = None,
+) -> Path | None:
+    """Run (or resume) training into ``out``; returns the final weights file.
+
+    ``stop_at``: checkpoint and return ``None`` after that step, as if killed there.
+    """
+    cfg, paths = prepare_run(cfg, out, resume, log)
+    dev, bf16 = set_up_device(cfg, device)
+    data = load_training_data(cfg)
+    model = build_training_model(cfg, dev)
+    opt, base_lrs = make_optimizer(cfg, model)
+    state = RunState(command=command or " ".join(sys.argv), revision=_git_revision())
+    if resume:
+        # Provenance is the command that started the run, and the revision it started at.
+        state = load_checkpoint(paths.checkpoint, model, opt, dev, state.command, state.revision)
+        _truncate_log(paths.log, state.step)
+    clock, last_save = _Clock(state.elapsed), time.monotonic()
+    if not resume:
+        revive_if_due(cfg, model, data.pairs, state.step, clock(), log)
+    qs = "/".join(str(d.quality) for d in cfg.degradations)
+    log(
+        f"training {cfg.model} q{qs} ({cfg.recipe}) on {len(data.pairs)} pairs, "
+        f"bf16={'on' if bf16 else 'off'}, from step {state.step} of {cfg.steps}"
+    )
+    stopped = False
+    while not stopped and _progress(cfg, state.step, clock()) < 1.0:
+        x, y = training_batch(cfg, data, state.step)
+        set_learning_rates(opt, base_lrs, _lr_factor(cfg, state.step, clock()))
+        state.pending.append(train_step(model, opt, x, y, cfg.loss, bf16))
+        state.step += 1
+        validating = state.step % cfg.val_every == 0 or _progress(cfg, state.step, clock()) >= 1.0
+        if validating or time.monotonic() - last_save > cfg.checkpoint_s:
+            state.flush()
+            state.elapsed = clock()
+            if validating:
+                validate_and_log(cfg, model, data.val_pairs, state, paths.log, bf16, log)
+                revive_if_due(cfg, model, data.pairs, state.step, clock(), log)
+            save_checkpoint(paths.checkpoint, model, opt, state)
+            last_save = time.monotonic()
+        stopped = stop_at is not None and stop_at <= state.step < cfg.steps
+    state.elapsed = clock()
+    save_checkpoint(paths.checkpoint, model, opt, state)
+    if stopped:
+        return None
+    save_weights(paths.weights, model, run_metadata(cfg, state, dev))
+    return paths.weights
 
 
 def _truncate_log(log_path: Path, step: int) -> None:

@@ -1,0 +1,5 @@
+"""``python -m arcnn``: the ``arcnn`` command."""
+
+from arcnn.cli import entry
+
+entry()

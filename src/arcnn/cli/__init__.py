@@ -1,0 +1,52 @@
+"""The ``arcnn`` command: one module per subcommand, each with ``add_parser(sub)`` and ``run(args)``.
+
+``main(argv) -> int`` is what the console script, ``python -m arcnn`` and the tests call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from types import ModuleType
+
+from arcnn.cli import evaluate, export, models, plot, quality, restore, train
+from arcnn.cli._common import Parser, err
+
+__all__ = ["main", "entry", "build_parser", "COMMANDS"]
+
+COMMANDS: dict[str, ModuleType] = {
+    "restore": restore, "evaluate": evaluate, "train": train, "export": export, "quality": quality,
+    "models": models, "plot": plot,
+}  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from arcnn import __version__
+
+    p = Parser(prog="arcnn", description="Compression artifact reduction with AR-CNN.")
+    p.add_argument("--version", action="version", version=f"arcnn {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for module in COMMANDS.values():
+        module.add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else 0 if e.code is None else 2
+    try:
+        return COMMANDS[args.command].run(args, argv)
+    except (ValueError, OSError) as e:
+        err(str(e))
+        return 2
+    except KeyboardInterrupt:
+        err("interrupted")
+        return 130
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The engine: a network applied to whole planes of any size, tile by tile, exactly.
+
+Below the pipeline (``arcnn.pipeline``), above the networks: tiling with each tile's exact
+receptive field, the self-ensemble, bfloat16, the JPEG consistency projection, the quality
+plane of conditioned networks, and the choice of PyTorch or ONNX Runtime (:func:`on_backend`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from arcnn.codec import project_to_jpeg
+from arcnn.models import ConvStack, Network
+from arcnn.unet import UNet
+
+__all__ = ["restore_luma", "restore_chroma", "on_backend", "BACKENDS", "TILE"]
+
+TILE = 512  # output tile side: bounds memory at ~64 x (TILE + 18)^2 floats per layer
+BACKENDS = ("auto", "torch", "onnxruntime")
+
+
+# (quarter turns, mirror) of each self-ensemble member; the first 4 are the flips, which map a
+# JPEG's block grid and its (non-symmetric) quantisation tables onto themselves.
+_ENSEMBLE = [(0, False), (0, True), (2, False), (2, True), (1, False), (1, True), (3, False), (3, True)]
+
+
+@torch.no_grad()
+def restore_luma(
+    model: Network,
+    luma: np.ndarray,
+    tile: int = TILE,
+    bf16: bool = False,
+    ensemble: int = 1,
+    full_range: bool = False,
+    qtable: np.ndarray | None = None,
+    quality: int | None = None,
+) -> np.ndarray:
+    """Restore one uint8 (H, W) plane; returns uint8 (H, W). A uint16 plane (16-bit images) is
+    scaled to [0, 1] by 65535 instead of 255 and comes back as uint16.
+
+    ``bf16``: compute under bfloat16 autocast (about 2x faster on CPUs with AVX-512 BF16;
+    ``benchmarks/inference_speed.py`` measures the PSNR it costs).
+    ``ensemble``: 1, or the mean of 4 (flips) or 8 (flips and rotations) restorations of
+    the flipped/rotated plane, mapped back (``benchmarks/ensemble.py`` measures the gain).
+    ``full_range``: the plane is a colour image's JFIF Y (0-255); the networks learned MATLAB's
+    studio-range Y (16-235), so the network sees it mapped to that range, in floating point.
+    ``qtable``: the (64,) quantisation table of the JPEG plane ``luma`` is (decoded, block grid at
+    the origin): the result is projected onto the images that JPEG could have come from
+    (:func:`arcnn.codec.project_to_jpeg`; ``benchmarks/consistency.py`` measures it).
+    ``quality``: the JPEG quality, for networks that read it as a plane (``unet.UNetConfig``
+    ``conditioned``); None: unknown. Other networks ignore it.
+
+    The plane is symmetric-padded by the network's border once, then cut into
+    ``tile``-sized output tiles, each computed from its exact receptive field, so
+    the result does not depend on the tiling.
+    """
+    if luma.dtype not in (np.uint8, np.uint16) or luma.ndim != 2:
+        raise ValueError(f"expected a uint8 or uint16 (H, W) plane, got {luma.dtype} {luma.shape}")
+    if ensemble not in (1, 4, 8):
+        raise ValueError(f"ensemble must be 1, 4 or 8, not {ensemble}")
+    if qtable is not None and luma.dtype != np.uint8:
+        raise ValueError("qtable is for 8-bit JPEG planes")
+    project = None
+    if qtable is not None:
+
+        def project(y: np.ndarray, r: int, c: int) -> np.ndarray:
+            return project_to_jpeg(y, luma[r : r + y.shape[0], c : c + y.shape[1]], qtable)
+
+    model.eval()
+    if ensemble == 1:
+        if project is not None:  # tiles on the 8x8 block grid (and a stride of 1, 2, 4): projected whole
+            tile = max(8, tile - tile % 8)
+        return _restore_float(model, luma, tile, bf16, luma.dtype.type, full_range, project, quality)
+    acc = np.zeros(luma.shape, np.float32)
+    for k, mirror in _ENSEMBLE[:ensemble]:
+        t = np.ascontiguousarray(np.rot90(luma[:, ::-1] if mirror else luma, k))
+        back = np.rot90(_restore_float(model, t, tile, bf16, full_range=full_range, quality=quality), -k)
+        acc += back[:, ::-1] if mirror else back
+    acc /= ensemble
+    if project is not None:
+        for r in range(0, len(acc), 512):  # strips on the block grid: float64 copies stay small
+            acc[r : r + 512] = np.clip(project(acc[r : r + 512], r, 0), 0, 255)
+    return acc.round().astype(luma.dtype)
+
+
+@torch.no_grad()
+def restore_chroma(model: Network, ycbcr: np.ndarray, tile: int = TILE, bf16: bool = False) -> np.ndarray:
+    """Restore the chroma of a decoded colour JPEG: uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 2) CbCr.
+
+    ``model`` reads (Y, Cb, Cr) and returns (Cb, Cr) (``in_channels=3, channels=2``).
+    """
+    if ycbcr.dtype != np.uint8 or ycbcr.ndim != 3 or ycbcr.shape[2] != model.config.inputs:
+        raise ValueError(
+            f"expected uint8 (H, W, {model.config.inputs}) planes, got {ycbcr.dtype} {ycbcr.shape}"
+        )
+    model.eval()
+    return _restore_float(model, ycbcr, tile, bf16, np.uint8)
+
+
+def _restore_float(
+    model: Network,
+    planes: np.ndarray,
+    tile: int,
+    bf16: bool,
+    dtype: type = np.float32,
+    full_range: bool = False,
+    post: Callable[[np.ndarray, int, int], np.ndarray] | None = None,
+    quality: int | None = None,
+) -> np.ndarray:
+    """uint8 (H, W) or (H, W, C_in) -> (H, W) or (H, W, C) in [0, 255]: float32 before rounding,
+    or rounded to uint8 tile by tile (``dtype=np.uint8``), which keeps huge images small.
+    uint16 planes are on [0, 65535] instead. ``post(tile, row, col)``: applied to each float
+    (h, w) output tile of a one-channel network before rounding. ``quality``: the plane in front
+    of the input of networks that read one more channel than they are given (None: 0, unknown)."""
+    b, s = model.config.border, model.config.stride
+    # Tiles start on the stride's grid, so a strided network samples every tile alike.
+    tile = max(s, tile - tile % s)
+    h, w = planes.shape[:2]
+    peak = 65535.0 if planes.dtype == np.uint16 else 255.0
+    # Padded in uint8, converted to float one tile at a time: memory stays ~2 bytes per pixel.
+    mode = "symmetric" if min(h, w) >= b else "edge"  # as models.pad_symmetric
+    pad = [(b, b), (b, b)] + [(0, 0)] * (planes.ndim - 2)
+    x = np.pad(planes, pad, mode=mode)  # type: ignore[call-overload]
+    # channels-last (NHWC) lets oneDNN run these convolutions without layout reorders: ~15% faster.
+    fmt = torch.channels_last if isinstance(model, torch.nn.Module) else torch.contiguous_format
+    if isinstance(model, torch.nn.Module):
+        model.to(memory_format=fmt)  # type: ignore[call-overload]
+    out = np.empty((h, w, model.config.channels), dtype)
+    given = 1 if planes.ndim == 2 else planes.shape[2]
+    plane = (quality or 0) / 100.0 if model.config.inputs == given + 1 else None
+    for r in range(0, h, tile):
+        for c in range(0, w, tile):
+            r1, c1 = min(r + tile, h), min(c + tile, w)
+            t = torch.from_numpy(x[r : r1 + 2 * b, c : c1 + 2 * b].astype(np.float32) / peak)
+            if full_range:
+                t = (16.0 + 219.0 * t) / 255.0
+            t = t[None, None] if t.ndim == 2 else t.permute(2, 0, 1)[None]
+            if plane is not None:
+                t = torch.cat([torch.full_like(t[:, :1], plane), t], dim=1)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                y = model(t.contiguous(memory_format=fmt)).float()
+            if model.config.keeps_size:
+                y = y[..., b : y.shape[-2] - b, b : y.shape[-1] - b]
+            if full_range:
+                y = (255.0 * y - 16.0) / 219.0
+            z = (y.clamp(0, 1) * peak)[0].permute(1, 2, 0).numpy()
+            if post is not None:
+                z = np.clip(post(z[..., 0], r, c), 0, peak)[..., None]
+            out[r:r1, c:c1] = z if dtype == np.float32 else z.round()
+    return out[..., 0] if planes.ndim == 2 else out
+
+
+def on_backend(model: Network, backend: str = "auto", bf16: bool = False) -> Network:
+    """``model`` on the chosen float32 engine: ``"torch"``, ``"onnxruntime"``, or ``"auto"`` (ONNX
+    Runtime when installed and ``bf16`` is off: faster on CPUs, ``benchmarks/inference_speed.py``)."""
+    from arcnn.export import on_onnxruntime, onnxruntime_available
+
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if backend == "onnxruntime" and not onnxruntime_available():
+        raise ValueError("backend onnxruntime needs the onnx extra: pip install 'arcnn[onnx]'")
+    if backend == "onnxruntime" and bf16:
+        raise ValueError("bf16 runs on PyTorch: use backend torch or auto")
+    use_ort = backend == "onnxruntime" or (backend == "auto" and not bf16 and onnxruntime_available())
+    return on_onnxruntime(model) if use_ort and isinstance(model, ConvStack | UNet) else model

@@ -1,0 +1,73 @@
+"""Every hashed file of the project in one table: path -> sha256.
+
+Paths inside the package are relative to it (``weights/...``, ``samples/...``); files kept in the
+repository beside it (the weights experiments started from) begin with ``repo:``. Rewrite a line
+only with the hash ``sha256_file`` prints for a file you mean to ship.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+__all__ = ["FILES", "PACKAGE_DIR", "sha256_file", "resolve", "verified_path"]
+
+PACKAGE_DIR = Path(__file__).parent
+
+FILES: dict[str, str] = {
+    # Shipped weights (zoo.REGISTRY names them).
+    "weights/arcnn-q10.safetensors": "1510c9d189bbb2565555fbbb5940fbcdc3c99f83c3dda9531fffbb5b2694d2b3",
+    "weights/arcnn-q20.safetensors": "44db18963e7ceb9c12acc8b626f44f2ee8a93c6f74bcea4a9d3096a685cdeb7a",
+    "weights/arcnn-q30.safetensors": "dc69a7b2e385d7aec2906583acd6e560ccd3ce32c899567d71d2bcdfa075bbe6",
+    "weights/arcnn-q40.safetensors": "ead82177e24cdc1656b1277567e4ce520faa47eb58fe67d57d33bd3e9b4e6174",
+    "weights/fast-arcnn-q10.safetensors": "253c778bb18bc4377f752d94a79b8bd0522c537bb45c96b47a59da1e02d78327",
+    "weights/srcnn-q10.safetensors": "53f81ead24984e8948ccd0792f96dbf9f43126f4fd9c7fe346862668a784dcfa",
+    "weights/deeper-srcnn-q10.safetensors": "707baf7922c810325c3e12fb2e8719f9a0d734c07a0c205829f77cf800ac12ef",
+    "weights/arcnn5-q10.safetensors": "1d1bb267adea542fb1c69d3fff8ad633a8e73c9e4983bf892e3ec798ae1733da",
+    "weights/arcnn-social.safetensors": "ec0978e829a251da8ce2fc199c848c2a48d76a647a2742c98a57abab046a0104",
+    "weights/arcnn-blind.safetensors": "dca7fa11eaa33e6e826aff19425e56bcf1a6a3bc9f7caa291ab0a56adb11221e",
+    "weights/arcnn-webp.safetensors": "d1bbcdf64b8197b44de1124a55ddf9ad4bde6d2ba1e505bdcaa14fe15411e4ec",
+    "weights/arcnn-chroma.safetensors": "e5a1dcc2e0be4c780bf160b2064a99a0f47f19056c22f1844a359224be5b1e47",
+    "weights/arcnn-chroma-q10.safetensors": "ded758d6923760d3f9a6e93e0e74bdb399ab51db94761eb82dc776355c4445b7",
+    # Shipped samples (arcnn.sample; tools/make_samples.py makes them).
+    "samples/astronaut-q10.jpg": "c5b4b60a7f8ef44c8da6d27fdb47f0f629c5f350799cd302ce7adcdee1ae1a4d",
+    "samples/astronaut-y128.png": "44338f33b5bc86b3941729890de9931574a207ba0ae6fda9e8f2a33225a94f21",
+    # The zoo's models of earlier days that experiments and GPU runs started from (docs/training.md):
+    # the 2-core ones (-cpu), arcnn-q10 after GPU stages 2 and 4 (the shipped one is -gpu4 with its
+    # last layer refit, experiments/refit_last_layer.py), and the blind model after stage 4.
+    "repo:experiments/weights/arcnn-q10-cpu.safetensors": "212331e63b746a33c114a5226554a996c70b24eefa3bf5290b9c1bbf170d8167",
+    "repo:experiments/weights/arcnn-q20-cpu.safetensors": "9a50b84dcb4779e04d68a20b1aee1afaacf463303283e6ca848ccdce435e9b06",
+    "repo:experiments/weights/arcnn-q30-cpu.safetensors": "6ab0f367dd283560126b6289567d5544d45c1ea36ac4e3be9741ac65178f335f",
+    "repo:experiments/weights/arcnn-webp-cpu.safetensors": "332c32c313442b4c59cdd14f5a41bc0878ee609340556bf198c4acd50caa1630",
+    "repo:experiments/weights/arcnn-q10-gpu2.safetensors": "2c4e948e3268ff0552dc2aed7524d8ca66bf6b9ed7908e14d30e1a638052bd07",
+    "repo:experiments/weights/arcnn-q10-gpu4.safetensors": "a7d26a7b674097214cc40b4d7f39a9e199f056581aa37f1d2f891e9a9c533f81",
+    "repo:experiments/weights/arcnn-blind-cpu.safetensors": "ac5ad41950bdf834c6e29a4f1e1ae3c2035403567a6baf20afaf0713718cbb3d",
+    "repo:experiments/weights/arcnn-blind-gpu4.safetensors": "5092fdddfe94ecdd7a3c4e327b57ddc577b5b15e1eedfe3e749114b042e93881",
+}  # fmt: skip
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def resolve(key: str) -> Path:
+    """The file a manifest key names (``repo:`` keys exist in a source checkout only)."""
+    if key.startswith("repo:"):
+        return PACKAGE_DIR.parents[1] / key[5:]
+    return PACKAGE_DIR / key
+
+
+def verified_path(key: str) -> Path:
+    """The file of manifest key ``key`` after checking its hash; ``ValueError`` if missing or altered."""
+    if key not in FILES:
+        raise ValueError(f"{key}: not in the manifest of hashed files")
+    path = resolve(key)
+    if not path.is_file():
+        raise ValueError(f"{key}: file is missing")
+    if sha256_file(path) != FILES[key]:
+        raise ValueError(f"{key}: does not match its registered sha256")
+    return path

@@ -1,0 +1,122 @@
+"""Which model restores which image: every choice rule and threshold of ``--quality auto`` and
+``--chroma auto`` in one place.
+
+The thresholds were set from benchmarks whose tables live in the docs (the measured numbers
+are there, not here): ``benchmarks/blind.py`` (BSDS500 val, then LIVE1),
+``benchmarks/nonstandard_tables.py`` and ``benchmarks/colour.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, JpegImagePlugin
+
+from arcnn.codec import QualityEstimate, estimate_quality, estimate_quality_from_pixels, webp_kind
+from arcnn.zoo import REGISTRY
+
+__all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "WEBP_MODEL", "CHROMA_MODEL", "CHROMA_LOW_MODEL",
+           "AUTO_TOLERANCE", "CHROMA_LOW_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY", "nearest_model",
+           "auto_model", "auto_chroma_model", "pick_model", "chroma_model", "pixel_quality",
+           "file_quality"]  # fmt: skip
+
+DEFAULT_MODEL = "arcnn-q10"
+BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
+WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
+CHROMA_MODEL = "arcnn-chroma"  # restores Cb and Cr of colour JPEGs, for every quality
+CHROMA_LOW_MODEL = "arcnn-chroma-q10"  # the same for the lowest qualities, up to CHROMA_LOW_MAX_QUALITY
+
+# A per-quality model for an estimated quality within this many steps of its own; the blind model
+# for every other quality (it beats the nearest per-quality model there on BSDS500 val), for other
+# encoders' tables (the per-quality models know IJG's alone) and for unknown qualities.
+AUTO_TOLERANCE = 2
+# arcnn-chroma-q10 beats arcnn-chroma at the lowest qualities only (benchmarks/colour.py --qualities).
+CHROMA_LOW_MAX_QUALITY = 12
+# --chroma auto leaves the chroma of better JPEGs as decoded: the chroma model stops helping above it.
+CHROMA_AUTO_MAX_QUALITY = 40
+
+
+def nearest_model(quality: int | None) -> str:
+    """The shipped per-quality model whose training quality is nearest ``quality``."""
+    per_q = [c for c in REGISTRY.values() if c.per_quality]
+    if quality is None or not per_q:
+        return DEFAULT_MODEL
+    return min(per_q, key=lambda c: (abs(int(c.quality or 0) - quality), c.quality)).name
+
+
+def auto_model(quality: int | None, standard: bool = True) -> str:
+    """The model ``--quality auto`` uses for an image whose quality was estimated as ``quality``.
+
+    The per-quality model trained within ``AUTO_TOLERANCE`` of ``quality``; for every other quality,
+    for other encoders' tables (``standard=False``) and for unknown qualities (``None``: PNG, BMP),
+    the quality-blind model, when it is shipped.
+    """
+    near = nearest_model(quality)
+    if BLIND_MODEL not in REGISTRY:
+        return near
+    trained = REGISTRY[near].quality
+    if quality is not None and standard and trained is not None and abs(trained - quality) <= AUTO_TOLERANCE:
+        return near
+    return BLIND_MODEL
+
+
+def auto_chroma_model(quality: int | None) -> str:
+    """The chroma model for a colour JPEG whose quality was estimated as ``quality`` (None: unknown)."""
+    if quality is not None and quality <= CHROMA_LOW_MAX_QUALITY and CHROMA_LOW_MODEL in REGISTRY:
+        return CHROMA_LOW_MODEL
+    return CHROMA_MODEL
+
+
+def pixel_quality(image: Image.Image) -> QualityEstimate | None:
+    """The JPEG quality an image's luminance shows it once had (see ``estimate_quality_from_pixels``);
+    None for images that do not show it, and for 16-bit, float and CMYK images."""
+    if image.mode not in ("L", "LA", "RGB", "RGBA", "P", "PA", "YCbCr"):
+        return None
+    return estimate_quality_from_pixels(np.asarray(image.convert("L")))
+
+
+def file_quality(image: Image.Image) -> QualityEstimate | None:
+    """A JPEG's quality from its tables, or another image's from its pixels (None: no evidence)."""
+    if image.format == "JPEG" and getattr(image, "quantization", None):
+        return estimate_quality(image)
+    return pixel_quality(image)
+
+
+def pick_model(quality: int | str | None, image: Image.Image | None = None) -> str:
+    """Registry name for ``quality``: a number, or ``"auto"``.
+
+    ``"auto"``: a JPEG's quality from its tables; a lossy WebP file gets the WebP model when it is
+    shipped; other 8-bit images (PNG, BMP, ...) the quality their pixels show they had as a JPEG
+    (:func:`arcnn.codec.estimate_quality_from_pixels`), or, without such evidence, the blind model.
+    """
+    if quality not in (None, "auto"):
+        return nearest_model(int(quality))
+    if image is None:
+        return auto_model(None)
+    if image.format == "WEBP" and WEBP_MODEL in REGISTRY and webp_kind(image) == "lossy":
+        return WEBP_MODEL
+    est = file_quality(image)
+    if est is None:
+        return auto_model(None)
+    return auto_model(est.quality, standard=est.exact if image.format == "JPEG" else True)
+
+
+def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:
+    """Registry name of the chroma model for ``image``, or None (chroma left as decoded).
+
+    ``chroma``: "off"; "on" (every colour image); "auto": colour JPEGs whose chroma is
+    subsampled (4:2:0 or 4:2:2), the case the chroma models are trained for, at an estimated
+    quality up to ``CHROMA_AUTO_MAX_QUALITY``. A JPEG's estimated quality picks the model
+    (:func:`auto_chroma_model`).
+    """
+    if chroma not in ("auto", "on", "off"):
+        raise ValueError(f"chroma must be auto, on or off, not {chroma!r}")
+    if chroma == "off" or CHROMA_MODEL not in REGISTRY or image.mode in ("L", "LA", "I", "I;16", "F", "1"):
+        return None
+    jpeg = image.format == "JPEG" and bool(getattr(image, "quantization", None))
+    quality = estimate_quality(image).quality if jpeg else None
+    if chroma == "auto":
+        if not jpeg or JpegImagePlugin.get_sampling(image) not in (1, 2):
+            return None
+        if quality is None or quality > CHROMA_AUTO_MAX_QUALITY:
+            return None
+    return auto_chroma_model(quality)

@@ -1,0 +1,121 @@
+"""Weights files: write them, read them, and build the network they describe, without pickle.
+
+One loader for every kind of file, picked by its suffix:
+
+- ``.safetensors``: tensors, with the architecture as JSON in the metadata (``model_config``);
+- ``.pt``: a training checkpoint, read with ``torch.load(weights_only=True)``; the architecture
+  is stored inside it (``model_config``);
+- ``.onnx``: an exported model, run by ONNX Runtime (the ``onnx`` extra).
+
+The architecture is validated before anything is allocated, and any failure is one
+``ValueError`` naming the file and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, safe_open, save_file
+
+from arcnn.models import ConvStack, NetConfig, Network, build_network, config_from_json
+from arcnn.unet import UNet
+
+__all__ = ["save_weights", "read_weights", "load_weights_file"]
+
+
+def save_weights(path: str | Path, model: ConvStack | UNet, metadata: dict[str, str] | None = None) -> None:
+    """Write ``model`` as safetensors (atomically) with its config in the metadata."""
+    path = Path(path)
+    meta = dict(metadata or {})
+    meta["model_config"] = model.config.to_json()
+    state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
+    tmp = path.with_name(f".{path.name[:200]}.{os.getpid()}.tmp")
+    try:
+        save_file(state, str(tmp), metadata=meta)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def read_weights(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """(metadata, tensors) of a safetensors file; ``ValueError`` if it is not one."""
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        return meta, load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise ValueError(f"{path}: not a readable safetensors weights file ({e})") from None
+
+
+def _check_tensors(model: torch.nn.Module, state: dict[str, Any]) -> None:
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
+    if got != expected:
+        missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
+        wrong = sorted(k for k in set(got) & set(expected) if got[k] != expected[k])
+        raise ValueError(f"tensors do not fit the model config (missing {missing[:3]}, "
+                         f"unexpected {extra[:3]}, wrong shape {wrong[:3]})")  # fmt: skip
+
+
+def _network(config: NetConfig, state: dict[str, Any], source: Path) -> Network:
+    try:
+        model = build_network(config)
+        _check_tensors(model, state)
+        model.load_state_dict(state)
+    except (ValueError, RuntimeError) as e:
+        raise ValueError(f"{source}: {e}") from None
+    return model.eval().requires_grad_(False)
+
+
+def _from_safetensors(path: Path) -> Network:
+    meta, state = read_weights(path)
+    if "model_config" not in meta:
+        raise ValueError(f"{path}: weights carry no model_config metadata")
+    try:
+        config = config_from_json(meta["model_config"])
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+    return _network(config, state, path)
+
+
+def _from_checkpoint(path: Path) -> Network:
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - any failure here means "not a readable checkpoint"
+        raise ValueError(f"{path}: not a readable checkpoint ({e.__class__.__name__})") from None
+    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("model"), dict):
+        raise ValueError(f"{path}: not an arcnn checkpoint (no model tensors)")
+    if not isinstance(ckpt.get("model_config"), str):
+        raise ValueError(f"{path}: checkpoint carries no model_config (written before it was stored)")
+    try:
+        config = config_from_json(ckpt["model_config"])
+    except ValueError as e:
+        raise ValueError(f"{path}: {e}") from None
+    return _network(config, ckpt["model"], path)
+
+
+def _from_onnx(path: Path) -> Network:
+    from arcnn.export import OnnxModel
+
+    try:
+        return OnnxModel(path)
+    except ImportError:
+        raise ValueError(
+            f"{path}: running ONNX models needs onnxruntime (pip install 'arcnn[onnx]')"
+        ) from None
+
+
+def load_weights_file(path: str | Path) -> Network:
+    """The network stored in ``path`` (``.safetensors``, ``.pt`` or ``.onnx``), ready for inference."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such weights file")
+    if path.suffix == ".onnx":
+        return _from_onnx(path)
+    if path.suffix == ".pt":
+        return _from_checkpoint(path)
+    return _from_safetensors(path)

@@ -1,0 +1,90 @@
+"""One pipeline behind every surface: the API and ``arcnn restore`` give the same pixels."""
+
+import dataclasses
+import doctest
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import arcnn
+from arcnn.cli import build_parser, main
+from arcnn.cli.restore import options_from_args
+from arcnn.codec import jpeg_roundtrip
+from arcnn.pipeline import RestoreOptions, Restorer
+from arcnn.sample import sample_path
+
+
+def _inputs(tmp_path):
+    colour = sample_path("astronaut-q10.jpg")  # Pillow colour JPEG, q10, 4:2:0
+    gray = tmp_path / "gray.jpg"
+    luma = np.asarray(Image.open(sample_path("astronaut-y128.png")))
+    Image.fromarray(luma).save(gray, quality=20)
+    was_jpeg = tmp_path / "was-jpeg.png"
+    Image.fromarray(jpeg_roundtrip(luma, 30)).save(was_jpeg)
+    return [colour, gray, was_jpeg]
+
+
+def test_api_and_cli_give_identical_pixels(tmp_path):
+    for src in _inputs(tmp_path):
+        out = tmp_path / f"{src.stem}-cli.png"
+        assert main(["restore", str(src), "-o", str(out), "-q"]) == 0
+        with Image.open(out) as im:
+            cli = np.asarray(im)
+        from_path = np.asarray(arcnn.restore(src))
+        with Image.open(src) as im:
+            from_image = np.asarray(arcnn.restore(im))
+        from_bytes = np.asarray(arcnn.restore(src.read_bytes()))
+        for api in (from_path, from_image, from_bytes):
+            assert api.shape == cli.shape and np.array_equal(api, cli), src.name
+
+
+def test_every_cli_option_has_the_api_default():
+    args = build_parser().parse_args(["restore", "x.jpg"])
+    assert options_from_args(args) == RestoreOptions()
+    cli_names = {a.dest for a in build_parser()._subparsers._group_actions[0].choices["restore"]._actions}
+    api_only = {"tile"}  # memory bound, not a result: the CLI keeps the default
+    assert {f.name for f in dataclasses.fields(RestoreOptions)} - api_only <= cli_names
+
+
+def test_result_says_how_it_was_made():
+    result = Restorer().restore(sample_path("astronaut-q10.jpg"))
+    assert result.model == "arcnn-q10" and result.quality.quality == 10 and result.quality.exact
+    assert result.chroma_model is not None and result.image.mode == "RGB"
+    png = io.BytesIO()
+    Image.fromarray(np.zeros((16, 16), np.uint8)).save(png, format="PNG")
+    result = Restorer(RestoreOptions(model="arcnn-q20")).restore(png.getvalue())
+    assert result.model == "arcnn-q20" and result.chroma_model is None
+
+
+BAD_OPTIONS = [
+    {"quality": 0}, {"quality": -5}, {"quality": 101}, {"quality": 10.5}, {"quality": "high"},
+    {"chroma": "yes"}, {"ensemble": 3}, {"backend": "tpu"}, {"max_pixels": float("nan")},
+    {"max_pixels": float("inf")}, {"max_pixels": -1}, {"method": "magic"}, {"tile": 0},
+    {"consistency": "yes"}, {"colour": "on"}, {"method": "sadct", "model": "arcnn-q10"},
+    {"backend": "onnxruntime", "bf16": True},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", BAD_OPTIONS)
+def test_bad_options_are_refused_before_anything_is_loaded(bad):
+    with pytest.raises(ValueError):
+        RestoreOptions.from_dict(bad)
+
+
+def test_bad_inputs_are_refused_with_a_value_error():
+    for bad in (None, 42, 3.5, [1, 2]):
+        with pytest.raises(ValueError, match="expected"):
+            arcnn.restore(bad)
+    with pytest.raises(ValueError, match="unknown model"):
+        arcnn.restore(np.zeros((8, 8), np.uint8), model="no-such-model")
+
+
+def test_docstring_examples_run():
+    import arcnn.flops
+    import arcnn.pipeline
+
+    for module in (arcnn.flops, arcnn.pipeline):
+        failed, tried = doctest.testmod(module)
+        assert tried and not failed, module.__name__
