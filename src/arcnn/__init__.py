@@ -5,12 +5,36 @@
 >>> result = arcnn.Restorer(arcnn.RestoreOptions(chroma="off")).restore("photo.jpg")
 >>> result.image, result.model, result.quality
 >>> model = arcnn.load_model("arcnn-q10")
+
+Names are imported on first use, so ``import arcnn`` (and ``arcnn --help``) do not load PyTorch.
 """
 
-from arcnn.models import ConvStack, ModelConfig, build_model, preset
-from arcnn.pipeline import Restored, RestoreOptions, Restorer, restore
-from arcnn.zoo import REGISTRY, load_model
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["restore", "Restorer", "RestoreOptions", "Restored", "load_model", "build_model", "preset",
-           "ConvStack", "ModelConfig", "REGISTRY", "__version__"]  # fmt: skip
+
+_EXPORTS = {
+    "restore": "arcnn.pipeline", "Restorer": "arcnn.pipeline", "Restored": "arcnn.pipeline",
+    "RestoreOptions": "arcnn.options", "load_model": "arcnn.zoo", "REGISTRY": "arcnn.zoo",
+    "build_model": "arcnn.models", "preset": "arcnn.models", "ConvStack": "arcnn.models",
+    "ModelConfig": "arcnn.models",
+}  # fmt: skip
+__all__ = ["restore", "Restorer", "Restored", "RestoreOptions", "load_model", "REGISTRY", "build_model",
+           "preset", "ConvStack", "ModelConfig", "__version__"]  # fmt: skip
+
+if TYPE_CHECKING:
+    from arcnn.models import ConvStack, ModelConfig, build_model, preset
+    from arcnn.options import RestoreOptions
+    from arcnn.pipeline import Restored, Restorer, restore
+    from arcnn.zoo import REGISTRY, load_model
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'arcnn' has no attribute {name!r}")

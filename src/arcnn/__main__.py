@@ -1,5 +1,17 @@
-"""``python -m arcnn``: the ``arcnn`` command."""
+"""``python -m arcnn`` and the ``arcnn`` console script: the command, with Ctrl-C and SIGTERM during
+start-up answered by one line too (the command's own handlers take over once it is imported)."""
 
-from arcnn.cli import entry
+import sys
 
-entry()
+
+def main() -> None:
+    try:
+        from arcnn.cli import entry
+    except KeyboardInterrupt:
+        sys.stderr.write("arcnn: error: interrupted\n")
+        sys.exit(130)
+    entry()
+
+
+if __name__ == "__main__":
+    main()

@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 
 from arcnn.codec import jpeg_roundtrip, rgb2ycbcr, webp_roundtrip
+from arcnn.files import IMAGE_SUFFIXES
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -33,8 +34,6 @@ __all__ = [
     "grid_patches",
     "to_tensor",
 ]
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm")
 
 
 def shared_data_dir() -> Path:

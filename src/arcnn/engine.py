@@ -14,12 +14,10 @@ import torch
 
 from arcnn.codec import project_to_jpeg
 from arcnn.models import ConvStack, Network
+from arcnn.options import BACKENDS, TILE
 from arcnn.unet import UNet
 
-__all__ = ["restore_luma", "restore_chroma", "on_backend", "BACKENDS", "TILE"]
-
-TILE = 512  # output tile side: bounds memory at ~64 x (TILE + 18)^2 floats per layer
-BACKENDS = ("auto", "torch", "onnxruntime")
+__all__ = ["restore_luma", "restore_chroma", "on_backend"]
 
 
 # (quarter turns, mirror) of each self-ensemble member; the first 4 are the flips, which map a
@@ -41,7 +39,7 @@ def restore_luma(
     """Restore one uint8 (H, W) plane; returns uint8 (H, W). A uint16 plane (16-bit images) is
     scaled to [0, 1] by 65535 instead of 255 and comes back as uint16.
 
-    ``bf16``: compute under bfloat16 autocast (about 2x faster on CPUs with AVX-512 BF16;
+    ``bf16``: compute under bfloat16 autocast (faster on CPUs with AVX-512 BF16;
     ``benchmarks/inference_speed.py`` measures the PSNR it costs).
     ``ensemble``: 1, or the mean of 4 (flips) or 8 (flips and rotations) restorations of
     the flipped/rotated plane, mapped back (``benchmarks/ensemble.py`` measures the gain).
@@ -124,7 +122,7 @@ def _restore_float(
     mode = "symmetric" if min(h, w) >= b else "edge"  # as models.pad_symmetric
     pad = [(b, b), (b, b)] + [(0, 0)] * (planes.ndim - 2)
     x = np.pad(planes, pad, mode=mode)  # type: ignore[call-overload]
-    # channels-last (NHWC) lets oneDNN run these convolutions without layout reorders: ~15% faster.
+    # channels-last (NHWC) lets oneDNN run these convolutions without layout reorders, which is faster.
     fmt = torch.channels_last if isinstance(model, torch.nn.Module) else torch.contiguous_format
     if isinstance(model, torch.nn.Module):
         model.to(memory_format=fmt)  # type: ignore[call-overload]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -60,7 +61,8 @@ def evaluate(
     ``consistency``: project networks' outputs onto what the grayscale JPEG could have coded, as
     ``arcnn restore`` does for JPEG files (``qtable`` of ``restore_luma``).
     Returns ``{"method", "quality", "data", "images": [{"name", psnr, ssim, ssim_gauss,
-    psnrb, "seconds"}], "mean": {psnr, ssim, ssim_gauss, psnrb, seconds}}``.
+    psnrb, "seconds"}], "mean": {psnr, ssim, ssim_gauss, psnrb, seconds}, "failed": [{"name",
+    "error"}]}``: files that cannot be read are listed in "failed", not scored.
     """
     if consistency and (codec != "jpeg" or box is not None):
         raise ValueError("consistency needs the grayscale JPEG of the protocol (no box, codec jpeg)")
@@ -73,14 +75,32 @@ def evaluate(
         restorer = Restorer(RestoreOptions(model=method, backend="torch", ensemble=ensemble))
         score = partial(_score_one, deg=deg, method="model", restorer=restorer, consistency=consistency)
     n = (workers or os.cpu_count() or 1) if method == "sadct" else 1
+    guarded = partial(_guarded, score)
     if n > 1:
         with ProcessPoolExecutor(n) as pool:
-            rows = list(pool.map(score, files))
+            results = list(pool.map(guarded, files))
     else:
-        rows = [score(f) for f in files]
+        results = [guarded(f) for f in files]
+    rows = [r for r in results if "error" not in r]
+    failed = [r for r in results if "error" in r]
+    if not rows:
+        raise ValueError(f"no image of {data} could be scored ({failed[0]['name']}: {failed[0]['error']})")
     keys = (*Metrics.names, "seconds")
     mean = {k: float(np.mean([r[k] for r in rows])) for k in keys}
-    return {"method": method, "quality": quality, "data": str(data), "images": rows, "mean": mean}
+    return {"method": method, "quality": quality, "data": str(data), "images": rows, "mean": mean,
+            "failed": failed}  # fmt: skip
+
+
+def _guarded(score: Callable[[Path], dict], path: Path) -> dict:
+    """``score(path)``, or ``{"name", "error"}`` when the file cannot be scored: one bad file in a
+    folder costs itself only."""
+    try:
+        return score(path)
+    except Exception as e:  # noqa: BLE001 - image plugins raise many types: each is one line
+        return {
+            "name": path.name,
+            "error": str(e) if isinstance(e, ValueError) else f"{e.__class__.__name__}: {e}",
+        }
 
 
 def format_table(result: dict) -> str:

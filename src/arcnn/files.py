@@ -11,17 +11,23 @@ import io
 import math
 import os
 import secrets
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
+import numpy as np
 from PIL import Image
 
-__all__ = ["FORMATS", "SUFFIX_FORMAT", "TEMP_PREFIX", "DEFAULT_MAX_PIXELS", "atomic_write", "open_image",
-           "check_max_pixels", "encode_image", "save_image", "format_for"]  # fmt: skip
+__all__ = ["IMAGE_SUFFIXES", "FORMATS", "SUFFIX_FORMAT", "TEMP_PREFIX", "DEFAULT_MAX_PIXELS", "atomic_write",
+           "write_bytes_atomic", "remove_stale_temps", "open_image", "check_max_pixels", "encode_image",
+           "save_image", "format_for", "to_8bit", "Frames", "HasFrames"]  # fmt: skip
 
 TEMP_PREFIX = ".arcnn-"
+_PILLOW_GUARD = threading.Lock()
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".gif")
 DEFAULT_MAX_PIXELS = 200e6
 # format -> (file suffix, Pillow format, metadata keys the format carries)
 FORMATS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -35,22 +41,65 @@ SUFFIX_FORMAT = {".png": "png", ".webp": "webp", ".tif": "tiff", ".tiff": "tiff"
 
 
 @contextmanager
-def atomic_write(path: str | Path) -> Iterator[Path]:
-    """``with atomic_write(target) as tmp:`` write ``tmp``; on success it replaces ``target``.
+def atomic_write(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
+    """``with atomic_write(target) as tmp:`` write ``tmp``; on success it becomes ``target``.
 
-    On any failure (or interruption) the temporary file is removed and the target is untouched.
+    ``overwrite=False``: an existing ``target`` is never replaced, even by a file that appears while
+    this one is written (``FileExistsError``): the temporary file is linked to the name, which fails
+    if the name exists. On any failure or interruption the temporary file is removed and the
+    target is untouched.
     """
     path = Path(path)
     tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}.tmp")
     try:
         yield tmp
-        os.replace(tmp, path)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _link_new(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    with atomic_write(path) as tmp:
+def _link_new(tmp: Path, path: Path) -> None:
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(f"{path} exists") from None
+    except OSError:  # no hard links on this file system (FAT, some network ones): check, then rename
+        if path.exists():
+            raise FileExistsError(f"{path} exists") from None
+        os.replace(tmp, path)
+
+
+def remove_stale_temps(folder: str | Path, min_age_s: float = 60.0) -> int:
+    """Remove this tool's temporary files in ``folder`` left by processes that are gone (killed while
+    writing); returns how many. Files of live processes, and younger ones, are left alone."""
+    removed = 0
+    for f in Path(folder).glob(f"{TEMP_PREFIX}*-*.tmp"):
+        try:
+            pid = int(f.name[len(TEMP_PREFIX) :].split("-")[0])
+            if _alive(pid) or time.time() - f.stat().st_mtime < min_age_s:
+                continue
+            f.unlink()
+            removed += 1
+        except (ValueError, OSError):
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by another user
+    return True
+
+
+def write_bytes_atomic(path: str | Path, data: bytes, overwrite: bool = True) -> None:
+    with atomic_write(path, overwrite) as tmp:
         tmp.write_bytes(data)
 
 
@@ -71,9 +120,14 @@ def open_image(source: str | Path | bytes | IO[bytes], max_pixels: float = DEFAU
     """
     check_max_pixels(max_pixels)
     fp = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
-    # The pixel limit below replaces Pillow's global bomb guard, with a message that says how to pass.
-    Image.MAX_IMAGE_PIXELS = None
-    im = Image.open(fp)
+    with _PILLOW_GUARD:
+        # The pixel limit below replaces Pillow's global bomb guard for this call only, with a message
+        # that says how to pass; the global stays as it was for every other reader in the process.
+        saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            im = Image.open(fp)
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
     if max_pixels and im.width * im.height > max_pixels:
         im.close()
         raise ValueError(
@@ -86,53 +140,137 @@ def open_image(source: str | Path | bytes | IO[bytes], max_pixels: float = DEFAU
 
 
 def format_for(path: str | Path, fmt: str | None = None) -> str:
-    """The output format: ``fmt`` when given, else from the suffix of ``path``, else png."""
+    """The output format: ``fmt`` when given, else from the suffix of ``path`` (no suffix: png).
+
+    A suffix arcnn does not write (``.bmp``, ``.gif``, ...) is refused unless ``fmt`` is given (the
+    file then gets that format under the name asked for); a suffix that names another format than
+    ``fmt`` (``x.png`` with jpeg) is refused: the name would lie about the bytes.
+    """
+    suffix = Path(path).suffix.lower()
+    named = SUFFIX_FORMAT.get(suffix)
     if fmt is not None:
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        if named is not None and named != fmt:
+            raise ValueError(
+                f"{Path(path).name} names a {named} file but the format asked for is {fmt}: "
+                f"name it {Path(path).stem}{FORMATS[fmt][0]} or drop --format"
+            )
         return fmt
-    return SUFFIX_FORMAT.get(Path(path).suffix.lower(), "png")
+    if named is None and suffix:
+        suffixes = ", ".join(sorted(SUFFIX_FORMAT))
+        raise ValueError(
+            f"arcnn does not write {suffix} files ({Path(path).name}): use one of {suffixes}, "
+            "or --format to choose the format"
+        )
+    return named or "png"
 
 
-def _prepare(image: Image.Image, fmt: str, info: dict, jpeg_quality: int) -> tuple[Image.Image, dict]:
-    """The image as ``fmt`` can hold it, and Pillow's save parameters (metadata kept where it fits)."""
+Frames = Image.Image | Sequence[Image.Image]
+
+
+class HasFrames(Protocol):
+    """What :func:`save_image` also accepts: a result with its frames and metadata
+    (:class:`arcnn.pipeline.Restored`)."""
+
+    frames: list[Image.Image]
+    info: dict
+
+
+def _frames_and_info(image: Frames | HasFrames, info: dict | None) -> tuple[list[Image.Image], dict]:
+    if isinstance(image, Image.Image):
+        return [image], info or {}
+    if isinstance(image, Sequence):
+        return list(image), info or {}
+    return list(image.frames), image.info if info is None else info
+
+
+def to_8bit(image: Image.Image) -> Image.Image:
+    """A 16-bit grayscale (I;16) image as 8-bit L: each value / 257, rounded (65535 -> 255)."""
+    a = np.asarray(image).astype(np.uint32)
+    return Image.fromarray(((a + 128) // 257).astype(np.uint8), "L")
+
+
+def _fit(image: Image.Image, fmt: str) -> Image.Image:
+    """One frame as ``fmt`` holds it: 16-bit gray -> 8-bit for WebP and JPEG, CMYK -> RGB for PNG
+    and WebP; alpha to JPEG is refused."""
+    if image.mode == "I;16" and fmt in ("webp", "jpeg"):
+        image = to_8bit(image)  # Pillow's own conversion clips to 255: a white image
+    if image.mode == "CMYK" and fmt in ("png", "webp"):
+        image = image.convert("RGB")
+    if fmt == "jpeg" and image.mode in ("RGBA", "LA"):
+        raise ValueError("JPEG output cannot keep the alpha channel: choose png, webp or tiff")
+    return image
+
+
+def _prepare(frames: list[Image.Image], fmt: str, info: dict, jpeg_quality: int) -> tuple[Image.Image, dict]:
+    """The first frame as ``fmt`` can hold it, and Pillow's save parameters (metadata kept where it
+    fits; further frames as ``append_images``)."""
     if not 1 <= jpeg_quality <= 100:
         raise ValueError(f"jpeg quality must be in 1..100, not {jpeg_quality}")
+    if not frames:
+        raise ValueError("no image to write")
+    n = len(frames)
+    if n > 1 and fmt in ("png", "jpeg"):
+        raise ValueError(
+            f"the image has {n} frames; {FORMATS[fmt][1]} would keep only the first: "
+            "use --format tiff or --format webp"
+        )
+    if n > 1 and fmt == "webp" and len({f.size for f in frames}) > 1:
+        sizes = ", ".join(sorted({f"{f.width}x{f.height}" for f in frames}))
+        raise ValueError(
+            f"the frames differ in size ({sizes}); an animated WebP has one size: use --format tiff"
+        )
     _, _, keys = FORMATS[fmt]
     params = {k: info[k] for k in keys if info.get(k)}
-    if image.mode == "CMYK" and fmt in ("png", "webp"):
-        # PNG and WebP hold no CMYK: convert, and drop the CMYK profile that no longer applies.
-        image = image.convert("RGB")
-        params.pop("icc_profile", None)
+    if frames[0].mode == "CMYK" and fmt in ("png", "webp"):
+        params.pop("icc_profile", None)  # the CMYK profile no longer applies to the RGB written
+    out = [_fit(f, fmt) for f in frames]
     if fmt == "webp":
-        params.update(lossless=True, quality=100)
+        # exact: keep the colour under fully transparent pixels (libwebp otherwise rewrites it);
+        # the animation encoder has no such option: there it is not kept.
+        params.update(lossless=True, quality=100, exact=True)
     elif fmt == "tiff":
         params.update(compression="tiff_deflate")
     elif fmt == "jpeg":
-        if image.mode in ("RGBA", "LA"):
-            raise ValueError("JPEG output cannot keep the alpha channel: choose png, webp or tiff")
         params.update(quality=jpeg_quality, subsampling=0)
-    return image, params
+    if n > 1:
+        params.update(save_all=True, append_images=out[1:])
+        if fmt == "webp":
+            params.update({k: info[k] for k in ("duration", "loop") if info.get(k) is not None})
+    return out[0], params
 
 
 def encode_image(
-    image: Image.Image, fmt: str = "png", info: dict | None = None, jpeg_quality: int = 95
+    image: Frames | HasFrames, fmt: str = "png", info: dict | None = None, jpeg_quality: int = 95
 ) -> bytes:
-    """The bytes of ``image`` in ``fmt`` (png, webp lossless, tiff deflate, jpeg 4:4:4)."""
-    image, params = _prepare(image, format_for("", fmt), info or {}, jpeg_quality)
+    """The bytes of ``image`` in ``fmt`` (png, webp lossless, tiff deflate, jpeg 4:4:4).
+
+    ``image``: a PIL image, a list of frames (multi-page TIFF, animated WebP) or a result with
+    ``frames`` and ``info`` (:class:`arcnn.pipeline.Restored`; ``info`` defaults to its own).
+    16-bit gray is written 8-bit (value / 257, rounded) where the format holds no 16 bits (webp,
+    jpeg), CMYK as RGB where it holds no CMYK (png, webp); what ``fmt`` cannot hold (alpha in JPEG,
+    several frames in PNG or JPEG) is refused with a ValueError that names a format that can.
+    """
+    fmt = format_for("", fmt)
+    frames, info = _frames_and_info(image, info)
+    first, params = _prepare(frames, fmt, info, jpeg_quality)
     buf = io.BytesIO()
-    image.save(buf, format=FORMATS[fmt][1], **params)
+    first.save(buf, format=FORMATS[fmt][1], **params)
     return buf.getvalue()
 
 
 def save_image(
-    image: Image.Image, path: str | Path, fmt: str | None = None, info: dict | None = None,
-    jpeg_quality: int = 95,
+    image: Frames | HasFrames, path: str | Path, fmt: str | None = None, info: dict | None = None,
+    jpeg_quality: int = 95, overwrite: bool = False,
 ) -> None:  # fmt: skip
-    """Write ``image`` to ``path`` atomically (format from ``fmt`` or the suffix)."""
+    """Write ``image`` (as in :func:`encode_image`) to ``path`` atomically (format from ``fmt`` or the
+    suffix, see :func:`format_for`); an existing file is replaced only with ``overwrite``
+    (``FileExistsError`` otherwise). Nothing is written when the format cannot hold the image."""
     path = Path(path)
     fmt = format_for(path, fmt)
-    image, params = _prepare(image, fmt, info or {}, jpeg_quality)
+    frames, info = _frames_and_info(image, info)
+    first, params = _prepare(frames, fmt, info, jpeg_quality)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path) as tmp:
-        image.save(tmp, format=FORMATS[fmt][1], **params)
+    with atomic_write(path, overwrite) as tmp:
+        first.save(tmp, format=FORMATS[fmt][1], **params)

@@ -7,7 +7,8 @@ benchmarks) restores through :class:`Restorer`.
       -> luminance: network tile by tile, ensemble, projection     (engine.restore_luma)
       -> chroma: the chroma model reads restored Y with Cb, Cr     (engine.restore_chroma)
       -> back to the image's mode (alpha, CMYK, 16-bit kept)       (map_luma)
-      -> Restored(image, model, chroma_model, quality, info)       encode with files.save_image
+      -> the same for every further frame (GIF, TIFF pages, WebP, APNG), with the same models
+      -> Restored(image, model, chroma_model, quality, info, frames)  encode with files.save_image
 
 Example:
     >>> from PIL import Image
@@ -20,7 +21,8 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from contextlib import suppress
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import IO, Any
@@ -29,85 +31,48 @@ import numpy as np
 from PIL import Image
 
 from arcnn.codec import QualityEstimate, read_qtables
-from arcnn.engine import BACKENDS, TILE, on_backend, restore_chroma, restore_luma
-from arcnn.files import DEFAULT_MAX_PIXELS, check_max_pixels, open_image
+from arcnn.engine import on_backend, restore_chroma, restore_luma
+from arcnn.files import open_image
 from arcnn.models import Network
+from arcnn.options import RestoreOptions
 from arcnn.policy import chroma_model, file_quality, pick_model
 from arcnn.zoo import REGISTRY, load_model
 
-__all__ = ["RestoreOptions", "Restorer", "Restored", "restore", "map_luma", "luma_qtable", "METHODS"]
+__all__ = ["RestoreOptions", "Restorer", "Restored", "RestoreError", "restore", "map_luma", "luma_qtable",
+           "frame_count"]  # fmt: skip
 
-METHODS = ("arcnn", "sadct")
 Source = str | Path | bytes | IO[bytes] | Image.Image
 
 
-@dataclass(frozen=True)
-class RestoreOptions:
-    """How to restore; the same options, names and defaults as ``arcnn restore``.
+class RestoreError(ValueError):
+    """One image that could not be restored: ``stage`` is "read", "decode" or "restore"."""
 
-    model: a shipped name, a weights file, or a loaded network; None: chosen for each image by
-        ``quality`` (:func:`arcnn.policy.pick_model`).
-    quality: "auto" (from a JPEG's tables, a WebP's kind or the pixels) or the JPEG quality 1..100.
-    method: "arcnn" (a network) or "sadct" (Pointwise SA-DCT, classical).
-    chroma: "auto", "on" or "off": restore Cb and Cr too (:func:`arcnn.policy.chroma_model`).
-    consistency: project a JPEG's restored luminance onto what the file could have coded.
-    backend: "auto", "torch" or "onnxruntime" (:func:`arcnn.engine.on_backend`).
-    bf16: bfloat16 arithmetic (PyTorch). ensemble: 1, 4 or 8 (self-ensemble).
-    tile: output tile side (memory bound; the result does not depend on it).
-    max_pixels: refuse larger images before decoding them (0: no limit).
-    """
-
-    model: str | Path | Network | None = None
-    quality: int | str = "auto"
-    method: str = "arcnn"
-    chroma: str = "auto"
-    consistency: bool = True
-    backend: str = "auto"
-    bf16: bool = False
-    ensemble: int = 1
-    tile: int = TILE
-    max_pixels: float = DEFAULT_MAX_PIXELS
-
-    def __post_init__(self) -> None:
-        q = self.quality
-        if q != "auto" and (not isinstance(q, int) or isinstance(q, bool) or not 1 <= q <= 100):
-            raise ValueError(f"quality must be 'auto' or an integer in 1..100, not {q!r}")
-        if self.method not in METHODS:
-            raise ValueError(f"method must be one of {', '.join(METHODS)}, not {self.method!r}")
-        if self.method == "sadct" and self.model is not None:
-            raise ValueError("model chooses a network; it cannot be combined with method sadct")
-        if self.chroma not in ("auto", "on", "off"):
-            raise ValueError(f"chroma must be auto, on or off, not {self.chroma!r}")
-        if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
-        if self.backend == "onnxruntime" and self.bf16:
-            raise ValueError("bf16 runs on PyTorch: use backend torch or auto")
-        if self.ensemble not in (1, 4, 8):
-            raise ValueError(f"ensemble must be 1, 4 or 8, not {self.ensemble!r}")
-        if not isinstance(self.tile, int) or not 8 <= self.tile <= 1 << 16:
-            raise ValueError(f"tile must be an integer in 8..65536, not {self.tile!r}")
-        for name in ("consistency", "bf16"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False, not {getattr(self, name)!r}")
-        check_max_pixels(self.max_pixels)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> RestoreOptions:
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown restore options: {sorted(unknown)}")
-        return cls(**d)
+    def __init__(self, stage: str, cause: Exception) -> None:
+        reason = str(cause) if isinstance(cause, ValueError) else f"{cause.__class__.__name__}: {cause}"
+        super().__init__(f"{stage} failed: {reason}")
+        self.stage = stage
 
 
 @dataclass
 class Restored:
-    """A restored image and how it was made."""
+    """A restored image and how it was made.
 
-    image: Image.Image
+    ``frames``: every restored frame of a multi-frame input (animated GIF, WebP or PNG, multi-page
+    TIFF), ``image`` first; ``[image]`` for one. ``info`` then also holds ``duration`` (one per
+    frame, ms) and ``loop`` (plays, 0: forever, as WebP counts them) when the input had them.
+    Write them all with ``files.save_image(result, path)``.
+    """
+
+    image: Image.Image  # the first frame
     model: str | None  # luminance model (registry name or file); None for sadct
     chroma_model: str | None  # None: chroma left as decoded
     quality: QualityEstimate | None  # the input's estimated JPEG quality, when known
     info: dict = field(default_factory=dict)  # metadata to carry to the output (icc_profile, exif, dpi)
+    frames: list[Image.Image] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.frames:
+            self.frames = [self.image]
 
 
 @lru_cache(maxsize=16)
@@ -132,36 +97,77 @@ class Restorer:
                 raise ValueError("backend onnxruntime needs the onnx extra: pip install 'arcnn[onnx]'")
         model = self.options.model
         if model is not None and not isinstance(model, str | Path):
+            _check_role("given", model, "luma")
             self._nets["<network>"] = model
         elif model is not None:
             self.network(str(model))  # an unknown name or bad file is refused before any image
 
-    def network(self, name: str) -> Network:
-        """The network ``name`` (registry name or weights file) on the options' backend."""
+    def network(self, name: str, role: str = "luma") -> Network:
+        """The network ``name`` (registry name or weights file) on the options' backend, after checking
+        it restores what ``role`` asks: ``"luma"`` (Y, and maybe a quality plane, in; Y out) or
+        ``"chroma"`` (Y, Cb, Cr in; Cb, Cr out)."""
         if name not in self._nets:
             o = self.options
             self._nets[name] = (_shipped(name, o.backend, o.bf16) if name in REGISTRY
                                 else on_backend(load_model(name), o.backend, o.bf16))  # fmt: skip
-        return self._nets[name]
+        net = self._nets[name]
+        _check_role(name, net, role)
+        return net
 
     def restore(self, source: Source) -> Restored:
+        """Restore a path, bytes, binary file or PIL image; failures are :class:`RestoreError`."""
         if isinstance(source, Image.Image):
             return self.restore_image(source)
-        with open_image(source, self.options.max_pixels) as im:
+        try:
+            im = open_image(source, self.options.max_pixels)
+        except Exception as e:  # noqa: BLE001 - image plugins raise many types: all mean "cannot read"
+            raise RestoreError("read", e) from e
+        with im:
             return self.restore_image(im)
 
     def restore_image(self, im: Image.Image) -> Restored:
-        """Restore an opened PIL image (a JPEG opened but not yet loaded keeps its YCbCr planes)."""
+        """Restore an opened PIL image (a JPEG opened but not yet loaded keeps its YCbCr planes).
+
+        Every frame of an animated or multi-page image is restored, from the first (the image is left
+        at the frame it was at); to restore one frame alone, pass ``im.copy()`` after seeking to it.
+        """
         o = self.options
-        if o.max_pixels and im.width * im.height > o.max_pixels:
-            raise ValueError(f"{im.width}x{im.height} exceeds the pixel limit {o.max_pixels:.0f} "
-                             "(--max-pixels, max_pixels in the API: a decompression-bomb guard)")  # fmt: skip
+        try:
+            n = frame_count(im)  # a GIF is read through to count its frames
+        except Exception as e:  # noqa: BLE001 - decoders raise many types: all mean "cannot decode"
+            raise RestoreError("decode", e) from e
+        if o.max_pixels and im.width * im.height * n > o.max_pixels:
+            frames = f" x {n} frames" if n > 1 else ""
+            raise RestoreError("read", ValueError(
+                f"{im.width}x{im.height}{frames} exceeds the pixel limit {o.max_pixels:.0f} (--max-pixels, "
+                "max_pixels in the API: a decompression-bomb guard)"))  # fmt: skip
         if im.format == "JPEG" and im.mode == "RGB":
             im.draft("YCbCr", im.size)  # no effect once loaded
-        info = dict(im.info)
+        start = im.tell() if n > 1 else 0
+        try:
+            if start:
+                im.seek(0)
+            im.load()
+        except Exception as e:  # noqa: BLE001 - decoders raise many types: all mean "cannot decode"
+            raise RestoreError("decode", e) from e
+        try:
+            return self._restore_loaded(im, n)
+        except RestoreError:
+            raise
+        except Exception as e:  # noqa: BLE001 - one image's failure is reported, never a traceback
+            raise RestoreError("restore", e) from e
+        finally:
+            if n > 1:  # back to where the caller had it; the result (or its error) is what matters
+                with suppress(Exception):
+                    im.seek(start)
+
+    def _restore_loaded(self, im: Image.Image, n: int = 1) -> Restored:
+        o = self.options
         estimate = file_quality(im) if im.format == "JPEG" or o.quality == "auto" else None
+        name = cname = None
+        cfn = yfn = None
         if o.method == "sadct":
-            name, cname, fn, yfn, cfn = None, None, _sadct_fn(im, o.quality), None, None
+            fn = _sadct_fn(im, o.quality)
         else:
             name = "<network>" if "<network>" in self._nets else str(o.model or pick_model(o.quality, im))
             given = o.quality if isinstance(o.quality, int) else None
@@ -169,13 +175,33 @@ class Restorer:
             fn = self._luma_fn(self.network(name), luma_qtable(im) if o.consistency else None, q)
             yfn = partial(fn, full_range=True)
             cname = chroma_model(im, o.chroma)
-            cfn = (
-                None
-                if cname is None
-                else partial(restore_chroma, self.network(cname), tile=o.tile, bf16=o.bf16)
-            )
-        im.load()
-        return Restored(map_luma(im, fn, cfn, yfn), name, cname, estimate, info)
+            if cname is not None:
+                cfn = partial(restore_chroma, self.network(cname, "chroma"), tile=o.tile, bf16=o.bf16)
+        info = dict(im.info)
+        frames = [map_luma(im, fn, cfn, yfn)]
+        durations = [im.info.get("duration")]
+        pixels = im.width * im.height
+        for i in range(1, n):
+            # The models chosen from the first frame restore every frame: no flicker between them.
+            try:
+                im.seek(i)
+            except Exception as e:  # noqa: BLE001 - decoders raise many types: all mean "cannot decode"
+                raise RestoreError("decode", ValueError(f"frame {i + 1} of {n}: {_reason(e)}")) from e
+            pixels += im.width * im.height  # TIFF pages may differ in size: the limit holds for the sum
+            if o.max_pixels and pixels > o.max_pixels:
+                raise RestoreError("read", ValueError(
+                    f"frames 1 to {i + 1} of {n} hold {pixels} pixels, over the pixel limit "
+                    f"{o.max_pixels:.0f} (--max-pixels, max_pixels in the API: a decompression-bomb "
+                    "guard)"))  # fmt: skip
+            try:
+                im.load()
+            except Exception as e:  # noqa: BLE001 - decoders raise many types: all mean "cannot decode"
+                raise RestoreError("decode", ValueError(f"frame {i + 1} of {n}: {_reason(e)}")) from e
+            frames.append(map_luma(im, fn, cfn, yfn))
+            durations.append(im.info.get("duration"))
+        if n > 1:
+            info.update(_timing(im, durations))
+        return Restored(frames[0], name, cname, estimate, info, frames)
 
     def restore_plane(self, luma: np.ndarray, qtable: np.ndarray | None = None, quality: int | None = None,
                       model: str | None = None) -> np.ndarray:  # fmt: skip
@@ -192,6 +218,49 @@ class Restorer:
         o = self.options
         return partial(restore_luma, net, tile=o.tile, bf16=o.bf16, ensemble=o.ensemble, qtable=qtable,
                        quality=quality)  # fmt: skip
+
+
+# Formats whose further frames are part of the picture: animation frames, TIFF pages. An MPO
+# (a JPEG with extra images: previews, the other eye of a stereo pair) is restored as its primary image.
+MULTI_FRAME_FORMATS = ("GIF", "TIFF", "WEBP", "PNG")
+
+
+def frame_count(im: Image.Image) -> int:
+    """How many frames of ``im`` a restoration restores: every frame of an animated GIF, WebP or PNG
+    and every page of a TIFF; 1 for everything else."""
+    if im.format not in MULTI_FRAME_FORMATS:
+        return 1
+    return max(1, int(getattr(im, "n_frames", 1)))
+
+
+def _reason(e: Exception) -> str:
+    return str(e) if isinstance(e, ValueError) else f"{e.__class__.__name__}: {e}"
+
+
+def _timing(im: Image.Image, durations: list[Any]) -> dict[str, Any]:
+    """An animation's ``duration`` (ms per frame) and ``loop`` (plays, 0: forever, WebP's count)."""
+    timing: dict[str, Any] = {}
+    if all(isinstance(d, int | float) for d in durations):
+        timing["duration"] = [int(d) for d in durations]
+    loop = im.info.get("loop")
+    if im.format == "GIF":
+        # A GIF without a loop count plays once; one with count n repeats n times, so plays n + 1
+        # (browsers, gif2webp); 0 is forever in both.
+        loop = 1 if loop is None else loop + 1 if loop else 0
+    if isinstance(loop, int):
+        timing["loop"] = min(loop, 65535)
+    return timing
+
+
+def _check_role(name: str, net: Network, role: str) -> None:
+    shape = (net.config.inputs, net.config.channels)
+    if role == "luma" and shape not in ((1, 1), (2, 1)):
+        raise ValueError(f"model {name} reads {shape[0]} channels and restores {shape[1]}: not a luminance "
+                         "model (chroma models are chosen by --chroma)")  # fmt: skip
+    if role == "chroma" and shape != (3, 2):
+        raise ValueError(
+            f"model {name} reads {shape[0]} channels and restores {shape[1]}: not a chroma model"
+        )
 
 
 def _sadct_fn(im: Image.Image, quality: int | str) -> Callable[[np.ndarray], np.ndarray]:
@@ -229,11 +298,24 @@ def map_luma(
     L images are the luminance; RGB/YCbCr/P images go through JFIF YCbCr, ``colour_fn``
     (default ``fn``) applied to its full-range Y, with Cb and Cr untouched, or replaced by
     ``chroma_fn`` (uint8 (H, W, 3), the restored Y with Cb and Cr as decoded -> uint8 (H, W, 2)
-    CbCr); an alpha channel (RGBA, LA, PA) is passed through. CMYK images (CMYK and YCCK JPEGs,
-    which code each ink plane with the DCT) have ``fn`` applied to each of the four planes. 16-bit grayscale
-    (I;16) is handed to ``fn`` as uint16. Returns L, I;16, RGB, CMYK, LA or RGBA.
+    CbCr); an alpha channel (RGBA, LA, PA) is passed through, and a transparent colour (a PNG's
+    tRNS, a GIF's transparent index: ``info["transparency"]`` of a P, RGB or L image) becomes one
+    first (RGBA, or LA for L), so it is kept. CMYK images (CMYK and YCCK JPEGs, which code each ink
+    plane with the DCT) have ``fn`` applied to each of the four planes. 16-bit grayscale (I;16) is
+    handed to ``fn`` as uint16 (refused when it has a transparent value: Pillow holds no 16-bit gray
+    with alpha). Returns L, I;16, RGB, CMYK, LA or RGBA.
     """
     alpha = None
+    if image.info.get("transparency") is not None:
+        if image.mode in ("P", "RGB"):
+            image = image.convert("RGBA")
+        elif image.mode == "L":
+            image = image.convert("LA")
+        elif image.mode == "I;16":
+            raise ValueError(
+                "16-bit grayscale with a transparent value (tRNS) is not supported: arcnn would lose "
+                "either the 16 bits or the transparency; convert it to 8-bit with alpha (LA) first"
+            )
     if image.mode in ("RGBA", "LA", "PA"):
         alpha = image.getchannel("A")
         image = image.convert("L" if image.mode == "LA" else "RGB")
@@ -264,7 +346,8 @@ def restore(image: Source | np.ndarray, model: str | Path | Network | None = Non
     """Remove compression artifacts from one image: ``Restorer(RestoreOptions(model=model, **options))``.
 
     image: a path, bytes or binary file (-> PIL image), a PIL image (-> PIL image: L, RGB, ... with
-    alpha kept), or a uint8 (H, W) / (H, W, 3) RGB array (-> the same kind of array).
+    alpha kept; an animation's first frame: ``Restorer.restore`` gives every frame), or a uint8
+    (H, W) / (H, W, 3) RGB array (-> the same kind of array).
     options: the fields of :class:`RestoreOptions` (quality, chroma, consistency, backend, bf16, ...).
     """
     r = Restorer(RestoreOptions(model=model, **options))

@@ -71,6 +71,8 @@ def pixel_quality(image: Image.Image) -> QualityEstimate | None:
     None for images that do not show it, and for 16-bit, float and CMYK images."""
     if image.mode not in ("L", "LA", "RGB", "RGBA", "P", "PA", "YCbCr"):
         return None
+    if image.mode in ("P", "PA"):  # through RGBA: a palette's transparency has no meaning in L
+        image = image.convert("RGBA")
     return estimate_quality_from_pixels(np.asarray(image.convert("L")))
 
 

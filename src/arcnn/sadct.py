@@ -45,19 +45,19 @@ detail open (effects measured on 256x384 crops of the first 4 LIVE1 images at q1
 - SA-DCT: columns first (pixels packed to the top, DCT of each column's length), then rows
   (coefficients of equal vertical frequency index packed to the left). The demo's "coefficient
   alignment" is undocumented; the variant offered here (``align=True``: coefficient k of a column
-  of length L joins row round(k Lmax / L)) measured 0.01 dB worse at q10, so the filter does not use it.
+  of length L joins row round(k Lmax / L)) measured slightly worse at q10, so the filter does not use it.
 - DC separation: the mean over U is subtracted, all SA-DCT coefficients of the zero-mean residual
   are thresholded, and after the inverse the residual's mean over U is removed again (ΔDC
-  correction; measured effect < 0.01 dB) before the data mean is added back; N_har and ||ω||²
+  correction; its measured effect is negligible) before the data mean is added back; N_har and ||ω||²
   count the mean as one retained coefficient (gain 1). In the Wiener stage the mean is the data's
-  mean over U (the pilot's mean measured 0.04 dB worse at q10) and the pilot's SA-DCT is taken of
+  mean over U (the pilot's mean measured worse at q10) and the pilot's SA-DCT is taken of
   the pilot minus its own mean.
 - Vectorisation: reference pixels are processed a row at a time; their neighbourhoods are cut out as
   (N, 2h_max-1, 2h_max-1) patches with masks, and each 1-D DCT length is applied to all vectors of
   that length at once; estimates are accumulated with ``np.bincount``.
 - Overlap limit: pixels are processed in raster order of row strips (``strip`` rows at a time); a
   pixel is skipped as a reference point when ``max_overlap`` estimates already cover it from the
-  strips before (strip = 1 row; no limit at all measured within 0.04 dB of it, slower).
+  strips before (strip = 1 row; no limit at all measured about as good, and slower).
 """
 
 from __future__ import annotations

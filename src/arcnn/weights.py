@@ -24,7 +24,7 @@ from safetensors.torch import load_file, safe_open, save_file
 from arcnn.models import ConvStack, NetConfig, Network, build_network, config_from_json
 from arcnn.unet import UNet
 
-__all__ = ["save_weights", "read_weights", "load_weights_file"]
+__all__ = ["save_weights", "read_weights", "load_weights_file", "expected_shapes", "MAX_PARAMETERS"]
 
 
 def save_weights(path: str | Path, model: ConvStack | UNet, metadata: dict[str, str] | None = None) -> None:
@@ -51,9 +51,22 @@ def read_weights(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tens
         raise ValueError(f"{path}: not a readable safetensors weights file ({e})") from None
 
 
-def _check_tensors(model: torch.nn.Module, state: dict[str, Any]) -> None:
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    got = {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
+# A weights file's config is untrusted input: its network is sized before anything is allocated.
+MAX_PARAMETERS = 50_000_000
+
+
+def expected_shapes(config: NetConfig) -> dict[str, tuple[int, ...]]:
+    """The tensor shapes of ``config``'s network, found without allocating it (``ValueError`` past
+    ``MAX_PARAMETERS``)."""
+    with torch.device("meta"):
+        model = build_network(config)
+    n = sum(p.numel() for p in model.parameters())
+    if n > MAX_PARAMETERS:
+        raise ValueError(f"model config asks for {n} parameters, more than the {MAX_PARAMETERS} allowed")
+    return {k: tuple(v.shape) for k, v in model.state_dict().items()}
+
+
+def _check_shapes(expected: dict[str, tuple[int, ...]], got: dict[str, tuple[int, ...]]) -> None:
     if got != expected:
         missing, extra = sorted(set(expected) - set(got)), sorted(set(got) - set(expected))
         wrong = sorted(k for k in set(got) & set(expected) if got[k] != expected[k])
@@ -63,8 +76,9 @@ def _check_tensors(model: torch.nn.Module, state: dict[str, Any]) -> None:
 
 def _network(config: NetConfig, state: dict[str, Any], source: Path) -> Network:
     try:
+        _check_shapes(expected_shapes(config), {k: tuple(v.shape) for k, v in state.items()
+                                                if isinstance(v, torch.Tensor)})  # fmt: skip
         model = build_network(config)
-        _check_tensors(model, state)
         model.load_state_dict(state)
     except (ValueError, RuntimeError) as e:
         raise ValueError(f"{source}: {e}") from None
@@ -72,14 +86,20 @@ def _network(config: NetConfig, state: dict[str, Any], source: Path) -> Network:
 
 
 def _from_safetensors(path: Path) -> Network:
-    meta, state = read_weights(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            shapes = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise ValueError(f"{path}: not a readable safetensors weights file ({e})") from None
     if "model_config" not in meta:
         raise ValueError(f"{path}: weights carry no model_config metadata")
     try:
         config = config_from_json(meta["model_config"])
+        _check_shapes(expected_shapes(config), shapes)  # before the tensors are read
     except ValueError as e:
         raise ValueError(f"{path}: {e}") from None
-    return _network(config, state, path)
+    return _network(config, read_weights(path)[1], path)
 
 
 def _from_checkpoint(path: Path) -> Network:

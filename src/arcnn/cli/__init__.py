@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from types import ModuleType
+from types import FrameType, ModuleType
 
 from arcnn.cli import evaluate, export, models, plot, quality, restore, train
 from arcnn.cli._common import Parser, err
@@ -43,10 +44,31 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as e:
         err(str(e))
         return 2
+    except Terminated:
+        err("terminated")
+        return 143
     except KeyboardInterrupt:
         err("interrupted")
         return 130
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C, so that every ``finally`` runs (temporary files
+    are removed, the write in flight ends) before the process exits with 143."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
 def entry() -> None:
-    sys.exit(main())
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        code = main()
+    except Terminated:  # outside main's own handling: during start-up
+        err("terminated")
+        code = 143
+    except KeyboardInterrupt:
+        err("interrupted")
+        code = 130
+    sys.exit(code)

@@ -35,5 +35,7 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
         return 2
     result = evaluate(args.data, args.quality, args.method, args.workers, args.ensemble, args.scale, args.box,
                       args.codec, args.consistency)  # fmt: skip
+    for bad in result["failed"]:
+        err(f"{bad['name']}: {bad['error']}")
     print(json.dumps(result, indent=1) if args.json else format_table(result))
-    return 0
+    return 1 if result["failed"] else 0

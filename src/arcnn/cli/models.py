@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-__all__ = ["add_parser", "run", "model_rows"]
+__all__ = ["add_parser", "run", "model_rows", "markdown_table"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,7 +35,7 @@ def model_rows() -> list[dict]:
     return rows
 
 
-def _markdown(rows: list[dict]) -> str:
+def markdown_table(rows: list[dict]) -> str:
     lines = ["| model | for | MAC/px | LIVE1 PSNR / SSIM at its quality |", "|---|---|---:|---|"]
     for r in rows:
         score = (
@@ -60,5 +60,5 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     if args.json:
         print("\n".join(json.dumps(r) for r in rows))
     else:
-        print(_markdown(rows) if args.markdown else _plain(rows))
+        print(markdown_table(rows) if args.markdown else _plain(rows))
     return 0

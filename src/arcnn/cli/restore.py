@@ -5,21 +5,24 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from arcnn.cli._common import err, max_pixels_arg, quality_arg
-from arcnn.data import IMAGE_SUFFIXES
-from arcnn.engine import BACKENDS
-from arcnn.files import DEFAULT_MAX_PIXELS, FORMATS, SUFFIX_FORMAT, save_image
+from arcnn.files import (
+    DEFAULT_MAX_PIXELS,
+    FORMATS,
+    IMAGE_SUFFIXES,
+    format_for,
+    remove_stale_temps,
+    save_image,
+)
+from arcnn.options import BACKENDS, CHROMA, METHODS, RestoreOptions
 
 __all__ = ["add_parser", "run", "options_from_args"]
-
-# Errors that belong to one file: reading, decoding, restoring or writing it.
-FILE_ERRORS = (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError, SyntaxError)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="output file, or folder (ends with /, exists, or several inputs); "
                         "default: STEM.png beside each input")  # fmt: skip
     r.add_argument("--model", default=None, help="shipped model name or weights file (default: by quality)")
-    r.add_argument("--method", choices=["arcnn", "sadct"], default="arcnn",
+    r.add_argument("--method", choices=METHODS, default="arcnn",
                    help="arcnn (a network, default) or sadct (Pointwise SA-DCT)")  # fmt: skip
     r.add_argument("--quality", type=quality_arg, default="auto",
                    help="'auto' (from a JPEG's tables or a lossy WebP) or the JPEG quality")  # fmt: skip
@@ -39,22 +42,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--max-pixels", type=max_pixels_arg, default=DEFAULT_MAX_PIXELS,
                    help="refuse larger images (decompression-bomb guard); 0 = no limit")  # fmt: skip
     r.add_argument("--bf16", action="store_true",
-                   help="bfloat16: ~2x faster with AVX-512 BF16, slightly less exact")  # fmt: skip
+                   help="bfloat16: faster on CPUs with AVX-512 BF16, slightly less exact")  # fmt: skip
     r.add_argument("--ensemble", type=int, choices=[1, 4, 8], default=1,
                    help="mean of 4 (flips) or 8 (and rotations) restorations: slower")  # fmt: skip
     r.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="float32 engine; auto: ONNX Runtime if installed (faster), else PyTorch")  # fmt: skip
-    r.add_argument("--chroma", choices=["auto", "on", "off"], default="auto",
+    r.add_argument("--chroma", choices=CHROMA, default="auto",
                    help="restore Cb/Cr too; auto: colour JPEGs with subsampled chroma")  # fmt: skip
     r.add_argument("--consistency", choices=["auto", "off"], default="auto",
                    help="auto: keep a JPEG's restored luminance within what the file coded")  # fmt: skip
+    r.add_argument("--overwrite", action="store_true", help="replace existing output files (default: refuse)")
+    r.add_argument("--skip-existing", action="store_true",
+                   help="leave inputs whose output exists alone (resumes a folder)")  # fmt: skip
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
-def options_from_args(args: argparse.Namespace):  # -> RestoreOptions
+def options_from_args(args: argparse.Namespace) -> RestoreOptions:
     """The pipeline options a parsed ``arcnn restore`` command line asks for."""
-    from arcnn.pipeline import RestoreOptions
-
     return RestoreOptions(model=args.model, quality=args.quality, method=args.method, chroma=args.chroma,
                           consistency=args.consistency == "auto", backend=args.backend, bf16=args.bf16,
                           ensemble=args.ensemble, max_pixels=args.max_pixels)  # fmt: skip
@@ -85,7 +89,7 @@ def output_plan(
     to_folder = out is None or str(output).endswith(("/", os.sep)) or (out is not None and out.is_dir())
     to_folder = to_folder or len(inputs) > 1 or len(files) > 1 or any(Path(s).is_dir() for s in inputs)
     if not to_folder and out is not None:
-        return [out], fmt or SUFFIX_FORMAT.get(out.suffix.lower(), "png")
+        return [out], format_for(out, fmt)
     fmt = fmt or "png"
     suffix = FORMATS[fmt][0]
     return [(f.parent if out is None else out) / f"{f.stem}{suffix}" for f in files], fmt
@@ -108,8 +112,27 @@ class Progress:
                 print(file=sys.stderr)
 
 
-def _message(e: Exception) -> str:
-    return str(e) if isinstance(e, ValueError) else f"cannot read image ({e.__class__.__name__}: {e})"
+@dataclass
+class Tally:
+    """What a run did, file by file; failures are reported as they happen, one line each."""
+
+    restored: int = 0
+    skipped: int = 0
+    failed: int = 0
+    pixels: float = 0.0
+
+    def fail(self, f: Path, stage: str, e: BaseException) -> None:
+        self.failed += 1
+        reason = str(e) if isinstance(e, ValueError) else f"{e.__class__.__name__}: {e}"
+        err(f"{f}: {reason}" if stage == "" else f"{f}: {stage} failed: {reason}")
+
+    def summary(self, seconds: float) -> str:
+        rate = (
+            f", {self.restored / seconds:.2f} images/s, {self.pixels / 1e6 / seconds:.2f} MP/s"
+            if seconds
+            else ""
+        )
+        return f"restored {self.restored}, skipped {self.skipped}, failed {self.failed}{rate}"
 
 
 def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
@@ -118,61 +141,99 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     if not 1 <= args.jpeg_quality <= 100:
         err(f"--jpeg-quality must be in 1..100, not {args.jpeg_quality}")
         return 2
+    if args.overwrite and args.skip_existing:
+        err("--overwrite and --skip-existing contradict each other: choose one")
+        return 2
+    files, errors = expand_inputs(args.inputs)
+    if not files and not errors:
+        err("no input files")
+        return 2
     try:
+        outputs, fmt = output_plan(files, args.inputs, args.output, args.format)
         restorer = Restorer(options_from_args(args))
     except ValueError as e:
         err(str(e))
         return 2
-    files, errors = expand_inputs(args.inputs)
+    tally = Tally(failed=len(errors))
     for line in errors:
         err(line)
-    if not files and not errors:
-        err("no input files")
-        return 2
-    outputs, fmt = output_plan(files, args.inputs, args.output, args.format)
-    failed = len(errors)
-
-    def report(f: Path, e: Exception) -> None:
-        nonlocal failed
-        err(f"{f}: {_message(e)}")
-        failed += 1
-
-    _restore_all(
-        restorer, files, outputs, fmt, args.jpeg_quality, report, Progress(len(files), not args.quiet)
-    )
-    return 1 if failed else 0
+    for folder in {o.parent for o in outputs if o.parent.is_dir()}:
+        remove_stale_temps(folder)
+    t0 = time.perf_counter()
+    _restore_all(restorer, files, outputs, fmt, args, tally, Progress(len(files), not args.quiet))
+    if len(files) > 1 or tally.skipped or tally.failed:
+        print(tally.summary(time.perf_counter() - t0))
+    return 1 if tally.failed else 0
 
 
-def _restore_all(restorer, files: list[Path], outputs: list[Path], fmt: str, jpeg_quality: int,
-                 report: Callable[[Path, Exception], None], bar: Progress) -> None:  # fmt: skip
+def _check_target(out: Path, seen: set[Path], inputs: set[Path]) -> None:
+    target = out.resolve()
+    if target in inputs:
+        raise ValueError(f"output {out} would overwrite an input")
+    if target in seen:
+        raise ValueError(f"output {out} is also the output of another input (same name)")
+    seen.add(target)
+
+
+def _restore_all(restorer, files: list[Path], outputs: list[Path], fmt: str, args: argparse.Namespace,
+                 tally: Tally, bar: Progress) -> None:  # fmt: skip
     """Restore each file; each output is encoded and written by a second thread while the next image
     is restored (PNG's zlib and the convolutions both release the GIL); one write in flight at a time
-    keeps memory at two images."""
-    input_set = {f.resolve() for f in files}
-    seen: set[Path] = set()
+    keeps memory at two images. A failure costs its own file only."""
+    inputs, seen = {f.resolve() for f in files}, set[Path]()
     pending: tuple[Path, Future] | None = None
     with ThreadPoolExecutor(max_workers=1) as writer:
         for f, out in zip(files, outputs):
-            try:
-                target = out.resolve()
-                if target in input_set:
-                    raise ValueError(f"output {out} would overwrite an input")
-                if target in seen:
-                    raise ValueError(f"output {out} is also the output of another input (same name)")
-                seen.add(target)
-                result = restorer.restore(f)
-                if pending is not None:
-                    _wait(*pending, report)
-                pending = (f, writer.submit(save_image, result.image, out, fmt, result.info, jpeg_quality))
-            except FILE_ERRORS as e:
-                report(f, e)
             bar.step(f.name)
+            try:
+                _check_target(out, seen, inputs)
+            except ValueError as e:
+                tally.fail(f, "", e)
+                continue
+            if out.exists() and not args.overwrite:
+                if args.skip_existing:
+                    tally.skipped += 1
+                else:
+                    tally.fail(
+                        f, "", ValueError(f"{out} exists: --overwrite replaces it, --skip-existing keeps it")
+                    )
+                continue
+            try:
+                result = restorer.restore(f)
+            except Exception as e:  # noqa: BLE001 - RestoreError, or anything a plugin raised: one line
+                tally.fail(f, "", e)
+                continue
+            if pending is not None:
+                _wait(*pending, tally)
+            save = partial(_write, f, result.frames, out, fmt, result.info, args)
+            pending = (f, writer.submit(save))
+            tally.pixels += sum(im.width * im.height for im in result.frames)
         if pending is not None:
-            _wait(*pending, report)
+            _wait(*pending, tally)
 
 
-def _wait(f: Path, future: Future, report: Callable[[Path, Exception], None]) -> None:
+def _write(f: Path, frames: list, out: Path, fmt: str, info: dict, args: argparse.Namespace) -> None:
+    """Write one output; metadata the format cannot take (a broken EXIF block) is dropped with a
+    warning rather than costing the image."""
+    try:
+        save_image(frames, out, fmt, info, args.jpeg_quality, args.overwrite)
+    except FileExistsError:
+        raise
+    except Exception as e:  # noqa: BLE001 - retried once without the input's metadata, then reported
+        if not any(info.get(k) for k in ("exif", "icc_profile")):
+            raise
+        kept = {k: v for k, v in info.items() if k not in ("exif", "icc_profile")}  # frame timing stays
+        save_image(frames, out, fmt, kept, args.jpeg_quality, args.overwrite)
+        reason = str(e) if isinstance(e, ValueError) else f"{e.__class__.__name__}: {e}"
+        print(f"arcnn: warning: {f}: written without its EXIF/ICC metadata, which {fmt} refused ({reason})",
+              file=sys.stderr)  # fmt: skip
+
+
+def _wait(f: Path, future: Future, tally: Tally) -> None:
     try:
         future.result()
-    except FILE_ERRORS as e:
-        report(f, e)
+        tally.restored += 1
+    except FileExistsError as e:
+        tally.fail(f, "write", ValueError(f"{e}: --overwrite replaces it, --skip-existing keeps it"))
+    except Exception as e:  # noqa: BLE001 - an encoder's error of any type costs this file only
+        tally.fail(f, "write", e)

@@ -1,0 +1,77 @@
+"""What a restoration may be asked for: :class:`RestoreOptions`, validated before anything is loaded.
+
+Light on purpose (no PyTorch): the command line builds its parser from these names and defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from arcnn.files import DEFAULT_MAX_PIXELS, check_max_pixels
+
+__all__ = ["RestoreOptions", "METHODS", "BACKENDS", "CHROMA", "TILE"]
+
+METHODS = ("arcnn", "sadct")
+BACKENDS = ("auto", "torch", "onnxruntime")
+CHROMA = ("auto", "on", "off")
+TILE = 512  # output tile side: bounds memory at ~64 x (TILE + 18)^2 floats per layer
+
+
+@dataclass(frozen=True)
+class RestoreOptions:
+    """How to restore; the same options, names and defaults as ``arcnn restore``.
+
+    model: a shipped name, a weights file, or a loaded network; None: chosen for each image by
+        ``quality`` (:func:`arcnn.policy.pick_model`).
+    quality: "auto" (from a JPEG's tables, a WebP's kind or the pixels) or the JPEG quality 1..100.
+    method: "arcnn" (a network) or "sadct" (Pointwise SA-DCT, classical).
+    chroma: "auto", "on" or "off": restore Cb and Cr too (:func:`arcnn.policy.chroma_model`).
+    consistency: project a JPEG's restored luminance onto what the file could have coded.
+    backend: "auto", "torch" or "onnxruntime" (:func:`arcnn.engine.on_backend`).
+    bf16: bfloat16 arithmetic (PyTorch). ensemble: 1, 4 or 8 (self-ensemble).
+    tile: output tile side (memory bound; the result does not depend on it).
+    max_pixels: refuse larger images before decoding them (0: no limit).
+    """
+
+    model: str | Path | Any = None  # or a loaded network (arcnn.models.Network)
+    quality: int | str = "auto"
+    method: str = "arcnn"
+    chroma: str = "auto"
+    consistency: bool = True
+    backend: str = "auto"
+    bf16: bool = False
+    ensemble: int = 1
+    tile: int = TILE
+    max_pixels: float = DEFAULT_MAX_PIXELS
+
+    def __post_init__(self) -> None:
+        q = self.quality
+        if q != "auto" and (not isinstance(q, int) or isinstance(q, bool) or not 1 <= q <= 100):
+            raise ValueError(f"quality must be 'auto' or an integer in 1..100, not {q!r}")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {', '.join(METHODS)}, not {self.method!r}")
+        if self.method == "sadct" and self.model is not None:
+            raise ValueError("model chooses a network; it cannot be combined with method sadct")
+        if self.chroma not in CHROMA:
+            raise ValueError(f"chroma must be auto, on or off, not {self.chroma!r}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if self.backend == "onnxruntime" and self.bf16:
+            raise ValueError("bf16 runs on PyTorch: use backend torch or auto")
+        if self.ensemble not in (1, 4, 8):
+            raise ValueError(f"ensemble must be 1, 4 or 8, not {self.ensemble!r}")
+        if not isinstance(self.tile, int) or not 8 <= self.tile <= 1 << 16:
+            raise ValueError(f"tile must be an integer in 8..65536, not {self.tile!r}")
+        for name in ("consistency", "bf16"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, not {getattr(self, name)!r}")
+        check_max_pixels(self.max_pixels)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RestoreOptions:
+        unknown = set(d) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown restore options: {sorted(unknown)}")
+        return cls(**d)
