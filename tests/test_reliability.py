@@ -271,3 +271,20 @@ def test_an_output_name_that_lies_about_its_format_is_refused(tmp_path, tiny, ca
     assert main(["restore", str(src), *out, "--model", tiny]) == 2
     _one_error_line(capsys.readouterr().err)
     assert not list(tmp_path.glob("x.*"))
+
+
+def test_damaged_scan_data_is_reported(tmp_path, tiny, capsys):
+    src = _jpeg(tmp_path / "a.jpg", colour=True)
+    data = bytearray(src.read_bytes())
+    start = data.find(b"\xff\xda") + 20
+    data[start : start + 40] = np.random.default_rng(0).integers(0, 256, 40, dtype=np.uint8).tobytes()
+    src.write_bytes(bytes(data))
+    assert main(["restore", str(src), "--model", tiny]) == 0
+    err = capsys.readouterr().err
+    assert "arcnn: warning:" in err and "Corrupt JPEG data" in err and len(err.strip().splitlines()) == 1
+    with pytest.warns(UserWarning, match="damage"):
+        import arcnn
+
+        arcnn.restore(src, model=tiny)
+    clean = _jpeg(tmp_path / "b.jpg")
+    assert main(["restore", str(clean), "--model", tiny]) == 0 and capsys.readouterr().err == ""

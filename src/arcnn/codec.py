@@ -320,3 +320,18 @@ def project_to_jpeg(restored: np.ndarray, decoded: np.ndarray, table: np.ndarray
     c = np.where(kept & on_steps[..., None, None], np.clip(c, (k - 0.5) * step, (k + 0.5) * step), c)
     out[: h * 8, : w * 8] = (_DCT.T @ c @ _DCT + 128).transpose(0, 2, 1, 3).reshape(h * 8, w * 8)
     return out
+
+
+def jpeg_warnings(data: bytes) -> list[str]:
+    """What libjpeg-turbo warns of while decoding the JPEG ``data`` ("Corrupt JPEG data: premature end
+    of data segment", ...): damage Pillow decodes silently, as garbage. Empty for a sound file, and
+    for files it cannot judge (colour spaces it does not convert); a truncated file says so."""
+    import simplejpeg
+
+    try:
+        simplejpeg.decode_jpeg(data, colorspace="GRAY", strict=True)
+    except ValueError as e:
+        text = str(e)
+        damage = ("corrupt", "premature", "extraneous", "invalid", "bogus", "warning")
+        return [text] if any(word in text.lower() for word in damage) else []
+    return []

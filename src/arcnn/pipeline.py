@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from typing import IO, Any
 import numpy as np
 from PIL import Image
 
-from arcnn.codec import QualityEstimate, read_qtables
+from arcnn.codec import QualityEstimate, jpeg_warnings, read_qtables
 from arcnn.engine import on_backend, restore_chroma, restore_luma
 from arcnn.files import open_image
 from arcnn.models import Network
@@ -69,6 +70,7 @@ class Restored:
     quality: QualityEstimate | None  # the input's estimated JPEG quality, when known
     info: dict = field(default_factory=dict)  # metadata to carry to the output (icc_profile, exif, dpi)
     frames: list[Image.Image] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the decoder's complaints: the input is damaged
 
     def __post_init__(self) -> None:
         if not self.frames:
@@ -117,13 +119,19 @@ class Restorer:
     def restore(self, source: Source) -> Restored:
         """Restore a path, bytes, binary file or PIL image; failures are :class:`RestoreError`."""
         if isinstance(source, Image.Image):
-            return self.restore_image(source)
-        try:
-            im = open_image(source, self.options.max_pixels)
-        except Exception as e:  # noqa: BLE001 - image plugins raise many types: all mean "cannot read"
-            raise RestoreError("read", e) from e
-        with im:
-            return self.restore_image(im)
+            result = self.restore_image(source)
+            name = getattr(source, "filename", "")
+            data = _read_bytes(name) if source.format == "JPEG" and name else b""
+        else:
+            try:
+                data = source if isinstance(source, bytes) else _read_bytes(source)
+                im = open_image(data, self.options.max_pixels)
+            except Exception as e:  # noqa: BLE001 - image plugins raise many types: all mean "cannot read"
+                raise RestoreError("read", e) from e
+            with im:
+                result = self.restore_image(im)
+        result.warnings = jpeg_warnings(data) if data[:2] == b"\xff\xd8" else []
+        return result
 
     def restore_image(self, im: Image.Image) -> Restored:
         """Restore an opened PIL image (a JPEG opened but not yet loaded keeps its YCbCr planes).
@@ -274,6 +282,13 @@ def _sadct_fn(im: Image.Image, quality: int | str) -> Callable[[np.ndarray], np.
     return partial(sadct_deblock, qtable=read_qtables(im)[0])
 
 
+def _read_bytes(source: str | Path | IO[bytes]) -> bytes:
+    if isinstance(source, str | Path):
+        with open(source, "rb") as f:
+            return f.read()
+    return source.read()
+
+
 def luma_qtable(image: Image.Image) -> np.ndarray | None:
     """The (64,) quantisation table of a JPEG's luminance (or gray) plane, or None for other files
     and for JPEGs whose first plane is not luminance (CMYK, Adobe RGB)."""
@@ -359,4 +374,7 @@ def restore(image: Source | np.ndarray, model: str | Path | Network | None = Non
         raise ValueError(
             f"expected a path, bytes, a binary file, a PIL image or an array, not {type(image).__name__}"
         )
-    return r.restore(image).image
+    result = r.restore(image)
+    for w in result.warnings:
+        warnings.warn(f"the decoder found damage ({w}): restored as decoded", stacklevel=2)
+    return result.image

@@ -203,6 +203,11 @@ def _restore_all(restorer, files: list[Path], outputs: list[Path], fmt: str, arg
             except Exception as e:  # noqa: BLE001 - RestoreError, or anything a plugin raised: one line
                 tally.fail(f, "", e)
                 continue
+            for w in result.warnings:
+                print(
+                    f"arcnn: warning: {f}: the decoder found damage ({w}); restored as decoded",
+                    file=sys.stderr,
+                )
             if pending is not None:
                 _wait(*pending, tally)
             save = partial(_write, f, result.frames, out, fmt, result.info, args)
