@@ -1,7 +1,7 @@
 """The quality-blind model against the per-quality models and the JPEG, on LIVE1.
 
-    python benchmarks/blind.py [--write]
-    python benchmarks/blind.py --data bsds500/val --qualities 40 50 60   # a check off the test set
+    python -m benchmarks.blind [--write]
+    python -m benchmarks.blind --data bsds500/val --qualities 40 50 60   # a check off the test set
 
 At q = 10, 20, 30, 40 ``arcnn-blind`` should be within 0.15 dB PSNR of the model trained
 for that quality; at the qualities in between and above it should never be worse than
@@ -19,25 +19,26 @@ from collections import Counter
 from functools import cache
 
 import numpy as np
-from _common import publish, require_data
+from PIL import Image
 
-from arcnn.codec import estimate_quality_from_pixels
 from arcnn.data import Degradation, list_images
 from arcnn.evaluate import evaluate
-from arcnn.zoo import BLIND_MODEL, REGISTRY, auto_model, nearest_model
+from arcnn.policy import BLIND_MODEL, auto_model, nearest_model, pick_model
+from arcnn.zoo import REGISTRY
+from benchmarks._common import publish, require_data
 
 MATCHED = (10, 20, 30, 40)
 BETWEEN = (5, 15, 25, 35, 50, 60, 75, 90)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="update the README's blind block")
+    ap.add_argument("--write", action="store_true", help="update the blind block (docs/results.md)")
     ap.add_argument("--data", default="live1", help="folder of ../shared/data (bsds500/val to check on val)")
     ap.add_argument("--qualities", type=int, nargs="+", default=None, help="default: 5 ... 90")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.write and (args.data != "live1" or args.qualities):
-        ap.error("--write is for the README's table: LIVE1 at the default qualities")
+        ap.error("--write is for the published table: LIVE1 at the default qualities")
     data = require_data(args.data)
     if BLIND_MODEL not in REGISTRY:
         print(f"{BLIND_MODEL} is not shipped: nothing to measure", file=sys.stderr)
@@ -85,11 +86,8 @@ def main() -> int:
 
 def _png_choices(data, quality: int) -> dict[str, str]:
     """{image name: the model ``--quality auto`` picks for its decoded JPEG without the tables}."""
-    deg, picks = Degradation(quality), {}
-    for f in list_images(data):
-        est = estimate_quality_from_pixels(deg.pair(f)[1])
-        picks[f.name] = auto_model(None if est is None else est.quality)
-    return picks
+    deg = Degradation(quality)
+    return {f.name: pick_model("auto", Image.fromarray(deg.pair(f)[1])) for f in list_images(data)}
 
 
 if __name__ == "__main__":

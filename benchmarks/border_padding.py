@@ -1,8 +1,8 @@
 """How the image border is padded before a valid-convolution network: LIVE1 scores per mode.
 
-    python benchmarks/border_padding.py [--model arcnn-q10] [--quality 10]
+    python -m benchmarks.border_padding [--model arcnn-q10] [--quality 10]
 
-"symmetric" (edge pixel repeated; what ``restore`` uses) keeps JPEG's 8x8 block grid in
+"symmetric" (edge pixel repeated; what ``arcnn.engine.restore_luma`` uses) keeps JPEG's 8x8 block grid in
 phase across the top and left edges; "reflect" (edge pixel not repeated) shifts it by one
 pixel; "replicate" repeats the edge pixel. Whole images, no tiling, float32.
 """
@@ -14,13 +14,13 @@ import sys
 
 import numpy as np
 import torch
-from _common import require_data
 
 from arcnn.codec import jpeg_roundtrip
 from arcnn.data import list_images, load_luma
 from arcnn.metrics import psnr, psnr_b, ssim
 from arcnn.models import pad_symmetric
 from arcnn.zoo import load_model
+from benchmarks._common import require_data
 
 
 @torch.no_grad()
@@ -31,11 +31,11 @@ def restore(model, img: np.ndarray, mode: str) -> np.ndarray:
     return (model(x).clamp(0, 1) * 255.0).round().to(torch.uint8)[0, 0].numpy()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default="arcnn-q10")
     ap.add_argument("--quality", type=int, default=10)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     live1 = require_data("live1")
     model = load_model(args.model)
     modes = ("symmetric", "reflect", "replicate")

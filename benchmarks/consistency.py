@@ -1,6 +1,6 @@
 """What projecting the restored luminance onto what the JPEG coded adds, on LIVE1.
 
-    python benchmarks/consistency.py [--write]
+    python -m benchmarks.consistency [--write]
 
 ``arcnn restore`` clips each 8x8 block's DCT coefficients of the network's output to the
 quantisation interval of the coefficient the file stores (``arcnn.codec.project_to_jpeg``), a
@@ -14,18 +14,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import publish, require_data
-
 from arcnn.evaluate import evaluate
-from arcnn.zoo import auto_model
+from arcnn.policy import auto_model
+from benchmarks._common import publish, require_data
 
 QUALITIES = (10, 20, 30, 40, 50, 75, 90)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="update the README's consistency block")
-    args = ap.parse_args()
+    ap.add_argument("--write", action="store_true", help="update the consistency block (docs/results.md)")
+    args = ap.parse_args(argv)
     live1 = require_data("live1")
     lines = [
         "LIVE1, grayscale JPEG of Y; PSNR dB / SSIM / PSNR-B dB.",

@@ -1,6 +1,6 @@
 """Self-ensemble: what averaging 4 or 8 flipped/rotated restorations buys, and costs, on LIVE1.
 
-    python benchmarks/ensemble.py [--qualities 10 ...] [--write]
+    python -m benchmarks.ensemble [--qualities 10 ...] [--write]
 
 For each shipped per-quality model: LIVE1 PSNR / SSIM / PSNR-B with ``--ensemble 1, 4, 8``
 and the restoration time relative to a single pass (measured in the same run).
@@ -11,17 +11,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import PAPER_ARCNN, require_data, write_readme_block
-
 from arcnn.evaluate import evaluate
-from arcnn.zoo import nearest_model
+from arcnn.policy import nearest_model
+from benchmarks._common import PAPER_ARCNN, publish, require_data
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--qualities", type=int, nargs="+", default=[10])
-    ap.add_argument("--write", action="store_true", help="update README.md")
-    args = ap.parse_args()
+    ap.add_argument("--write", action="store_true", help="update the ensemble block (docs/results.md)")
+    args = ap.parse_args(argv)
     live1 = require_data("live1")
     lines = [
         "| q | model | ensemble | LIVE1 PSNR / SSIM / PSNR-B | AR-CNN (paper) | time, relative |",
@@ -38,10 +37,7 @@ def main() -> int:
             lines.append(f"| {q} | {name} | {n} | {m['psnr']:.3f} / {m['ssim']:.4f} / {m['psnrb']:.3f} | "
                          f"{paper} | {m['seconds'] / base:.1f}× |")  # fmt: skip
             print(lines[-1], flush=True)
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        write_readme_block("ensemble", text)
+    publish("ensemble", lines, args.write)
     return 0
 
 

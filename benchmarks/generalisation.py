@@ -1,7 +1,7 @@
 """Do the shipped models generalise? PSNR gain over JPEG on images never used for training or tuning.
 
-    python benchmarks/generalisation.py [--write]
-    python benchmarks/generalisation.py --compare A.safetensors B.safetensors [--quality 10]
+    python -m benchmarks.generalisation [--write]
+    python -m benchmarks.generalisation --compare A.safetensors B.safetensors [--quality 10]
 
 The held-out set is the natural photographs scikit-image ships (public domain or
 CC0: astronaut, coffee, chelsea, camera, coins, moon, stereo motorcycle, immunohistochemistry, brick,
@@ -19,11 +19,11 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from _common import publish
 from PIL import Image
 
 from arcnn.evaluate import evaluate
 from arcnn.zoo import REGISTRY
+from benchmarks._common import publish
 
 IMAGES = ["astronaut", "coffee", "chelsea", "camera", "coins", "moon", "stereo_motorcycle",
           "immunohistochemistry", "brick", "grass", "gravel"]  # fmt: skip
@@ -39,12 +39,12 @@ def write_images(folder: Path) -> None:
         Image.fromarray(np.asarray(img, dtype=np.uint8)).save(folder / f"{name}.png")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="update the README's generalisation block")
+    ap.add_argument("--write", action="store_true", help="update the generalisation block (docs/results.md)")
     ap.add_argument("--compare", nargs="+", default=[], metavar="MODEL", help="per-image PSNR of these")
     ap.add_argument("--quality", type=int, default=10, help="JPEG quality for --compare")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     try:
         import skimage  # noqa: F401
     except ImportError:

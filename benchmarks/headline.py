@@ -14,9 +14,8 @@ import argparse
 import json
 import sys
 
-from benchmarks._common import PAPER_ARCNN, PAPER_JPEG, PUBLISHED_PSNR, publish
-
 from arcnn.zoo import REGISTRY, SCORES_FILE
+from benchmarks._common import PAPER_ARCNN, PAPER_JPEG, PUBLISHED_PSNR, publish
 
 QUALITIES = (10, 20, 30, 40)
 

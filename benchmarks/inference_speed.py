@@ -1,15 +1,16 @@
 """Restoration speed against the machine's own ceiling, per backend.
 
-    python benchmarks/inference_speed.py [--model arcnn-q10] [--sizes 2048 4096] [--files 100] [--write]
+    python -m benchmarks.inference_speed [--model arcnn-q10] [--sizes 2048 4096] [--files 100] [--write]
 
 In one run: (1) the ceiling, the best float32 (and bf16) rate of a large matrix product
 on this machine with torch's threads; (2) for each backend and image size, a whole
-restoration (``restore_luma``: padding, tiles, rounding) in a fresh process, reported as
-megapixels per second, the fraction of the float32 ceiling its multiply-adds reach, and
-the process's peak memory; (3) the file-to-file time of ``arcnn restore`` on a folder of
-LIVE1-sized colour JPEGs (decode, restore, encode); (4) with the research data, the LIVE1
-PSNR each backend gives at q10, so a faster path's cost in quality is measured, not assumed.
-``--write`` puts the table into README.md.
+restoration of a bare plane (``Restorer.restore_plane``: padding, tiles, rounding) in a fresh
+process, reported as megapixels per second, the fraction of the float32 ceiling its
+multiply-adds (``arcnn.flops.macs_per_pixel``) reach, and the process's peak memory; (3) the
+file-to-file time of ``arcnn restore`` on a folder of LIVE1-sized colour JPEGs (decode, restore,
+encode); (4) with the research data, the LIVE1 PSNR each backend gives at q10
+(``arcnn.evaluate``), so a faster path's cost in quality is measured, not assumed.
+``--write`` puts the table into its block (docs/speed.md).
 """
 
 from __future__ import annotations
@@ -25,70 +26,39 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import matmul_ceiling
+
+from benchmarks._common import ROOT, matmul_ceiling, publish, restorer
 
 BACKENDS = ("torch-fp32", "torch-bf16", "onnxruntime")
 
 
-def macs_per_pixel(model) -> float:
-    """Multiply-adds per output pixel of the network at large image sizes."""
-    cfg = model.config
-    chans = (cfg.inputs, *cfg.widths)
-    macs, scale = 0.0, 1.0
-    for i, (cin, cout, k) in enumerate(zip(chans[:-1], chans[1:], cfg.kernels)):
-        if cfg.stride > 1 and i == 0:
-            scale = 1.0 / cfg.stride**2
-        # A transposed convolution does its k*k*cin*cout work per *input* (low-resolution) pixel.
-        macs += cin * cout * k * k * scale
-    return macs
-
-
-def load_backend(model_name: str, backend: str, tmp: Path):
-    from arcnn.zoo import load_model
-
-    model = load_model(model_name)
-    if backend == "onnxruntime":
-        from arcnn.export import OnnxModel, export_onnx
-
-        path = export_onnx(model, tmp / "model.onnx")
-        return OnnxModel(path)
-    return model
+def _options(backend: str) -> dict:
+    """The ``RestoreOptions`` of a backend of this table."""
+    engine = "onnxruntime" if backend == "onnxruntime" else "torch"
+    return {"backend": engine, "bf16": backend == "torch-bf16"}
 
 
 def one(model_name: str, backend: str, size: int) -> dict:
     """Time one restoration of a size x size image (called in a fresh process)."""
-    from arcnn.restore import restore_luma
-
-    with tempfile.TemporaryDirectory() as tmp:
-        model = load_backend(model_name, backend, Path(tmp))
-        bf16 = backend == "torch-bf16"
-        rng = np.random.default_rng(0)
-        img = rng.integers(0, 256, (size, size), dtype=np.uint8)
-        restore_luma(model, img[:256, :256], bf16=bf16)  # warm-up: kernels, thread pool
-        t = time.perf_counter()
-        restore_luma(model, img, bf16=bf16)
-        seconds = time.perf_counter() - t
+    r = restorer(model_name, **_options(backend))
+    img = np.random.default_rng(0).integers(0, 256, (size, size), dtype=np.uint8)
+    r.restore_plane(img[:256, :256])  # warm-up: kernels, thread pool
+    t = time.perf_counter()
+    r.restore_plane(img)
+    seconds = time.perf_counter() - t
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"seconds": seconds, "mps": size * size / seconds / 1e6, "peak_mib": rss_mib}
 
 
 def live1_psnr(model_name: str, backend: str, quality: int = 10) -> float | None:
-    from arcnn.codec import jpeg_roundtrip
-    from arcnn.data import list_images, load_luma, shared_data_dir
-    from arcnn.metrics import psnr
-    from arcnn.restore import restore_luma
+    """LIVE1 PSNR of the model on ``backend`` under the evaluation protocol; None without the data."""
+    from arcnn.data import shared_data_dir
+    from arcnn.evaluate import evaluate
 
     folder = shared_data_dir() / "live1"
     if not folder.is_dir():
         return None
-    with tempfile.TemporaryDirectory() as tmp:
-        model = load_backend(model_name, backend, Path(tmp))
-        scores = []
-        for f in list_images(folder):
-            clean = load_luma(f)
-            out = restore_luma(model, jpeg_roundtrip(clean, quality), bf16=backend == "torch-bf16")
-            scores.append(psnr(clean, out))
-    return float(np.mean(scores))
+    return float(evaluate(folder, quality, model_name, **_options(backend))["mean"]["psnr"])
 
 
 def folder_run(model_name: str, n_files: int, backend: str, chroma: bool = False) -> dict:
@@ -115,9 +85,9 @@ def folder_run(model_name: str, n_files: int, backend: str, chroma: bool = False
             im.save(src / f"{i:03d}.jpg", quality=10)
             pixels += 768 * 512
         argv = ["restore", str(src), "-o", str(dst), "-q", "--model", model_name]
-        engine = "onnxruntime" if backend == "onnxruntime" else "torch"
-        argv += ["--backend", engine, "--chroma", "on" if chroma else "off"]
-        argv += ["--bf16"] if backend == "torch-bf16" else []
+        opts = _options(backend)
+        argv += ["--backend", opts["backend"], "--chroma", "on" if chroma else "off"]
+        argv += ["--bf16"] if opts["bf16"] else []
         t = time.perf_counter()
         rc = main(argv)
         seconds = time.perf_counter() - t
@@ -126,32 +96,29 @@ def folder_run(model_name: str, n_files: int, backend: str, chroma: bool = False
     return {"seconds": seconds, "mps": pixels / seconds / 1e6, "source": "LIVE1" if sources else "synthetic"}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="arcnn-q10")
     ap.add_argument("--sizes", type=int, nargs="+", default=[2048, 4096])
     ap.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     ap.add_argument("--files", type=int, default=100)
-    ap.add_argument("--write", action="store_true")
+    ap.add_argument("--write", action="store_true", help="update the inference-speed block (docs/speed.md)")
     ap.add_argument("--one", nargs=2, metavar=("BACKEND", "SIZE"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.one:
         print(json.dumps(one(args.model, args.one[0], int(args.one[1]))))
-        return
+        return 0
 
+    from arcnn.export import onnxruntime_available
+    from arcnn.flops import macs_per_pixel
+    from arcnn.policy import CHROMA_MODEL
     from arcnn.train import bf16_supported
-    from arcnn.zoo import CHROMA_MODEL, REGISTRY, load_model
+    from arcnn.zoo import REGISTRY, load_model
 
     backends = list(args.backends)
-    if "onnxruntime" in backends:
-        try:
-            import onnxruntime  # noqa: F401
-        except ImportError:
-            print(
-                "onnxruntime not installed (pip install 'arcnn[onnx]'): skipping that backend",
-                file=sys.stderr,
-            )
-            backends.remove("onnxruntime")
+    if "onnxruntime" in backends and not onnxruntime_available():
+        print("onnxruntime not installed (pip install 'arcnn[onnx]'): skipping that backend", file=sys.stderr)
+        backends.remove("onnxruntime")
     if "torch-bf16" in backends and not bf16_supported(torch.device("cpu")):
         print("this CPU has no bf16 instructions: skipping torch-bf16", file=sys.stderr)
         backends.remove("torch-bf16")
@@ -171,8 +138,9 @@ def main() -> None:
     for backend in backends:
         score = live1_psnr(args.model, backend)
         for size in args.sizes:
-            cmd = [sys.executable, __file__, "--model", args.model, "--one", backend, str(size)]
-            r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+            cmd = [sys.executable, "-m", "benchmarks.inference_speed", "--model", args.model]
+            cmd += ["--one", backend, str(size)]
+            r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT).stdout)
             gflops = r["mps"] * 1e6 * 2 * macs / 1e9
             rates.setdefault(backend, r["mps"])
             psnr_cell = f"{score:.3f}" if score is not None else "(no data)"
@@ -204,13 +172,9 @@ def main() -> None:
         cells = f"{r['source']} | {r['seconds']:.1f} | {r['mps']:.2f} | {r['mps'] / pure:.0%} (est.)"
         lines.append(f"| {default} | Y + CbCr (default) | {cells} |")
         print(lines[-1], flush=True)
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        from _common import write_readme_block
-
-        write_readme_block("inference-speed", text)
+    publish("inference-speed", lines, args.write)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

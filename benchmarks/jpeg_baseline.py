@@ -1,6 +1,6 @@
 """Reproduce the JPEG row of the paper's Table 1 on LIVE1 with the evaluation protocol.
 
-    python benchmarks/jpeg_baseline.py [--write]   # --write: also update README.md
+    python -m benchmarks.jpeg_baseline [--write]   # --write: also update docs/results.md
 
 Prints measured vs paper for q = 10, 20, 30, 40 and exits 1 if any value, rounded
 as the paper rounds it (2 decimals for dB, 4 for SSIM), is off by more than 0.01.
@@ -11,15 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import PAPER_JPEG, publish, require_data
-
 from arcnn.evaluate import evaluate
+from benchmarks._common import PAPER_JPEG, publish, require_data
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="update the README's jpeg-baseline block")
-    args = ap.parse_args()
+    ap.add_argument("--write", action="store_true", help="update the jpeg-baseline block (docs/results.md)")
+    args = ap.parse_args(argv)
     live1 = require_data("live1")
     lines = [
         "| q | PSNR measured / paper | SSIM measured / paper | PSNR-B measured / paper | SSIM (Gauss) |",

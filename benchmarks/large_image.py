@@ -1,6 +1,6 @@
 """Memory stays bounded on huge photos: peak memory of ``arcnn restore`` on a 50-megapixel JPEG.
 
-    python benchmarks/large_image.py [--megapixels 50] [--write]
+    python -m benchmarks.large_image [--megapixels 50] [--write]
 
 Makes a smooth colour test photo of the given size (3:2), saves it as a q10 JPEG, restores it
 with the default model in a child process (file to file, PNG out), and reports the child's
@@ -21,6 +21,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from arcnn.policy import CHROMA_MODEL
+from arcnn.zoo import REGISTRY
+from benchmarks._common import publish
+
 
 def make_photo(path: Path, megapixels: float) -> tuple[int, int]:
     w = int(math.sqrt(megapixels * 1e6 * 3 / 2))
@@ -30,32 +34,25 @@ def make_photo(path: Path, megapixels: float) -> tuple[int, int]:
     return w, h
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--megapixels", type=float, default=50.0)
-    ap.add_argument("--write", action="store_true", help="update README.md")
-    args = ap.parse_args()
+    ap.add_argument("--write", action="store_true", help="update the large-image block (docs/speed.md)")
+    args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "big.jpg", Path(tmp) / "big.png"
         w, h = make_photo(src, args.megapixels)
-        code = "import sys; from arcnn.cli import main; sys.exit(main(sys.argv[1:]))"
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code, "restore", str(src), "-o", str(dst), "-q"], check=True)
+        subprocess.run([sys.executable, "-m", "arcnn", "restore", str(src), "-o", str(dst), "-q"], check=True)
         seconds = time.perf_counter() - t
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024**2
         with Image.open(dst) as im:
             assert im.size == (w, h)
-    from arcnn.zoo import CHROMA_MODEL, REGISTRY
-
     what = "luminance and chroma" if CHROMA_MODEL in REGISTRY else "luminance"
     text = (f"{w}×{h} ({w * h / 1e6:.1f} MP) colour q10 JPEG → PNG with `arcnn restore` (defaults: "
             f"{what} restored): peak memory **{peak:.2f} GiB**, {seconds:.0f} s "
-            f"(`python benchmarks/large_image.py`).")  # fmt: skip
-    print(text)
-    if args.write:
-        from _common import write_readme_block
-
-        write_readme_block("large-image", text)
+            f"(`python -m benchmarks.large_image`).")  # fmt: skip
+    publish("large-image", [text], args.write)
     return 0
 
 

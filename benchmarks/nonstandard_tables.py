@@ -1,6 +1,6 @@
 """JPEGs with other encoders' tables: the blind model or the nearest per-quality model?
 
-    python benchmarks/nonstandard_tables.py [--write]
+    python -m benchmarks.nonstandard_tables [--write]
 
 LIVE1's Y (protocol as everywhere) compressed by Pillow with luminance tables that are not
 IJG's at any quality, made from the IJG table of quality q two ways:
@@ -20,14 +20,13 @@ import io
 import sys
 
 import numpy as np
-from _common import publish, require_data
 from PIL import Image
 
 from arcnn.codec import estimate_quality, ijg_table
 from arcnn.data import list_images, load_luma
 from arcnn.metrics import psnr
-from arcnn.restore import restore_luma
-from arcnn.zoo import BLIND_MODEL, auto_model, load_model, nearest_model
+from arcnn.policy import BLIND_MODEL, auto_model, nearest_model
+from benchmarks._common import publish, require_data, restorer
 
 QUALITIES = (10, 20, 30, 40, 75, 90)
 KINDS = ("scaled", "flat")
@@ -45,13 +44,13 @@ def _compress(y: np.ndarray, table: list[int]) -> np.ndarray:
     return np.asarray(Image.open(buf))
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="update the README's nonstandard-tables block")
-    args = ap.parse_args()
+    ap.add_argument("--write", action="store_true", help="update its block in docs/results.md")
+    args = ap.parse_args(argv)
     files = list_images(require_data("live1"))
     ys = [load_luma(f) for f in files]
-    blind = load_model(BLIND_MODEL)
+    r = restorer()  # each network alone on the decoded plane, as in the evaluation protocol
     lines = [
         "LIVE1 PSNR (dB), Y compressed with non-IJG luminance tables made from IJG quality q.",
         "",
@@ -63,13 +62,12 @@ def main() -> int:
             table = _table(q, kind)
             est = estimate_quality({0: np.array(table)})
             near = nearest_model(est.quality)
-            net = load_model(near)
             scores = {"jpeg": [], "blind": [], "near": []}
             for y in ys:
                 jpeg = _compress(y, table)
                 scores["jpeg"].append(psnr(y, jpeg))
-                scores["blind"].append(psnr(y, restore_luma(blind, jpeg)))
-                scores["near"].append(psnr(y, restore_luma(net, jpeg)))
+                scores["blind"].append(psnr(y, r.restore_plane(jpeg, model=BLIND_MODEL)))
+                scores["near"].append(psnr(y, r.restore_plane(jpeg, model=near)))
             m = {k: float(np.mean(v)) for k, v in scores.items()}
             gain = {k: f"{m[k]:.2f} ({m[k] - m['jpeg']:+.2f}" for k in ("blind", "near")}
             lines.append(f"| {q} | {kind} | {est.quality} | {m['jpeg']:.2f} | {gain['blind']}) "

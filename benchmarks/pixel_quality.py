@@ -1,13 +1,14 @@
 """How well the quality of a JPEG saved as a PNG is read from its pixels, on LIVE1 and BSDS500 val.
 
-    python benchmarks/pixel_quality.py [--write]
+    python -m benchmarks.pixel_quality [--write]
 
 Each image is compressed by Pillow at quality q (grayscale JPEG of its luminance, and RGB JPEG
-with 4:2:0 chroma), decoded, and handed to ``estimate_quality_from_pixels`` as a PNG would hold
-it (the JPEG's gray values, or Pillow's luma of the decoded RGB). Also: the decoded q10 JPEG
-cropped by (5, 3) pixels (the block grid no longer at the origin), resized to 90% (no grid left),
-and the never-compressed image. Counts how many images get the encoder's quality within one
-step, another quality, or no estimate (which sends them to the blind model).
+with 4:2:0 chroma), decoded, and handed to ``arcnn.policy.pixel_quality`` as a PNG would hold it
+(the JPEG's gray values, or Pillow's luma of the decoded RGB), as ``--quality auto`` reads a PNG.
+Also: the decoded q10 JPEG cropped by (5, 3) pixels (the block grid no longer at the origin),
+resized to 90% (no grid left), and the never-compressed image. Counts how many images get the
+encoder's quality within one step, another quality, or no estimate (which sends them to the
+blind model).
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ import argparse
 import io
 import sys
 
-import numpy as np
-from _common import publish, require_data
 from PIL import Image
 
-from arcnn.codec import estimate_quality_from_pixels
 from arcnn.data import list_images
+from arcnn.policy import pixel_quality
+from benchmarks._common import publish, require_data
 
 CASES = (5, 10, 20, 30, 40, 50, 60, 75, 85, 90, 95, "q10, cropped", "q10, resized", "never compressed")
 
@@ -41,10 +41,10 @@ def _decoded(im: Image.Image, case) -> Image.Image:
     return out
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="update the README's pixel-quality block")
-    args = ap.parse_args()
+    ap.add_argument("--write", action="store_true", help="update the pixel-quality block (docs/results.md)")
+    args = ap.parse_args(argv)
     files = list_images(require_data("live1")) + list_images(require_data("bsds500/val"))
     lines = [
         f"LIVE1 and BSDS500 val ({len(files)} images): images whose estimate is within one step of"
@@ -60,7 +60,7 @@ def main() -> int:
             for f in files:
                 with Image.open(f) as im:
                     im = im.convert("RGB") if colour else im.convert("L")
-                est = estimate_quality_from_pixels(np.asarray(_decoded(im, case).convert("L")))
+                est = pixel_quality(_decoded(im, case))
                 q = case if isinstance(case, int) else 10
                 expected = case != "never compressed" and case != "q10, resized"
                 if est is None:

@@ -1,13 +1,13 @@
 """Pointwise SA-DCT deblocking (Foi et al. 2007) on LIVE1 with the evaluation protocol, against the paper.
 
-    python benchmarks/sadct_table.py [--qualities 10 20 30 40] [--images N] [--workers W] [--write]
+    python -m benchmarks.sadct_table [--qualities 10 20 30 40] [--images N] [--workers W] [--write]
 
 Prints, per JPEG quality: the JPEG scores, the paper's SA-DCT row (Dong et al. 2015, Table 1),
 the measured SA-DCT scores (PSNR / SSIM / PSNR-B) and the seconds per image (one core each;
 ``--workers`` images at a time); whether q10 and q20 are within the issue's tolerance of the
 paper (0.15 dB PSNR, 0.005 SSIM, 0.3 dB PSNR-B); then the paper's speed comparison measured
 here: seconds for one 256x256 image, SA-DCT vs arcnn-q10. ``--images N`` scores only the first
-N images (quick checks). ``--write`` also updates the README's sadct-table block.
+N images (quick checks). ``--write`` also updates the sadct-table block (docs/results.md).
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import PAPER_SADCT, require_data, write_readme_block
 
 from arcnn.codec import jpeg_roundtrip
 from arcnn.data import list_images, load_luma
 from arcnn.evaluate import evaluate
-from arcnn.restore import restore_luma
+from arcnn.policy import DEFAULT_MODEL
 from arcnn.sadct import sadct_deblock
-from arcnn.zoo import DEFAULT_MODEL, load_model
+from benchmarks._common import PAPER_SADCT, publish, require_data, restorer
 
 TOLERANCE = (0.15, 0.005, 0.3)
 
@@ -44,20 +43,20 @@ def _speed(y: np.ndarray) -> tuple[float, float]:
     t = time.perf_counter()
     sadct_deblock(z, quality=10)
     t_sadct = time.perf_counter() - t
-    model = load_model(DEFAULT_MODEL)
-    restore_luma(model, z)  # warm-up
+    r = restorer(DEFAULT_MODEL)
+    r.restore_plane(z)  # warm-up
     t = time.perf_counter()
-    restore_luma(model, z)
+    r.restore_plane(z)
     return t_sadct, time.perf_counter() - t
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--qualities", type=int, nargs="+", default=[10, 20, 30, 40])
     ap.add_argument("--images", type=int, default=None, help="only the first N LIVE1 images")
     ap.add_argument("--workers", type=int, default=None, help="images restored at once (default: all cores)")
-    ap.add_argument("--write", action="store_true", help="update the README's sadct-table block")
-    args = ap.parse_args()
+    ap.add_argument("--write", action="store_true", help="update the sadct-table block (docs/results.md)")
+    args = ap.parse_args(argv)
     live1 = require_data("live1")
     files = list_images(live1)[: args.images]
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,10 +88,7 @@ def main() -> int:
         f"One 256x256 image at q10 on this machine: SA-DCT {t_sadct:.2f} s (1 core), "
         f"{DEFAULT_MODEL} {t_net:.3f} s ({torch.get_num_threads()} threads, float32).",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        write_readme_block("sadct-table", text)
+    publish("sadct-table", lines, args.write)
     return 0
 
 

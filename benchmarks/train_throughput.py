@@ -1,6 +1,6 @@
 """Training throughput on this machine: samples and output megapixels per second per setting.
 
-    python benchmarks/train_throughput.py [--threads N] [--seconds S] [--write]
+    python -m benchmarks.train_throughput [--threads N] [--seconds S] [--write]
 
 Times full training steps (forward, MSE, backward, optimiser) of the 9-7-1-5 network
 on random data, for the paper recipe's setting and the fast recipe's, float32 and
@@ -14,29 +14,25 @@ import sys
 import time
 
 import torch
-from _common import ROOT, matmul_ceiling, write_readme_block
+from torch.utils.flop_counter import FlopCounterMode
 
 from arcnn.models import ConvStack, preset
 from arcnn.train import bf16_supported
+from benchmarks._common import matmul_ceiling, write_readme_block
 
 
 def train_flops(model: ConvStack, patch: int) -> float:
-    """FLOPs of one training sample: forward, and a backward of twice the forward's work except
-    the first layer's gradient with respect to the image, which is never needed."""
-    macs = []
+    """FLOPs of one training sample of ``patch`` x ``patch`` pixels, counted by PyTorch's FLOP counter
+    (as ``arcnn.flops`` counts) over a forward and a backward pass: the backward's weight and input
+    gradients, less the first layer's gradient with respect to the image, which is never computed.
 
-    def hook(mod, inp, out):
-        if isinstance(mod, torch.nn.ConvTranspose2d):
-            macs.append(inp[0][0].numel() * mod.out_channels * mod.kernel_size[0] * mod.kernel_size[1])
-        else:
-            macs.append(out[0].numel() * mod.in_channels * mod.kernel_size[0] * mod.kernel_size[1])
-
-    handles = [c.register_forward_hook(hook) for c in model.convs]
-    with torch.no_grad():
-        model(torch.rand(1, 1, patch, patch))
-    for h in handles:
-        h.remove()
-    return 2.0 * (3 * sum(macs) - macs[0])
+    Not ``arcnn.flops.macs_per_pixel`` times the output pixels: that is the cost per pixel of a large
+    image, while the valid convolutions of a small patch also work on the border the output loses."""
+    counter = FlopCounterMode(display=False)
+    with counter:
+        model(torch.rand(1, 1, patch, patch)).sum().backward()
+    model.zero_grad(set_to_none=True)
+    return float(counter.get_total_flops())
 
 
 def measure(
@@ -70,12 +66,12 @@ def measure(
     return samples, samples * (patch - 2 * b) ** 2 / 1e6, samples * flops / 1e9
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=torch.get_num_threads())
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--write", action="store_true", help="update the table in docs/training.md")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     has_bf16 = bf16_supported(torch.device("cpu"))
     ceiling = {False: matmul_ceiling(torch.float32), True: matmul_ceiling(torch.bfloat16)}
@@ -88,7 +84,7 @@ def main() -> int:
         "| of ceiling |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    print("\n".join(lines), flush=True)
+    print("\n".join(lines), flush=True)  # the header now, the rows as they are measured
     settings = [
         ("arcnn", "paper", 32, 128, False, False),
         ("arcnn", "fast, float32", 64, 16, False, True),
@@ -107,7 +103,7 @@ def main() -> int:
         lines.append(f"{row} {share:.0%} |")
         print(lines[-1], flush=True)
     if args.write:
-        write_readme_block("train-throughput", "\n".join(lines), ROOT / "docs" / "training.md")
+        write_readme_block("train-throughput", "\n".join(lines))
     return 0
 
 

@@ -1,6 +1,6 @@
 """What the JPEG-trained models do to WebP: LIVE1's Y compressed with Pillow's lossy WebP.
 
-    python benchmarks/webp.py [--write]
+    python -m benchmarks.webp [--write]
 
 For each WebP quality: the WebP's PSNR, and the PSNR after restoration by the quality-blind
 JPEG model, by the per-quality JPEG model that does best there, and by ``arcnn-webp`` when it
@@ -13,19 +13,18 @@ from __future__ import annotations
 import argparse
 import sys
 
-from _common import publish, require_data
-
 from arcnn.evaluate import evaluate
-from arcnn.zoo import BLIND_MODEL, REGISTRY
+from arcnn.policy import BLIND_MODEL, WEBP_MODEL
+from arcnn.zoo import REGISTRY
+from benchmarks._common import publish, require_data
 
 QUALITIES = (5, 10, 20, 30, 50, 75)
-WEBP_MODEL = "arcnn-webp"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="update the README's webp block")
-    args = ap.parse_args()
+    ap.add_argument("--write", action="store_true", help="update the webp block (docs/results.md)")
+    args = ap.parse_args(argv)
     live1 = require_data("live1")
     jpeg_models = [n for n in ("arcnn-q10", "arcnn-q40") if n in REGISTRY]
     blind = [BLIND_MODEL] if BLIND_MODEL in REGISTRY else []

@@ -1,8 +1,9 @@
-"""Score every shipped model on LIVE1 and Classic5; print the README's results tables.
+"""Score every shipped model on LIVE1 and Classic5; print the results tables (docs/results.md).
 
-    python benchmarks/zoo_table.py            # print the tables
-    python benchmarks/zoo_table.py --write    # also update README.md and weights/scores.json
-    python benchmarks/zoo_table.py --write --reuse   # only score models whose weights changed
+    python -m benchmarks.zoo_table            # print the tables
+    python -m benchmarks.zoo_table --write    # also update the zoo-table block (docs/results.md),
+                                              # weights/scores.json and the README's headline
+    python -m benchmarks.zoo_table --write --reuse   # only score models whose weights changed
 
 Layout of the paper's Table 1: JPEG, AR-CNN as published, arcnn as measured here
 (PSNR dB / SSIM / PSNR-B dB), plus the Gaussian SSIM later papers report, and
@@ -19,10 +20,18 @@ import json
 import sys
 from pathlib import Path
 
-from _common import PAPER_ARCNN, require_data, write_readme_block
-
 from arcnn.evaluate import evaluate
-from arcnn.zoo import REGISTRY, SCORES_FILE, read_weights
+from arcnn.files import write_bytes_atomic
+from arcnn.manifest import FILES
+from arcnn.weights import read_weights
+from arcnn.zoo import REGISTRY, SCORES_FILE
+from benchmarks._common import PAPER_ARCNN, require_data, write_readme_block
+from benchmarks.headline import headline_lines
+
+
+def _sha256(name: str) -> str:
+    """The sha256 of a shipped model's weights, as ``arcnn.manifest`` records it."""
+    return FILES[REGISTRY[name].manifest_key]
 
 
 def _fmt(m: dict | None, gauss: bool = True, digits: int = 2) -> str:
@@ -43,16 +52,16 @@ def _beats(m: dict, q: int) -> str:
     return "yes" if ok else "no"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="update README.md and the registry's scores.json")
+    ap.add_argument("--write", action="store_true", help="update the tables, the headline and scores.json")
     ap.add_argument("--reuse", action="store_true",
                     help="reuse scores.json's scores of weights with the same sha256")  # fmt: skip
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     known = json.loads(SCORES_FILE.read_text()) if args.reuse and SCORES_FILE.exists() else {}
 
     def score(data: Path, q: int, name: str, key: str, box: tuple[int, int] | None = None) -> dict:
-        same = known.get(name, {}).get("sha256") == REGISTRY[name].sha256
+        same = known.get(name, {}).get("sha256") == _sha256(name)
         if same and key in known[name]:
             return {"mean": known[name][key], "images": []}
         return evaluate(data, q, name, box=box, consistency=key.endswith("_restore"))
@@ -136,10 +145,11 @@ def main() -> int:
             print(f"\n{name} on LIVE1 parrots: PSNR {row['psnr']:.2f} dB")
     if args.write:
         write_readme_block("zoo-table", table)
-        slim = {n: {k: v for k, v in s.items() if k != "live1_images"} | {"sha256": REGISTRY[n].sha256}
+        slim = {n: {k: v for k, v in s.items() if k != "live1_images"} | {"sha256": _sha256(n)}
                 for n, s in scores.items()}  # fmt: skip
-        SCORES_FILE.write_text(json.dumps(slim, indent=1, sort_keys=True) + "\n")
-        print(f"\nwrote README.md and {SCORES_FILE.name}")
+        write_bytes_atomic(SCORES_FILE, (json.dumps(slim, indent=1, sort_keys=True) + "\n").encode())
+        write_readme_block("headline", "\n".join(headline_lines()))  # README's table, from scores.json
+        print(f"\nwrote the zoo-table and headline blocks and {SCORES_FILE.name}")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Fig. 9 of the paper: AR-CNN as pre-processing for super-resolution and contrast enhancement.
 
-    python experiments/applications.py [--write]
+    python -m experiments.applications [--write]
 
 For every LIVE1 image (Y, MATLAB rgb2ycbcr):
 - super-resolution x3: the clean input is Y down-scaled by 3 (bicubic); it is compressed as a
@@ -23,16 +23,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from _common import require_data, write_readme_block  # noqa: E402
-
-from arcnn.codec import jpeg_roundtrip  # noqa: E402
-from arcnn.data import list_images, load_luma  # noqa: E402
-from arcnn.metrics import psnr  # noqa: E402
-from arcnn.restore import restore_luma  # noqa: E402
-from arcnn.zoo import load_model  # noqa: E402
+from arcnn.codec import jpeg_roundtrip
+from arcnn.data import list_images, load_luma
+from arcnn.metrics import psnr
+from benchmarks._common import ROOT, publish, require_data, restorer
 
 QUALITY, MODEL, EXAMPLE = 10, "arcnn-q10", "parrots.png"
 
@@ -66,12 +60,12 @@ def _example(panels: list[np.ndarray], path: Path) -> None:
     Image.fromarray(row).save(path)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--write", action="store_true", help="update docs/experiments.md and the examples")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     files = list_images(require_data("live1"))
-    model = load_model(MODEL)
+    r = restorer(MODEL)
     lines = [
         f"LIVE1 ({len(files)} images), JPEG q{QUALITY}, restoration by {MODEL}; PSNR (dB) of the "
         "operation's output against the operation applied to the clean input.",
@@ -84,18 +78,15 @@ def main() -> int:
         for f in files:
             clean = prepare(load_luma(f))
             jpeg = jpeg_roundtrip(clean, QUALITY)
-            restored = restore_luma(model, jpeg)
+            restored = r.restore_plane(jpeg)
             ref = op(clean)
             a.append(psnr(ref, op(jpeg)))
             b.append(psnr(ref, op(restored)))
             if args.write and f.name == EXAMPLE:
                 _example([op(jpeg), op(restored), ref], ROOT / "docs" / "experiments" / f"fig9-{i + 1}.png")
         lines.append(f"| {case} | {np.mean(a):.2f} | {np.mean(b):.2f} | {np.mean(b) - np.mean(a):+.2f} dB |")
-    lines += ["", "`python experiments/applications.py --write`"]
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        write_readme_block("fig9", text, ROOT / "docs" / "experiments.md")
+    lines += ["", "`python -m experiments.applications --write`"]
+    publish("fig9", lines, args.write)
     return 0
 
 

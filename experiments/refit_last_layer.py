@@ -1,6 +1,6 @@
 """Refit a trained network's last (linear) layer in closed form on its training set.
 
-    python experiments/refit_last_layer.py experiments/weights/arcnn-q10-gpu4.safetensors 10 \
+    python -m experiments.refit_last_layer experiments/weights/arcnn-q10-gpu4.safetensors 10 \
         runs/arcnn-q10-refit --objective psnr
 
 The layers before the last are kept. Their features on every pixel of the 400 BSDS500
@@ -13,6 +13,8 @@ and after; writes OUT/model.safetensors with this command, the git revision, its
 in the metadata (key ``refit``).
 """
 
+from __future__ import annotations
+
 import argparse
 import json
 import sys
@@ -22,16 +24,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from arcnn.data import list_images, make_pairs, shared_data_dir
+from arcnn.data import list_images, make_pairs
+from arcnn.files import atomic_write
 from arcnn.train import (
     LastLayerStats,
-    _git_revision,
+    git_revision,
     last_layer_stats,
     last_layer_weights,
     refit_last_layer,
     validate,
 )
-from arcnn.zoo import _model_from_file, read_weights, save_weights
+from arcnn.weights import load_weights_file, read_weights, save_weights
+from benchmarks._common import require_data
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,10 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("out")
     p.add_argument("--objective", choices=["mse", "psnr"], default="psnr", help="pooled MSE, mean image PSNR")
     a = p.parse_args(argv)
+    args = sys.argv[1:] if argv is None else argv
+    command = " ".join(["python", "-m", "experiments.refit_last_layer", *args])
+    root = require_data("bsds500")
     t0 = time.time()
     try:
-        model = _model_from_file(Path(a.weights))
-        root = shared_data_dir() / "bsds500"
+        model = load_weights_file(a.weights)
         train = make_pairs(list_images(root / "train", root / "test"), a.quality)
         val = make_pairs(list_images(root / "val"), a.quality)
         out = Path(a.out)
@@ -57,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             stats = last_layer_stats(model, train)
             out.mkdir(parents=True, exist_ok=True)
             arrays = {k: getattr(stats, k).numpy() for k in "ABCN"}
-            np.savez(cache, **arrays, seconds=time.time() - t0)
+            with atomic_write(cache) as tmp, open(tmp, "wb") as f:  # never a half-written cache to resume
+                np.savez(f, **arrays, seconds=time.time() - t0)
         w0 = last_layer_weights(model)
         before = validate(model, val, torch.device("cpu"), bf16=False)
         refit_last_layer(model, stats, a.objective)
@@ -69,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"train mean PSNR (before rounding): {stats.mean_psnr(w0):.4f} -> {stats.mean_psnr(w):.4f}")
     print(f"val PSNR: {before:.4f} -> {after:.4f} ({after - before:+.4f})")
     meta, _ = read_weights(a.weights)
-    info = {"command": " ".join(["python", *sys.argv]), "git_revision": _git_revision(),
+    info = {"command": command, "git_revision": git_revision(),
             "seconds": round(time.time() - t0, 1), "threads": torch.get_num_threads(),
             "val_before": round(before, 4), "val_after": round(after, 4)}  # fmt: skip
     save_weights(out / "model.safetensors", model, meta | {"refit": json.dumps(info)})

@@ -1,8 +1,8 @@
 """Table 2 / Fig. 5 of the paper: AR-CNN against SRCNN and Deeper SRCNN at q10, one budget.
 
-    python experiments/table2.py            # score the shipped models, plot their logs
-    python experiments/table2.py --train    # first train the arms that are missing (runs/)
-    python experiments/table2.py --write    # also update docs/experiments.md and the plot
+    python -m experiments.table2            # score the shipped models, plot their logs
+    python -m experiments.table2 --train    # first train the arms that are missing (runs/)
+    python -m experiments.table2 --write    # also update docs/experiments.md and the plot
 
 Every arm uses the fast recipe with the same settings and budget (36,000 steps of 16 random
 64x64 crops = 576,000 samples), so the comparison is at equal backprops. The AR-CNN arm is the
@@ -13,22 +13,18 @@ Scores: LIVE1 q10 under the evaluation protocol; curves: validation PSNR on BSDS
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from arcnn.evaluate import evaluate
+from arcnn.plot import plot_logs
+from arcnn.weights import read_weights
+from arcnn.zoo import REGISTRY
+from benchmarks._common import PAPER_ARCNN, ROOT, kept_weights, require_data, train_run, write_readme_block
 
-from _common import require_data, write_readme_block  # noqa: E402
-
-from arcnn.evaluate import evaluate  # noqa: E402
-from arcnn.plot import plot_logs  # noqa: E402
-from arcnn.zoo import REGISTRY, read_weights  # noqa: E402
-
-PAPER = {
-    "arcnn": (29.13, 0.8232, 28.74),
+PAPER = {  # Table 2 of the paper, LIVE1 q10: (PSNR dB, SSIM, PSNR-B dB)
+    "arcnn": PAPER_ARCNN[10],
     "srcnn": (28.91, 0.8175, 28.52),
     "deeper-srcnn": (28.92, 0.8189, 28.46),
 }
@@ -37,9 +33,8 @@ ARMS = ("srcnn", "deeper-srcnn", "arcnn")
 WEIGHTS = {
     "srcnn": "srcnn-q10",
     "deeper-srcnn": "deeper-srcnn-q10",
-    "arcnn": str(ROOT / "experiments" / "weights" / "arcnn-q10-cpu.safetensors"),
+    "arcnn": str(kept_weights("arcnn-q10-cpu.safetensors")),
 }
-DOC = ROOT / "docs" / "experiments.md"
 
 
 def _verdict(ok: bool) -> str:
@@ -60,20 +55,15 @@ def train_missing() -> None:
         if _weights(arch):
             continue
         out = ROOT / "runs" / name
-        cmd = [sys.executable, "-c", "from arcnn.cli import entry; entry()", "train", "--model", arch,
-               "--quality", "10", "--out", str(out), "--recipe", "fast", "--val-every", "3000"]  # fmt: skip
-        if (out / "checkpoint.pt").exists():
-            cmd.append("--resume")
-        print(" ".join(cmd), flush=True)
-        subprocess.run(cmd, check=True)
-        print(f"then: python tools/ship_model.py {out} {name}, and add its card to src/arcnn/zoo.py")
+        train_run(out, ["--model", arch, "--quality", "10", "--recipe", "fast", "--val-every", "3000"])
+        print(f"then: python tools/ship_model.py {out} {name} (it says what to add to the zoo)")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--train", action="store_true", help="train the arms that are not shipped yet")
     ap.add_argument("--write", action="store_true", help="update docs/experiments.md and its plot")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     live1 = require_data("live1")
     if args.train:
         train_missing()
@@ -111,15 +101,15 @@ def main() -> int:
     day = time.strftime("%Y-%m-%d")
     lines += [
         "",
-        f"`python experiments/table2.py --write`, {day}; training commands: README, provenance table "
-        "(arcnn-q10-cpu: docs/training.md).",
+        f"`python -m experiments.table2 --write`, {day}; training commands: docs/results.md, "
+        "provenance table (arcnn-q10-cpu: docs/training.md).",
     ]
     text = "\n".join(lines)
     print(text)
     if args.write:
         plot = ROOT / "docs" / "experiments" / "table2-curves.png"
         plot_logs(logs, plot, title="Fig. 5: validation PSNR (BSDS500 val, q10) against samples seen")
-        write_readme_block("table2", text + f"\n\n![Fig. 5 curves](experiments/{plot.name})", DOC)
+        write_readme_block("table2", text + f"\n\n![Fig. 5 curves](experiments/{plot.name})")
     return 0
 
 

@@ -1,6 +1,6 @@
 """Table 3 of the paper: the comparison with RTF, on half-sized BSDS500.
 
-    python experiments/table3.py [--steps 6000] [--write]
+    python -m experiments.table3 [--steps 6000] [--write]
 
 As in the paper (after Jancsary et al.'s RTF): train on the 200 BSDS500 *train* images
 down-scaled by 0.5 (bicubic), test on the 200 *test* images down-scaled by 0.5, at q10 and q20,
@@ -16,18 +16,12 @@ published table directly.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from _common import require_data, write_readme_block  # noqa: E402
-
-from arcnn.evaluate import evaluate  # noqa: E402
-from arcnn.zoo import read_weights  # noqa: E402
+from arcnn.evaluate import evaluate
+from arcnn.weights import read_weights
+from benchmarks._common import ROOT, publish, require_data, train_run
 
 QUALITIES = (10, 20)
 
@@ -36,24 +30,18 @@ def _fmt(m: dict) -> str:
     return f"{m['psnr']:.2f} / {m['ssim']:.4f} / {m['psnrb']:.2f}"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=6000, help="training steps per quality (batch 16)")
     ap.add_argument("--write", action="store_true", help="update docs/experiments.md")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     bsds = require_data("bsds500")
     for q in QUALITIES:
-        out = ROOT / "runs" / f"table3-q{q}"
-        if (out / "model.safetensors").exists():
-            continue
-        cmd = [sys.executable, "-c", "from arcnn.cli import entry; entry()", "train", "--model", "arcnn",
-               "--quality", str(q), "--scale", "0.5", "--train-dir", str(bsds / "train"),
-               "--val-dir", str(bsds / "val"), "--out", str(out), "--recipe", "fast",
-               "--steps", str(args.steps), "--val-every", str(max(1, args.steps // 3))]  # fmt: skip
-        if (out / "checkpoint.pt").exists():
-            cmd.append("--resume")
-        print(" ".join(cmd[3:]), flush=True)
-        subprocess.run(cmd, check=True)
+        train_run(ROOT / "runs" / f"table3-q{q}", [
+            "--model", "arcnn", "--quality", str(q), "--scale", "0.5", "--train-dir", str(bsds / "train"),
+            "--val-dir", str(bsds / "val"), "--recipe", "fast", "--steps", str(args.steps),
+            "--val-every", str(max(1, args.steps // 3)),
+        ])  # fmt: skip
     lines = [
         "BSDS500 test (200 images) down-scaled by 0.5; PSNR (dB) / SSIM / PSNR-B (dB). arcnn trained on "
         f"BSDS500 train down-scaled by 0.5, {args.steps} steps × 16 crops of 64×64 "
@@ -70,12 +58,9 @@ def main() -> int:
         lines.append(f"| {q} | {_fmt(jpeg)} | {_fmt(ours)} | {secs / 60:.0f} min |")
     lines += [
         "",
-        f"`python experiments/table3.py --steps {args.steps} --write`, {time.strftime('%Y-%m-%d')}.",
+        f"`python -m experiments.table3 --steps {args.steps} --write`, {time.strftime('%Y-%m-%d')}.",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        write_readme_block("table3", text, ROOT / "docs" / "experiments.md")
+    publish("table3", lines, args.write)
     return 0
 
 

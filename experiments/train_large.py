@@ -195,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             with open(log_path, "a", newline="") as f:
                 csv.writer(f).writerow([step, f"{np.mean(losses):.6g}", *[f"{v[q]:.4f}" for q in v],
                                         f"{elapsed:.0f}"])  # fmt: skip
-            print(f"step {step} mse {np.mean(losses):.3e} val " + " ".join(f"q{q} {s:.3f}" for q, s in v.items())
-                  + f" {elapsed / 3600:.2f} h", flush=True)  # fmt: skip
+            scores = " ".join(f"q{q} {s:.3f}" for q, s in v.items())
+            print(f"step {step} mse {np.mean(losses):.3e} val {scores} {elapsed / 3600:.2f} h", flush=True)
             losses = []
         if time.monotonic() - last_ckpt > args.checkpoint_s:
             checkpoint()

@@ -1,8 +1,8 @@
 """The paper's easy-hard transfer experiments at one small, equal budget per arm.
 
-    python experiments/transfer.py --figure 6 [--steps 3000] [--write]   # shallow -> deeper
-    python experiments/transfer.py --figure 7 [--steps 3000] [--write]   # high -> low quality
-    python experiments/transfer.py --figure 8 [--steps 3000] [--write]   # standard -> social media
+    python -m experiments.transfer --figure 6 [--steps 3000] [--write]   # shallow -> deeper
+    python -m experiments.transfer --figure 7 [--steps 3000] [--write]   # high -> low quality
+    python -m experiments.transfer --figure 8 [--steps 3000] [--write]   # standard -> social media
 
 Fig. 6: the 5-layer ``arcnn5`` (9-7-3-1-5) at q10 from (a) Gaussian σ = 0.001, (b) He et al.
 init, (c) its first two layers copied from ``arcnn-q10``.
@@ -21,44 +21,34 @@ figure's degradation; curves: validation PSNR on the first 50 images of BSDS500 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from _common import require_data, write_readme_block  # noqa: E402
-
-from arcnn.evaluate import evaluate  # noqa: E402
-from arcnn.plot import plot_logs, read_log  # noqa: E402
-from arcnn.zoo import REGISTRY  # noqa: E402
+from arcnn.evaluate import evaluate
+from arcnn.plot import plot_logs, read_log
+from arcnn.zoo import REGISTRY
+from benchmarks._common import ROOT, kept_weights, require_data, train_run, write_readme_block
 
 # The sources are the 2-core zoo models these figures were run with (the shipped arcnn-q10 and
 # arcnn-q20 were later fine-tuned further on a GPU; docs/training.md).
-W = str(ROOT / "experiments" / "weights")
+Q10, Q20 = (str(kept_weights(f"arcnn-q{q}-cpu.safetensors")) for q in (10, 20))
 SOCIAL = ["--box", "600x450", "--quality", "75"]
+ARCNN5_Q10, ARCNN_Q10 = ["--model", "arcnn5", "--quality", "10"], ["--model", "arcnn", "--quality", "10"]
 FIGURES = {
     6: ("Fig. 6: shallow to deeper (arcnn5, q10)", 10, None, {
-        "a-gauss": ["--model", "arcnn5", "--quality", "10", "--init-method", "gauss"],
-        "b-he": ["--model", "arcnn5", "--quality", "10", "--init-method", "he"],
-        "c-2-layers-from-arcnn-q10": ["--model", "arcnn5", "--quality", "10",
-                                      "--init", f"{W}/arcnn-q10-cpu.safetensors", "--init-layers", "2"],
+        "a-gauss": [*ARCNN5_Q10, "--init-method", "gauss"],
+        "b-he": [*ARCNN5_Q10, "--init-method", "he"],
+        "c-2-layers-from-arcnn-q10": [*ARCNN5_Q10, "--init", Q10, "--init-layers", "2"],
     }),
     7: ("Fig. 7: high to low quality (arcnn, q10)", 10, None, {
-        "a-scratch": ["--model", "arcnn", "--quality", "10"],
-        "b-1-layer-from-arcnn-q20": ["--model", "arcnn", "--quality", "10",
-                                     "--init", f"{W}/arcnn-q20-cpu.safetensors", "--init-layers", "1"],
-        "c-2-layers-from-arcnn-q20": ["--model", "arcnn", "--quality", "10",
-                                      "--init", f"{W}/arcnn-q20-cpu.safetensors", "--init-layers", "2"],
+        "a-scratch": ARCNN_Q10,
+        "b-1-layer-from-arcnn-q20": [*ARCNN_Q10, "--init", Q20, "--init-layers", "1"],
+        "c-2-layers-from-arcnn-q20": [*ARCNN_Q10, "--init", Q20, "--init-layers", "2"],
     }),
     8: ("Fig. 8: standard to social media (600×450, q75, 4:2:0)", 75, (600, 450), {
         "a-scratch": ["--model", "arcnn", *SOCIAL],
-        "b-1-layer-from-arcnn-q10": ["--model", "arcnn", *SOCIAL,
-                                     "--init", f"{W}/arcnn-q10-cpu.safetensors", "--init-layers", "1"],
-        "c-1-layer-from-arcnn-q20": ["--model", "arcnn", *SOCIAL,
-                                     "--init", f"{W}/arcnn-q20-cpu.safetensors", "--init-layers", "1"],
+        "b-1-layer-from-arcnn-q10": ["--model", "arcnn", *SOCIAL, "--init", Q10, "--init-layers", "1"],
+        "c-1-layer-from-arcnn-q20": ["--model", "arcnn", *SOCIAL, "--init", Q20, "--init-layers", "1"],
     }),
 }  # fmt: skip
 
@@ -91,26 +81,18 @@ CLAIMS = {
 }  # fmt: skip
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--figure", type=int, choices=sorted(FIGURES), required=True)
     ap.add_argument("--steps", type=int, default=3000, help="training steps of every arm (batch 16)")
     ap.add_argument("--write", action="store_true", help="update docs/experiments.md and the plot")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     live1 = require_data("live1")
     title, quality, box, arms = FIGURES[args.figure]
     val_every = max(1, args.steps // 6)
     for arm, extra in arms.items():
-        out = ROOT / "runs" / f"fig{args.figure}-{arm}"
-        if (out / "model.safetensors").exists():
-            continue
-        cmd = [sys.executable, "-c", "from arcnn.cli import entry; entry()", "train", "--out", str(out),
-               "--recipe", "fast", "--steps", str(args.steps), "--val-every", str(val_every),
-               "--val-images", "50", *extra]  # fmt: skip
-        if (out / "checkpoint.pt").exists():
-            cmd.append("--resume")
-        print(" ".join(cmd[3:]), flush=True)
-        subprocess.run(cmd, check=True)
+        budget = ["--steps", str(args.steps), "--val-every", str(val_every), "--val-images", "50"]
+        train_run(ROOT / "runs" / f"fig{args.figure}-{arm}", ["--recipe", "fast", *budget, *extra])
     samples = args.steps * 16
     lines = [
         f"{title}. Every arm {args.steps} steps × 16 crops of 64×64 = {samples:,} samples (fast recipe); "
@@ -135,7 +117,7 @@ def main() -> int:
     ]
     best = max(results, key=lambda a: results[a]["live1"])
     lines += ["", f"Best arm on LIVE1: {best}."]
-    cmd = f"python experiments/transfer.py --figure {args.figure} --steps {args.steps} --write"
+    cmd = f"python -m experiments.transfer --figure {args.figure} --steps {args.steps} --write"
     lines += ["", f"`{cmd}`, {time.strftime('%Y-%m-%d')}, 2 CPU cores."]
     text = "\n".join(lines)
     print(text)
@@ -143,7 +125,7 @@ def main() -> int:
         plot = ROOT / "docs" / "experiments" / f"fig{args.figure}-curves.png"
         plot_logs(logs, plot, title=f"{title}: validation PSNR against samples seen")
         text += f"\n\n![Fig. {args.figure} curves](experiments/{plot.name})"
-        write_readme_block(f"fig{args.figure}", text, ROOT / "docs" / "experiments.md")
+        write_readme_block(f"fig{args.figure}", text)
     shipped = [n for n in REGISTRY if n.startswith("arcnn5")]
     if args.figure == 6 and not shipped:
         print("ship the best arm: python tools/ship_model.py runs/fig6-ARM arcnn5-q10")

@@ -7,19 +7,19 @@ cd "$(dirname "$0")/.."
 py=.venv/bin/python
 what=${1:-all}
 if [ "$what" != quality ]; then
-  $py benchmarks/inference_speed.py --write
-  $py benchmarks/fast_arcnn.py --write
-  $py benchmarks/train_throughput.py --write
-  $py benchmarks/large_image.py --write
+  $py -m benchmarks.inference_speed --write
+  $py -m benchmarks.fast_arcnn --write
+  $py -m benchmarks.train_throughput --write
+  $py -m benchmarks.large_image --write
 fi
 if [ "$what" != timing ]; then
-  $py benchmarks/zoo_table.py --write
-  $py benchmarks/jpeg_baseline.py --write
-  $py benchmarks/colour.py --write
-  $py benchmarks/blind.py --write
-  $py benchmarks/webp.py --write
-  $py benchmarks/ensemble.py --write
-  $py benchmarks/generalisation.py --write
-  $py experiments/table2.py --write
-  $py experiments/applications.py --write
+  $py -m benchmarks.zoo_table --write   # also rewrites the README's headline (benchmarks.headline)
+  $py -m benchmarks.jpeg_baseline --write
+  $py -m benchmarks.colour --write
+  $py -m benchmarks.blind --write
+  $py -m benchmarks.webp --write
+  $py -m benchmarks.ensemble --write
+  $py -m benchmarks.generalisation --write
+  $py -m experiments.table2 --write
+  $py -m experiments.applications --write
 fi

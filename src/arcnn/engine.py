@@ -40,14 +40,14 @@ def restore_luma(
     scaled to [0, 1] by 65535 instead of 255 and comes back as uint16.
 
     ``bf16``: compute under bfloat16 autocast (faster on CPUs with AVX-512 BF16;
-    ``benchmarks/inference_speed.py`` measures the PSNR it costs).
+    ``python -m benchmarks.inference_speed`` measures the PSNR it costs).
     ``ensemble``: 1, or the mean of 4 (flips) or 8 (flips and rotations) restorations of
-    the flipped/rotated plane, mapped back (``benchmarks/ensemble.py`` measures the gain).
+    the flipped/rotated plane, mapped back (``python -m benchmarks.ensemble`` measures the gain).
     ``full_range``: the plane is a colour image's JFIF Y (0-255); the networks learned MATLAB's
     studio-range Y (16-235), so the network sees it mapped to that range, in floating point.
     ``qtable``: the (64,) quantisation table of the JPEG plane ``luma`` is (decoded, block grid at
     the origin): the result is projected onto the images that JPEG could have come from
-    (:func:`arcnn.codec.project_to_jpeg`; ``benchmarks/consistency.py`` measures it).
+    (:func:`arcnn.codec.project_to_jpeg`; ``python -m benchmarks.consistency`` measures it).
     ``quality``: the JPEG quality, for networks that read it as a plane (``unet.UNetConfig``
     ``conditioned``); None: unknown. Other networks ignore it.
 
@@ -153,7 +153,7 @@ def _restore_float(
 
 def on_backend(model: Network, backend: str = "auto", bf16: bool = False) -> Network:
     """``model`` on the chosen float32 engine: ``"torch"``, ``"onnxruntime"``, or ``"auto"`` (ONNX
-    Runtime when installed and ``bf16`` is off: faster on CPUs, ``benchmarks/inference_speed.py``)."""
+    Runtime when installed and ``bf16`` is off: faster on CPUs, ``python -m benchmarks.inference_speed``)."""
     from arcnn.export import on_onnxruntime, onnxruntime_available
 
     if backend not in BACKENDS:

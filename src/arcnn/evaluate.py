@@ -50,6 +50,7 @@ def _score_one(path: Path, deg: Degradation, method: str, restorer: Restorer | N
 def evaluate(
     data: str | Path, quality: int, method: str = "jpeg", workers: int | None = None, ensemble: int = 1,
     scale: float = 1.0, box: tuple[int, int] | None = None, codec: str = "jpeg", consistency: bool = False,
+    backend: str = "torch", bf16: bool = False,
 ) -> dict:  # fmt: skip
     """Scores of ``method`` on every image of ``data``.
 
@@ -60,6 +61,8 @@ def evaluate(
     ``scale``, ``box``, ``codec``: degrade otherwise than by the protocol (see ``data.Degradation``).
     ``consistency``: project networks' outputs onto what the grayscale JPEG could have coded, as
     ``arcnn restore`` does for JPEG files (``qtable`` of ``restore_luma``).
+    ``backend``, ``bf16``: the engine, as in :class:`arcnn.options.RestoreOptions`; PyTorch float32 by
+    default, as every published score was measured (ONNX Runtime may round a few pixels otherwise).
     Returns ``{"method", "quality", "data", "images": [{"name", psnr, ssim, ssim_gauss,
     psnrb, "seconds"}], "mean": {psnr, ssim, ssim_gauss, psnrb, seconds}, "failed": [{"name",
     "error"}]}``: files that cannot be read are listed in "failed", not scored.
@@ -71,8 +74,7 @@ def evaluate(
     if method in METHODS:
         score = partial(_score_one, deg=deg, method=method)
     else:
-        # PyTorch, as every published score was measured: ONNX Runtime may round a few pixels otherwise.
-        restorer = Restorer(RestoreOptions(model=method, backend="torch", ensemble=ensemble))
+        restorer = Restorer(RestoreOptions(model=method, backend=backend, bf16=bf16, ensemble=ensemble))
         score = partial(_score_one, deg=deg, method="model", restorer=restorer, consistency=consistency)
     n = (workers or os.cpu_count() or 1) if method == "sadct" else 1
     guarded = partial(_guarded, score)

@@ -85,7 +85,7 @@ def on_onnxruntime(model: TorchNetwork) -> OnnxModel:
     """``model`` run by ONNX Runtime: exported once into ``$ARCNN_CACHE/onnx``, keyed by its weights.
 
     ONNX Runtime's float32 convolutions are faster than PyTorch's on CPUs
-    (``benchmarks/inference_speed.py``), and give the same output (``tests/test_export.py``).
+    (``python -m benchmarks.inference_speed``), and give the same output (``tests/test_export.py``).
     """
     h = hashlib.sha256(model.config.to_json().encode())
     for k, v in model.state_dict().items():

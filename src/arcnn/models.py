@@ -274,7 +274,7 @@ def pad_symmetric(x: torch.Tensor, b: int) -> torch.Tensor:
     """Mirror ``b`` pixels on each side of (..., H, W), edge pixel repeated (MATLAB "symmetric").
 
     Unlike "reflect" this keeps JPEG's 8x8 block grid in phase across the top and left
-    edges, as in the crops the network was trained on (``benchmarks/border_padding.py``
+    edges, as in the crops the network was trained on (``python -m benchmarks.border_padding``
     compares the modes). Images smaller than ``b`` are padded by replication.
     """
     if b == 0:

@@ -345,7 +345,7 @@ def map_luma(
         ycbcr = np.asarray(image.convert("YCbCr"))
         y = (colour_fn or fn)(np.ascontiguousarray(ycbcr[..., 0]))
         # The chroma model reads the restored Y: cleaner edges to follow than the decoded one
-        # (benchmarks/colour.py --decoded-y measures it).
+        # (python -m benchmarks.colour --decoded-y measures it).
         cbcr = ycbcr[..., 1:] if chroma_fn is None else chroma_fn(np.dstack([y, ycbcr[..., 1:]]))
         out = Image.fromarray(np.dstack([y, cbcr]), "YCbCr").convert("RGB")
     else:

@@ -2,8 +2,8 @@
 ``--chroma auto`` in one place.
 
 The thresholds were set from benchmarks whose tables live in the docs (the measured numbers
-are there, not here): ``benchmarks/blind.py`` (BSDS500 val, then LIVE1),
-``benchmarks/nonstandard_tables.py`` and ``benchmarks/colour.py``.
+are there, not here): ``python -m benchmarks.blind`` (BSDS500 val, then LIVE1),
+``python -m benchmarks.nonstandard_tables`` and ``python -m benchmarks.colour``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ CHROMA_LOW_MODEL = "arcnn-chroma-q10"  # the same for the lowest qualities, up t
 # for every other quality (it beats the nearest per-quality model there on BSDS500 val), for other
 # encoders' tables (the per-quality models know IJG's alone) and for unknown qualities.
 AUTO_TOLERANCE = 2
-# arcnn-chroma-q10 beats arcnn-chroma at the lowest qualities only (benchmarks/colour.py --qualities).
+# arcnn-chroma-q10 beats arcnn-chroma at the lowest qualities only (python -m benchmarks.colour --qualities).
 CHROMA_LOW_MAX_QUALITY = 12
 # --chroma auto leaves the chroma of better JPEGs as decoded: the chroma model stops helping above it.
 CHROMA_AUTO_MAX_QUALITY = 40

@@ -50,6 +50,7 @@ from arcnn.models import ConvStack, ModelConfig, bias, build_model, pad_symmetri
 from arcnn.weights import save_weights
 
 __all__ = ["TrainConfig", "RECIPES", "make_config", "train", "last_layer_stats", "last_layer_weights",
+           "git_revision", "dead_channels", "dead_units", "revive_dead_units",
            "refit_last_layer", "RunPaths", "prepare_run", "set_up_device", "TrainingData",
            "load_training_data", "build_training_model", "make_optimizer", "RunState", "save_checkpoint",
            "load_checkpoint", "training_batch", "set_learning_rates", "train_step", "validate_and_log",
@@ -224,6 +225,25 @@ def transfer_layers(model: ConvStack, source: str, layers: int, freeze: int) -> 
             conv.requires_grad_(False)
 
 
+def dead_channels(pre: torch.Tensor) -> torch.Tensor:
+    """Indices of the channels of pre-activations ``pre`` (N, C, H, W) that are <= 0 on every pixel:
+    ReLU units that pass nothing and get no gradient."""
+    return (pre.amax(dim=(0, 2, 3)) <= 0).nonzero().flatten()
+
+
+@torch.no_grad()
+def dead_units(model: ConvStack, x: torch.Tensor) -> list[tuple[int, int]]:
+    """(dead, total) channels of each hidden layer of a ReLU stack on the batch ``x`` (N, C, H, W)."""
+    if model.config.activation != "relu":
+        raise ValueError(f"{model.config.activation} units do not die as ReLUs do: nothing to count")
+    h, out = x.float(), []
+    for conv in model.layers[:-1]:
+        pre = conv(h)
+        out.append((len(dead_channels(pre)), pre.shape[1]))
+        h = torch.relu(pre)
+    return out
+
+
 @torch.no_grad()
 def revive_dead_units(model: ConvStack, x: torch.Tensor) -> int:
     """Re-initialise hidden ReLU channels that are negative on every pixel of the batch ``x``.
@@ -238,7 +258,7 @@ def revive_dead_units(model: ConvStack, x: torch.Tensor) -> int:
     h, revived = x.float(), 0
     for i, conv in enumerate(model.layers[:-1]):
         pre = conv(h)
-        dead = (pre.amax(dim=(0, 2, 3)) <= 0).nonzero().flatten()
+        dead = dead_channels(pre)
         if len(dead):
             w = torch.randn_like(conv.weight[dead]) * math.sqrt(2.0 / conv.weight[0].numel())
             fresh = torch.nn.functional.conv2d(h, w)
@@ -333,7 +353,9 @@ def refit_last_layer(
     bias(last).copy_(w[-1:])
 
 
-def _git_revision() -> str:
+def git_revision() -> str:
+    """The short git revision of this source tree (with "-dirty" for uncommitted changes), or
+    "unknown" outside a checkout; recorded in every run's weights."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5,
@@ -703,7 +725,7 @@ def train(
     data = load_training_data(cfg)
     model = build_training_model(cfg, dev)
     opt, base_lrs = make_optimizer(cfg, model)
-    state = RunState(command=command or " ".join(sys.argv), revision=_git_revision())
+    state = RunState(command=command or " ".join(sys.argv), revision=git_revision())
     if resume:
         # Provenance is the command that started the run, and the revision it started at.
         state = load_checkpoint(paths.checkpoint, model, opt, dev, state.command, state.revision)

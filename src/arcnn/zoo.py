@@ -17,7 +17,7 @@ from arcnn.weights import load_weights_file
 __all__ = ["ModelCard", "REGISTRY", "WEIGHTS_DIR", "SCORES_FILE", "load_model"]
 
 WEIGHTS_DIR = PACKAGE_DIR / "weights"
-# Written by benchmarks/zoo_table.py --write; never edited by hand.
+# Written by python -m benchmarks.zoo_table --write; never edited by hand.
 SCORES_FILE = WEIGHTS_DIR / "scores.json"
 
 
@@ -27,7 +27,7 @@ class ModelCard:
 
     ``scores`` are means at ``quality`` under the evaluation protocol,
     ``{"live1": {psnr, ssim, ssim_gauss, psnrb, seconds}, "classic5": {...}}``,
-    measured by ``benchmarks/zoo_table.py`` (empty until it has run).
+    measured by ``python -m benchmarks.zoo_table`` (empty until it has run).
     """
 
     name: str

@@ -17,7 +17,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def model_rows() -> list[dict]:
     """One row per shipped model: name, quality, use, MAC per pixel (counted), LIVE1 PSNR / SSIM at its
-    quality (``benchmarks/zoo_table.py`` measures them; None where it does not score the model)."""
+    quality (``python -m benchmarks.zoo_table`` measures them; None where it does not score the model)."""
     from safetensors import safe_open
 
     from arcnn.flops import macs_per_pixel
