@@ -54,6 +54,7 @@ def setup_args() -> argparse.ArgumentParser:
     p.add_argument("--val-images", type=int, default=25)
     p.add_argument("--checkpoint-s", type=float, default=300.0)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--device", default="cpu", help="cpu, or cuda (bf16 autocast there)")
     p.add_argument("--decay-from", default="", help="branch: start from this run's state, decay the lr")
     p.add_argument("--decay-steps", type=int, default=0)
     return p
@@ -85,26 +86,26 @@ def _lists(s: PairSet) -> tuple[list[np.ndarray], list[np.ndarray]]:
 
 
 @torch.no_grad()
-def validate(model: UNet, val: list) -> dict[int, float]:
+def validate(model: UNet, val: list, device: torch.device) -> dict[int, float]:
     """Mean PSNR of the rounded restorations at each validation quality."""
     model.eval()
     scores: dict[int, list[float]] = {q: [] for q in VAL_QUALITIES}
     for q, c, d in val:
-        x = torch.from_numpy(d.astype(np.float32) / 255.0)[None, None]
+        x = torch.from_numpy(d.astype(np.float32) / 255.0)[None, None].to(device)
         y = model(quality_plane(x, q) if model.config.conditioned else x)
-        out = (y.clamp(0, 1) * 255.0).round()[0, 0].numpy()
+        out = (y.float().clamp(0, 1) * 255.0).round()[0, 0].cpu().numpy()
         scores[q].append(psnr(c, out))
     model.train()
     return {q: float(np.mean(v)) for q, v in scores.items()}
 
 
 def save_state(path: Path, model: UNet, opt: torch.optim.Adam, info: dict) -> None:
-    tensors = {f"model.{k}": v.contiguous() for k, v in model.state_dict().items()}
+    tensors = {f"model.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     for i, p in enumerate(model.parameters()):
         st = opt.state.get(p)
         if st:
-            tensors[f"adam.{i}.m"], tensors[f"adam.{i}.v"] = st["exp_avg"], st["exp_avg_sq"]
-            tensors[f"adam.{i}.t"] = st["step"].reshape(1).float()
+            tensors[f"adam.{i}.m"], tensors[f"adam.{i}.v"] = st["exp_avg"].cpu(), st["exp_avg_sq"].cpu()
+            tensors[f"adam.{i}.t"] = st["step"].reshape(1).float().cpu()
     tmp = path.with_name(f".{path.name}.tmp")
     save_file(tensors, str(tmp), metadata={"info": json.dumps(info)})
     os.replace(tmp, path)
@@ -117,8 +118,8 @@ def load_state(path: Path, model: UNet, opt: torch.optim.Adam) -> dict:
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
     for i, p in enumerate(model.parameters()):
         if f"adam.{i}.m" in tensors:
-            opt.state[p] = {"step": tensors[f"adam.{i}.t"][0].clone(), "exp_avg": tensors[f"adam.{i}.m"],
-                            "exp_avg_sq": tensors[f"adam.{i}.v"]}  # fmt: skip
+            m, v, t = (tensors[f"adam.{i}.{k}"].to(p.device) for k in "mvt")
+            opt.state[p] = {"step": t[0].cpu().clone(), "exp_avg": m, "exp_avg_sq": v}
     with safe_open(str(path), "pt") as f:
         return json.loads(f.metadata()["info"])
 
@@ -151,7 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         cfg = UNetConfig(widths=_ints(args.widths), blocks=_ints(args.blocks))
     qualities = tuple(info.get("qualities", _ints(args.qualities)))
     torch.manual_seed(args.seed)
-    model = UNet(cfg)
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
+    torch.backends.cudnn.benchmark = cuda  # fixed shapes: let cuDNN pick its fastest kernels
+    model = UNet(cfg).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     step, elapsed = 0, 0.0
     if resumed:
@@ -179,24 +183,28 @@ def main(argv: list[str] | None = None) -> int:
     while time.monotonic() - t0 < 60 * args.minutes and (end is None or step < end):
         rng = np.random.default_rng([args.seed, step])
         x, y = sample_batch(pairs, rng, args.batch, args.patch, True, weights, transpose=False)
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
         x[:, 0] *= 2.55  # the plane held q/255 (a uint8 image); the network reads q/100
-        x[:, 0] *= torch.from_numpy(rng.random(args.batch) >= args.unknown).float()[:, None, None]
+        x[:, 0] *= torch.from_numpy(rng.random(args.batch) >= args.unknown).float().to(device)[:, None, None]
         for g in opt.param_groups:
             g["lr"] = lr_at(args, step, decay_start)
-        loss = torch.mean((model(x) - y) ** 2)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
+            loss = torch.mean((model(x).float() - y) ** 2)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        losses.append(loss.item())
+        losses.append(loss.detach())  # kept on the device: a per-step .item() would stall a GPU
         step += 1
         elapsed = base + time.monotonic() - t0
         if step % args.val_every == 0 or (end is not None and step == end):
-            v = validate(model, val)
+            v, mse = validate(model, val, device), torch.stack(losses).mean().item()
             with open(log_path, "a", newline="") as f:
-                csv.writer(f).writerow([step, f"{np.mean(losses):.6g}", *[f"{v[q]:.4f}" for q in v],
-                                        f"{elapsed:.0f}"])  # fmt: skip
+                csv.writer(f).writerow([step, f"{mse:.6g}", *[f"{v[q]:.4f}" for q in v], f"{elapsed:.0f}"])
             scores = " ".join(f"q{q} {s:.3f}" for q, s in v.items())
-            print(f"step {step} mse {np.mean(losses):.3e} val {scores} {elapsed / 3600:.2f} h", flush=True)
+            print(
+                f"step {step} mse {mse:.3e} val {scores} {elapsed / 3600:.2f} h",
+                flush=True,
+            )
             losses = []
         if time.monotonic() - last_ckpt > args.checkpoint_s:
             checkpoint()
