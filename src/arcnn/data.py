@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from arcnn.codec import jpeg_roundtrip, rgb2ycbcr, webp_roundtrip
-from arcnn.files import IMAGE_SUFFIXES
+from arcnn.files import IMAGE_SUFFIXES, atomic_write
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -211,10 +211,9 @@ def make_pairs(files: list[Path], degradation: int | Degradation, cache: bool = 
     clean, degraded = map(list, zip(*(deg.pair(f) for f in files)))
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # concurrent runs may build the same cache
         arrays = {f"c{i}": c for i, c in enumerate(clean)} | {f"d{i}": d for i, d in enumerate(degraded)}
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp, open(tmp, "wb") as out:  # concurrent runs may build the cache
+            np.savez(out, **arrays)
     return PairSet(clean, degraded)
 
 

@@ -7,13 +7,13 @@ onnxruntime to run it.
 from __future__ import annotations
 
 import hashlib
-import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from arcnn.files import atomic_write
 from arcnn.models import TorchNetwork, config_from_json
 
 __all__ = ["export_onnx", "OnnxModel", "onnxruntime_available", "on_onnxruntime"]
@@ -28,21 +28,19 @@ def export_onnx(model: TorchNetwork, path: str | Path) -> Path:
     import onnx
 
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
     model = model.eval()
     x = torch.rand(1, model.config.inputs, 64, 64)
     axes = {0: "n", 2: "h", 3: "w"}
-    with warnings.catch_warnings():
+    with atomic_write(path) as tmp, warnings.catch_warnings():
         # The TorchScript exporter is deprecated, but it needs no onnxscript and handles these
         # plain convolutions exactly (tests/test_export.py).
         warnings.simplefilter("ignore", DeprecationWarning)
         torch.onnx.export(model, (x,), str(tmp), input_names=["degraded"], output_names=["restored"],
                           dynamic_axes={"degraded": axes, "restored": axes}, dynamo=False)  # fmt: skip
-    proto = onnx.load(str(tmp))
-    entry = proto.metadata_props.add()
-    entry.key, entry.value = "model_config", model.config.to_json()
-    onnx.save(proto, str(tmp))
-    os.replace(tmp, path)
+        proto = onnx.load(str(tmp))
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = "model_config", model.config.to_json()
+        onnx.save(proto, str(tmp))
     return path
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
+
+from arcnn.files import atomic_write
 
 __all__ = ["read_log", "plot_logs"]
 
@@ -41,7 +42,6 @@ def plot_logs(logs: dict[str, str | Path], out: str | Path, title: str = "") -> 
         fig.suptitle(title)
     fig.tight_layout()
     out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp.png")
-    fig.savefig(tmp, dpi=100)
+    with atomic_write(out) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
-    os.replace(tmp, out)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import subprocess
 import sys
 import time
@@ -45,6 +44,8 @@ from arcnn.data import (
     shared_data_dir,
     to_tensor,
 )
+from arcnn.distributed import Processes
+from arcnn.files import atomic_write
 from arcnn.metrics import psnr
 from arcnn.models import ConvStack, ModelConfig, bias, build_model, pad_symmetric, preset
 from arcnn.weights import save_weights
@@ -411,9 +412,8 @@ def _lr_factor(cfg: TrainConfig, step: int, elapsed: float = 0.0) -> float:
 
 
 def _save_atomic(obj: dict, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def _default_dirs(cfg: TrainConfig) -> tuple[list[Path], Path]:
@@ -594,15 +594,19 @@ def load_checkpoint(
         raise ValueError(f"{path}: cannot resume from it ({e.__class__.__name__}: {str(e)[:200]})") from None
 
 
-def training_batch(cfg: TrainConfig, data: TrainingData, step: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Step ``step``'s batch (degraded, clean), each float32 (batch, C, patch, patch) in [0, 1].
+def training_batch(
+    cfg: TrainConfig, data: TrainingData, step: int, batch: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Step ``step``'s batch (degraded, clean), each float32 (batch, C, patch, patch) in [0, 1];
+    ``batch`` crops (default ``cfg.batch``).
 
     It depends only on (seed, step): a resumed run draws the same data as an unbroken one.
     """
+    batch = batch or cfg.batch
     rng = np.random.default_rng([cfg.seed, step])
     if data.grid is None:
-        return sample_batch(data.pairs, rng, cfg.batch, cfg.patch, cfg.augment, data.weights, cfg.transpose)
-    idx = rng.integers(0, len(data.grid[0]), cfg.batch)
+        return sample_batch(data.pairs, rng, batch, cfg.patch, cfg.augment, data.weights, cfg.transpose)
+    idx = rng.integers(0, len(data.grid[0]), batch)
     return to_tensor(data.grid[0][idx]), to_tensor(data.grid[1][idx])
 
 
@@ -619,16 +623,18 @@ def train_step(
     y: torch.Tensor,
     loss: str = "mse",
     bf16: bool = False,
+    net: torch.nn.Module | None = None,
 ) -> torch.Tensor:
     """One optimisation step on the batch ``x`` (degraded) -> ``y`` (clean), CPU tensors from
     ``training_batch``; returns the batch's mean patch MSE before the step, a 0-d tensor still on
-    the model's device. ``loss``: "mse", or "psnr" (the mean of each patch's -PSNR)."""
+    the model's device. ``loss``: "mse", or "psnr" (the mean of each patch's -PSNR). ``net``: what
+    runs the forward pass, when it is a wrapper of ``model`` (data-parallel training)."""
     dev = model.layers[0].weight.device
     b, channels, p = model.config.border, model.config.channels, y.shape[-1]
     x = x.to(dev, memory_format=torch.channels_last)
     y = y[:, y.shape[1] - channels :, b : p - b, b : p - b].to(dev)  # what the model outputs
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-        pred = model(x)
+        pred = (net or model)(x)
     mse = torch.mean((pred.float() - y) ** 2, dim=(1, 2, 3))
     # PSNR loss weighs each patch by 1/its MSE, as the per-image mean PSNR of the benchmarks does.
     objective = mse.mean() if loss == "mse" else torch.mean(10.0 * torch.log10(mse + 1e-10))
@@ -646,16 +652,17 @@ def validate_and_log(
     log_path: Path,
     bf16: bool,
     log: Callable[[str], object] = print,
+    world: int = 1,
 ) -> float:
     """Validate, append the row to ``log_path``, report it, and start a new loss window.
 
-    The row holds the mean training loss since the last validation and ``state.elapsed``.
-    Returns the validation PSNR (dB).
+    The row holds the samples seen by all ``world`` processes, the mean training loss since the
+    last validation and ``state.elapsed``. Returns the validation PSNR (dB).
     """
     state.flush()
     val = validate(model, val_pairs, model.layers[0].weight.device, bf16)
     loss = np.mean(state.losses)
-    row = [state.step, state.step * cfg.batch, f"{loss:.6g}", f"{val:.4f}", f"{state.elapsed:.1f}"]
+    row = [state.step, state.step * cfg.batch * world, f"{loss:.6g}", f"{val:.4f}", f"{state.elapsed:.1f}"]
     with open(log_path, "a", newline="") as f:
         csv.writer(f).writerow(row)
     log(
@@ -683,14 +690,16 @@ def revive_if_due(
     return n
 
 
-def run_metadata(cfg: TrainConfig, state: RunState, device: torch.device) -> dict[str, str]:
-    """The metadata of the final weights file, besides the model config ``save_weights`` adds."""
+def run_metadata(cfg: TrainConfig, state: RunState, device: torch.device, world: int = 1) -> dict[str, str]:
+    """The metadata of the final weights file, besides the model config ``save_weights`` adds;
+    ``world``: the number of data-parallel processes (each trained on ``cfg.batch`` crops a step)."""
     return {
         "train_config": json.dumps(asdict(cfg), sort_keys=True),
         "command": state.command,
         "git_revision": state.revision,
         "train_seconds": f"{state.elapsed:.0f}",
-        "samples": str(state.step * cfg.batch),
+        "samples": str(state.step * cfg.batch * world),
+        "world_size": str(world),
         "device": torch.cuda.get_device_name(device)
         if device.type == "cuda"
         else f"CPU, {torch.get_num_threads()} threads",
@@ -720,46 +729,74 @@ def train(
 
     ``stop_at``: checkpoint and return ``None`` after that step, as if killed there.
     """
-    cfg, paths = prepare_run(cfg, out, resume, log)
     dev, bf16 = set_up_device(cfg, device)
+    procs = Processes.start(dev)
+    cfg, paths = _join_run(cfg, out, resume, log, procs)
     data = load_training_data(cfg)
-    model = build_training_model(cfg, dev)
+    model = build_training_model(cfg, dev)  # seeded alike in every process: the same start
+    net = procs.wrap(model)
     opt, base_lrs = make_optimizer(cfg, model)
     state = RunState(command=command or " ".join(sys.argv), revision=git_revision())
     if resume:
         # Provenance is the command that started the run, and the revision it started at.
         state = load_checkpoint(paths.checkpoint, model, opt, dev, state.command, state.revision)
-        _truncate_log(paths.log, state.step)
+        if procs.main:
+            _truncate_log(paths.log, state.step)
     clock, last_save = _Clock(state.elapsed), time.monotonic()
     if not resume:
         revive_if_due(cfg, model, data.pairs, state.step, clock(), log)
     qs = "/".join(str(d.quality) for d in cfg.degradations)
-    log(
-        f"training {cfg.model} q{qs} ({cfg.recipe}) on {len(data.pairs)} pairs, "
-        f"bf16={'on' if bf16 else 'off'}, from step {state.step} of {cfg.steps}"
-    )
-    stopped = False
-    while not stopped and _progress(cfg, state.step, clock()) < 1.0:
-        x, y = training_batch(cfg, data, state.step)
+    if procs.main:
+        where = f"{procs.world} processes, " if procs.world > 1 else ""
+        log(f"training {cfg.model} q{qs} ({cfg.recipe}) on {len(data.pairs)} pairs, "
+            f"bf16={'on' if bf16 else 'off'}, {where}from step {state.step} of {cfg.steps}")  # fmt: skip
+    stopped, done = False, _progress(cfg, state.step, clock()) >= 1.0
+    while not stopped and not done:
+        x, y = procs.share(*training_batch(cfg, data, state.step, cfg.batch * procs.world))
         set_learning_rates(opt, base_lrs, _lr_factor(cfg, state.step, clock()))
-        state.pending.append(train_step(model, opt, x, y, cfg.loss, bf16))
+        mse = train_step(model, opt, x, y, cfg.loss, bf16, net)
         state.step += 1
-        validating = state.step % cfg.val_every == 0 or _progress(cfg, state.step, clock()) >= 1.0
-        if validating or time.monotonic() - last_save > cfg.checkpoint_s:
+        done = _progress(cfg, state.step, clock()) >= 1.0
+        validating, saving = (
+            state.step % cfg.val_every == 0 or done,
+            time.monotonic() - last_save > cfg.checkpoint_s,
+        )
+        mse, (validating, saving, done) = procs.agree(mse, validating, saving, done)
+        state.pending.append(mse)
+        if validating or saving:
             state.flush()
             state.elapsed = clock()
             if validating:
-                validate_and_log(cfg, model, data.val_pairs, state, paths.log, bf16, log)
+                if procs.main:
+                    validate_and_log(cfg, model, data.val_pairs, state, paths.log, bf16, log, procs.world)
+                state.losses = []
                 revive_if_due(cfg, model, data.pairs, state.step, clock(), log)
-            save_checkpoint(paths.checkpoint, model, opt, state)
+            if procs.main:
+                save_checkpoint(paths.checkpoint, model, opt, state)
             last_save = time.monotonic()
         stopped = stop_at is not None and stop_at <= state.step < cfg.steps
     state.elapsed = clock()
-    save_checkpoint(paths.checkpoint, model, opt, state)
-    if stopped:
+    if procs.main:
+        save_checkpoint(paths.checkpoint, model, opt, state)
+    procs.barrier()
+    procs.stop()
+    if stopped or not procs.main:
         return None
-    save_weights(paths.weights, model, run_metadata(cfg, state, dev))
+    save_weights(paths.weights, model, run_metadata(cfg, state, dev, procs.world))
     return paths.weights
+
+
+def _join_run(
+    cfg: TrainConfig, out: str | Path, resume: bool, log: Callable[[str], object], procs: Processes
+) -> tuple[TrainConfig, RunPaths]:
+    """``prepare_run`` in the main process; the others then take the config it settled on."""
+    if procs.main:
+        cfg, paths = prepare_run(cfg, out, resume, log)
+    procs.barrier()
+    if procs.main:
+        return cfg, paths
+    paths = RunPaths(Path(out))
+    return TrainConfig.from_dict(json.loads(paths.config.read_text())), paths
 
 
 def _truncate_log(log_path: Path, step: int) -> None:

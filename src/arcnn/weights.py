@@ -13,7 +13,6 @@ The architecture is validated before anything is allocated, and any failure is o
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
+from arcnn.files import atomic_write
 from arcnn.models import ConvStack, NetConfig, Network, build_network, config_from_json
 from arcnn.unet import UNet
 
@@ -33,12 +33,8 @@ def save_weights(path: str | Path, model: ConvStack | UNet, metadata: dict[str, 
     meta = dict(metadata or {})
     meta["model_config"] = model.config.to_json()
     state = {k: v.detach().float().contiguous().cpu() for k, v in model.state_dict().items()}
-    tmp = path.with_name(f".{path.name[:200]}.{os.getpid()}.tmp")
-    try:
+    with atomic_write(path) as tmp:
         save_file(state, str(tmp), metadata=meta)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def read_weights(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:

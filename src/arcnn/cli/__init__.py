@@ -10,14 +10,14 @@ import signal
 import sys
 from types import FrameType, ModuleType
 
-from arcnn.cli import evaluate, export, models, plot, quality, restore, train
+from arcnn.cli import evaluate, export, models, plot, quality, restore, serve, train
 from arcnn.cli._common import Parser, err
 
 __all__ = ["main", "entry", "build_parser", "COMMANDS"]
 
 COMMANDS: dict[str, ModuleType] = {
     "restore": restore, "evaluate": evaluate, "train": train, "export": export, "quality": quality,
-    "models": models, "plot": plot,
+    "models": models, "plot": plot, "serve": serve,
 }  # fmt: skip
 
 
