@@ -17,9 +17,8 @@ def _train(out, data, batch, procs=1, *extra):
     args = ["train", "--model", "srcnn", "--steps", "12", "--batch", str(batch), "--patch", "32",
             "--val-every", "4", "--val-images", "2", "--train-dir", str(data), "--val-dir", str(data),
             "--no-bf16", "--device", "cpu", "--out", str(out), *extra]  # fmt: skip
-    launcher = [sys.executable, "-m", "arcnn"] if procs == 1 else [
-        sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}", "-m", "arcnn"
-    ]  # fmt: skip
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={procs}"]
+    launcher = [sys.executable, "-m", "arcnn"] if procs == 1 else [*torchrun, "-m", "arcnn"]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     done = subprocess.run([*launcher, *args], capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, done.stderr[-2000:]

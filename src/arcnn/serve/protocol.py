@@ -86,7 +86,7 @@ def error_for(e: ValueError) -> ApiError:
     The pixel limit is 413; an unreadable or undecodable body is 415; other refusals (an option
     the image does not allow, a format that cannot hold it) are 422.
     """
-    line = " ".join(str(e).split())
+    line = re.sub(r" ?<[^<>]* at 0x[0-9a-f]+>", "", " ".join(str(e).split()))  # no object reprs
     if isinstance(e, RestoreError) and e.stage in ("read", "decode"):
         if "pixel limit" in line:
             return ApiError(413, line)

@@ -9,6 +9,7 @@ const view = {
   restoredBlob: null, // the server's PNG itself: what "Download" gives at 100% strength
   name: "image",
   request: 0,         // the latest request: answers to older ones are dropped
+  drawing: false,     // a blend is scheduled for the next frame
 };
 
 // Decode an image blob into its raw pixels (no colour management: the values as stored).
@@ -51,16 +52,24 @@ async function restore(file) {
       method: "POST", body: file, headers: { "Content-Type": file.type || "application/octet-stream" },
     });
   } catch (e) {
-    return setState("error", `The server did not answer: ${e.message}`);
+    if (request === view.request) fail(`The server did not answer: ${e.message}`);
+    return;
   }
   if (request !== view.request) return;
-  if (!response.ok) return setState("error", `Not restored: ${await errorLine(response)}`);
-  const blob = await response.blob();
-  const [jpeg, restored] = await Promise.all([pixels(file), pixels(blob)]);
-  if (request !== view.request) return;
-  const turned = jpeg.width !== restored.width || jpeg.height !== restored.height;
-  Object.assign(view, { jpeg: turned ? restored : jpeg, restored, restoredBlob: blob });
-  showFacts(response.headers, file, blob, (performance.now() - started) / 1000);
+  if (!response.ok) return fail(`Not restored: ${await errorLine(response)}`);
+  try {
+    const blob = await response.blob();
+    const [jpeg, restored] = await Promise.all([pixels(file).catch(() => null), pixels(blob)]);
+    if (request === view.request) show(file, response.headers, blob, jpeg, restored, started);
+  } catch (e) {
+    fail(`Restored, but this browser cannot show the result: ${e.message}`);
+  }
+}
+
+function show(file, headers, blob, jpeg, restored, started) {
+  const apart = !jpeg || jpeg.width !== restored.width || jpeg.height !== restored.height;
+  Object.assign(view, { jpeg: apart ? restored : jpeg, restored, restoredBlob: blob });
+  showFacts(headers, file, blob, (performance.now() - started) / 1000);
   $("result").hidden = false;
   for (const canvas of [$("before"), $("after")]) {
     canvas.width = restored.width;
@@ -69,9 +78,14 @@ async function restore(file) {
   $("before").getContext("2d").putImageData(view.jpeg, 0, 0);
   blend();
   layout();
-  setState("done", turned
-    ? "Restored. (This browser turned the JPEG by its EXIF orientation: both sides show the restoration.)"
+  setState("done", apart
+    ? "Restored. (This browser cannot show the input as the server read it: both sides show the restoration.)"
     : "Restored. Drag across the image to compare; the strength blends the JPEG and the restoration.");
+}
+
+function fail(message) {
+  $("result").hidden = true; // an earlier result would look like this file's
+  setState("error", message);
 }
 
 function showFacts(headers, file, blob, seconds) {
@@ -87,8 +101,8 @@ function showFacts(headers, file, blob, seconds) {
 function blend() {
   const { jpeg, restored } = view;
   if (!restored) return;
+  view.drawing = false;
   const strength = Number($("strength").value) / 100;
-  $("strength-value").value = `${$("strength").value}%`;
   const ctx = $("after").getContext("2d");
   const out = ctx.createImageData(restored.width, restored.height);
   const a = jpeg.data, b = restored.data, o = out.data;
@@ -111,6 +125,12 @@ function layout() {
   stage.style.height = `${Math.round(restored.height * scale)}px`;
 }
 
+function strengthChanged() {
+  $("strength-value").value = `${$("strength").value}%`;
+  if (!view.drawing) requestAnimationFrame(blend);
+  view.drawing = true;
+}
+
 function split() {
   const at = `${$("split").value}%`;
   $("after").style.clipPath = `inset(0 0 0 ${at})`;
@@ -119,6 +139,7 @@ function split() {
 
 async function download() {
   const full = $("strength").value === "100";
+  if (!full) blend(); // the canvas holds this strength even if the last frame has not been drawn yet
   const blob = full ? view.restoredBlob : await new Promise((done) => $("after").toBlob(done, "image/png"));
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
@@ -134,8 +155,11 @@ function chosen(files) {
 }
 
 function listen() {
-  $("file").addEventListener("change", (e) => chosen(e.target.files));
-  $("strength").addEventListener("input", () => requestAnimationFrame(blend));
+  $("file").addEventListener("change", (e) => {
+    chosen(e.target.files);
+    e.target.value = ""; // choosing the same file again is a change too
+  });
+  $("strength").addEventListener("input", strengthChanged);
   $("split").addEventListener("input", split);
   $("actual").addEventListener("change", layout);
   $("download").addEventListener("click", download);
