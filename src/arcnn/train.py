@@ -48,7 +48,7 @@ from arcnn.distributed import Processes
 from arcnn.files import atomic_write
 from arcnn.metrics import psnr
 from arcnn.models import ConvStack, ModelConfig, bias, build_model, pad_symmetric, preset
-from arcnn.weights import save_weights
+from arcnn.weights import read_state, save_weights
 
 __all__ = ["TrainConfig", "RECIPES", "make_config", "train", "last_layer_stats", "last_layer_weights",
            "git_revision", "dead_channels", "dead_units", "revive_dead_units",
@@ -194,25 +194,9 @@ def _init_weights(model: ConvStack, cfg: TrainConfig, start: int) -> None:
         nn.init.zeros_(model.layers[-1].weight)
 
 
-def _load_state(path: str) -> dict[str, torch.Tensor]:
-    """Model tensors from a training checkpoint or a weights file, without pickle; ``ValueError`` if
-    the file holds none."""
-    from arcnn.weights import read_weights
-
-    if not path.endswith(".pt"):
-        return read_weights(path)[1]
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any failure here means "not a readable checkpoint"
-        raise ValueError(f"{path}: not a readable checkpoint ({e.__class__.__name__})") from None
-    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("model"), dict):
-        raise ValueError(f"{path}: not an arcnn checkpoint (no model tensors)")
-    return ckpt["model"]
-
-
 def transfer_layers(model: ConvStack, source: str, layers: int, freeze: int) -> None:
     """Copy the first ``layers`` convolutions from ``source``; freeze the first ``freeze``."""
-    state = _load_state(source)
+    state = read_state(source)
     for i in range(layers):
         conv = model.layers[i]
         w, b = state.get(f"convs.{i}.weight"), state.get(f"convs.{i}.bias")

@@ -24,7 +24,8 @@ from arcnn.files import atomic_write
 from arcnn.models import ConvStack, NetConfig, Network, build_network, config_from_json
 from arcnn.unet import UNet
 
-__all__ = ["save_weights", "read_weights", "load_weights_file", "expected_shapes", "MAX_PARAMETERS"]
+__all__ = ["save_weights", "read_weights", "read_checkpoint", "read_state", "load_weights_file",
+           "expected_shapes", "MAX_PARAMETERS"]  # fmt: skip
 
 
 def save_weights(path: str | Path, model: ConvStack | UNet, metadata: dict[str, str] | None = None) -> None:
@@ -98,13 +99,25 @@ def _from_safetensors(path: Path) -> Network:
     return _network(config, read_weights(path)[1], path)
 
 
-def _from_checkpoint(path: Path) -> Network:
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """A training checkpoint (``.pt``), read with ``torch.load(weights_only=True)``; ``ValueError``
+    unless it holds the model's tensors under ``"model"``."""
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure here means "not a readable checkpoint"
         raise ValueError(f"{path}: not a readable checkpoint ({e.__class__.__name__})") from None
     if not isinstance(ckpt, dict) or not isinstance(ckpt.get("model"), dict):
         raise ValueError(f"{path}: not an arcnn checkpoint (no model tensors)")
+    return ckpt
+
+
+def read_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """The model tensors of a checkpoint (``.pt``) or a weights file (safetensors), without pickle."""
+    return read_checkpoint(path)["model"] if str(path).endswith(".pt") else read_weights(path)[1]
+
+
+def _from_checkpoint(path: Path) -> Network:
+    ckpt = read_checkpoint(path)
     if not isinstance(ckpt.get("model_config"), str):
         raise ValueError(f"{path}: checkpoint carries no model_config (written before it was stored)")
     try:
