@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 import arcnn
+from arcnn.batch import options_from_args
 from arcnn.cli import build_parser, main
-from arcnn.cli.restore import options_from_args
 from arcnn.codec import jpeg_roundtrip
 from arcnn.pipeline import RestoreOptions, Restorer
 from arcnn.sample import sample_path

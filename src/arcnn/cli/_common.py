@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
-import sys
+
+from arcnn.batch import err
 
 __all__ = ["Parser", "err", "quality_arg", "qualities_arg", "box_arg", "max_pixels_arg"]
 
@@ -12,11 +13,6 @@ __all__ = ["Parser", "err", "quality_arg", "qualities_arg", "box_arg", "max_pixe
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]  # one line, exit 2, no usage spam
         self.exit(2, f"arcnn: error: {message}\n")
-
-
-def err(msg: str) -> None:
-    """One line on stderr: ``arcnn: error: MSG``."""
-    print(f"arcnn: error: {msg}", file=sys.stderr)
 
 
 def quality_arg(text: str) -> int | str:

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from arcnn.cli._common import err, max_pixels_arg, quality_arg
+from arcnn.batch import Progress, Tally, err, expand_inputs, options_from_args, output_plan
+from arcnn.cli._common import max_pixels_arg, quality_arg
 from arcnn.files import (
     DEFAULT_MAX_PIXELS,
     FORMATS,
-    IMAGE_SUFFIXES,
-    format_for,
     remove_stale_temps,
     save_image,
 )
-from arcnn.options import BACKENDS, CHROMA, METHODS, RestoreOptions
+from arcnn.options import BACKENDS, CHROMA, METHODS
 
-__all__ = ["add_parser", "run", "options_from_args"]
+__all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -55,87 +52,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--skip-existing", action="store_true",
                    help="leave inputs whose output exists alone (resumes a folder)")  # fmt: skip
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-
-
-def options_from_args(args: argparse.Namespace) -> RestoreOptions:
-    """The pipeline options a parsed ``arcnn restore`` command line asks for."""
-    return RestoreOptions(model=args.model, quality=args.quality, method=args.method, chroma=args.chroma,
-                          consistency=args.consistency == "auto", backend=args.backend, bf16=args.bf16,
-                          ensemble=args.ensemble, max_pixels=args.max_pixels)  # fmt: skip
-
-
-def expand_inputs(inputs: list[str]) -> tuple[list[Path], list[str]]:
-    """Files to restore, and one error line for each input that cannot be used."""
-    files, errors = [], []
-    for s in inputs:
-        p = Path(s)
-        if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.is_file() and q.suffix.lower() in IMAGE_SUFFIXES)
-            if not found:
-                errors.append(f"{p}: folder holds no images")
-            files += found
-        elif p.is_file():
-            files.append(p)
-        else:
-            errors.append(f"{p}: no such file or folder")
-    return files, errors
-
-
-def output_plan(
-    files: list[Path], inputs: list[str], output: str | None, fmt: str | None
-) -> tuple[list[Path], str]:
-    """Output path of each file, and the output format."""
-    out = Path(output) if output is not None else None
-    to_folder = out is None or str(output).endswith(("/", os.sep)) or (out is not None and out.is_dir())
-    to_folder = to_folder or len(inputs) > 1 or len(files) > 1 or any(Path(s).is_dir() for s in inputs)
-    if not to_folder and out is not None:
-        return [out], format_for(out, fmt)
-    fmt = fmt or "png"
-    suffix = FORMATS[fmt][0]
-    return [(f.parent if out is None else out) / f"{f.stem}{suffix}" for f in files], fmt
-
-
-class Progress:
-    """A one-line progress bar on stderr, shown only for several files on a terminal."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total, self.done = total, 0
-        self.enabled = enabled and total > 1 and sys.stderr.isatty()
-
-    def step(self, name: str) -> None:
-        self.done += 1
-        if self.enabled:
-            n = 30 * self.done // self.total
-            print(f"\r[{'#' * n}{'.' * (30 - n)}] {self.done}/{self.total} {name[:40]:<40}",
-                  end="", file=sys.stderr, flush=True)  # fmt: skip
-            if self.done == self.total:
-                print(file=sys.stderr)
-
-
-@dataclass
-class Tally:
-    """What a run did, file by file; failures are reported as they happen, one line each."""
-
-    restored: int = 0
-    skipped: int = 0
-    failed: int = 0
-    pixels: float = 0.0
-
-    def fail(self, f: Path, stage: str, e: BaseException) -> None:
-        self.failed += 1
-        reason = str(e) if isinstance(e, ValueError) else f"{e.__class__.__name__}: {e}"
-        err(f"{f}: {reason}" if stage == "" else f"{f}: {stage} failed: {reason}")
-
-    def summary(self, seconds: float) -> str:
-        rate = (
-            f", {self.restored / seconds:.2f} images/s, {self.pixels / 1e6 / seconds:.2f} MP/s"
-            if seconds
-            else ""
-        )
-        return f"restored {self.restored}, skipped {self.skipped}, failed {self.failed}{rate}"
+    r.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local (this process) or ray (a Ray cluster; paths may be s3:// URLs)")  # fmt: skip
+    r.add_argument("--ray-address", default=None,
+                   help="with --engine ray: join auto or ray://HOST:PORT; default: start one")  # fmt: skip
+    r.add_argument("--workers", type=int, default=None,
+                   help="with --engine ray: restoring actors (default: one per CPU)")  # fmt: skip
 
 
 def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
+    if getattr(args, "engine", "local") == "ray":
+        from arcnn.engines.ray import run_ray
+
+        return run_ray(args)
     from arcnn.pipeline import Restorer
 
     if not 1 <= args.jpeg_quality <= 100:
