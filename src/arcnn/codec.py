@@ -250,6 +250,8 @@ def estimate_quality_from_pixels(luma: np.ndarray, max_blocks: int = 16384) -> Q
     """
     if luma.dtype != np.uint8 or luma.ndim != 2:
         raise ValueError(f"expected a uint8 (H, W) plane, got {luma.dtype} {luma.shape}")
+    if max_blocks < 1:
+        raise ValueError(f"max_blocks must be >= 1, not {max_blocks}")
     if min(luma.shape) < 16:  # not two blocks across: no grid to find
         return None
     # A central crop (on the block grid) is evidence enough, and bounds time and memory.

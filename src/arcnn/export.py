@@ -59,15 +59,32 @@ class OnnxModel:
         meta = self.session.get_modelmeta().custom_metadata_map
         if "model_config" not in meta:
             raise ValueError(f"{path}: ONNX file carries no model_config metadata")
-        self.config = config_from_json(meta["model_config"])
+        try:
+            self.config = config_from_json(meta["model_config"])
+            self._probe()
+        except ValueError as e:
+            raise ValueError(f"{path}: {e}") from None
+
+    def _probe(self) -> None:
+        """Run the graph once on a small input of the config's shape: a graph that does not compute
+        what its metadata says is refused at load, not halfway through a batch."""
+        c = self.config
+        side = 2 * c.border + 8 * c.stride
+        want = (1, c.channels, side, side) if c.keeps_size else (1, c.channels, 8 * c.stride, 8 * c.stride)
+        got = tuple(self(torch.zeros(1, c.inputs, side, side)).shape)
+        if got != want:
+            raise ValueError(f"the graph computes {got} from a {side}x{side} input, its config says {want}")
 
     def eval(self) -> OnnxModel:
         return self
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """(N, C, H, W) float32 -> (N, C, H - 2b, W - 2b)."""
-        out = self.session.run(None, {"degraded": np.ascontiguousarray(x.float().numpy())})[0]
-        return torch.from_numpy(out)
+        try:
+            out = self.session.run(None, {"degraded": np.ascontiguousarray(x.float().numpy())})[0]
+        except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise ValueError(f"the ONNX model failed: {str(e)[:300]}") from None
+        return torch.from_numpy(np.asarray(out))
 
 
 def onnxruntime_available() -> bool:

@@ -11,6 +11,7 @@ import io
 import math
 import os
 import secrets
+import struct
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -119,6 +120,11 @@ def open_image(source: str | Path | bytes | IO[bytes], max_pixels: float = DEFAU
     pixel is decoded. A colour JPEG is asked for its YCbCr planes (the coded luminance itself).
     """
     check_max_pixels(max_pixels)
+    if isinstance(source, str | Path):
+        with open(source, "rb") as f:
+            source = f.read()
+    if isinstance(source, bytes | bytearray) and source[:4] == b"GIF8":
+        _check_gif_frames(bytes(source), max_pixels)
     fp = io.BytesIO(source) if isinstance(source, bytes | bytearray) else source
     with _PILLOW_GUARD:
         # The pixel limit below replaces Pillow's global bomb guard for this call only, with a message
@@ -126,6 +132,10 @@ def open_image(source: str | Path | bytes | IO[bytes], max_pixels: float = DEFAU
         saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
         try:
             im = Image.open(fp)
+        except MemoryError:
+            raise ValueError("too large to decode in memory") from None
+        except (OSError, SyntaxError, ValueError, TypeError, IndexError, struct.error, EOFError) as e:
+            raise ValueError(f"not an image arcnn can read ({e.__class__.__name__}: {e})") from None
         finally:
             Image.MAX_IMAGE_PIXELS = saved
     if max_pixels and im.width * im.height > max_pixels:
@@ -137,6 +147,33 @@ def open_image(source: str | Path | bytes | IO[bytes], max_pixels: float = DEFAU
     if im.format == "JPEG" and im.mode == "RGB":
         im.draft("YCbCr", im.size)
     return im
+
+
+def _check_gif_frames(data: bytes, max_pixels: float) -> None:
+    """Refuse a GIF any of whose frames reaches past ``max_pixels`` (from its image descriptors,
+    before Pillow allocates a frame's area, which a GIF may set far beyond its canvas)."""
+    if not max_pixels:
+        return
+    pos = 13 + (3 << ((data[10] & 7) + 1) if len(data) > 10 and data[10] & 0x80 else 0)
+    while pos < len(data):
+        kind = data[pos]
+        if kind == 0x2C and pos + 10 <= len(data):  # image descriptor: left, top, width, height
+            left, top, w, h = struct.unpack("<4H", data[pos + 1 : pos + 9])
+            if (left + w) * (top + h) > max_pixels:
+                raise ValueError(f"a GIF frame reaching {left + w}x{top + h} exceeds the pixel limit "
+                                 f"{max_pixels:.0f} (--max-pixels, max_pixels in the API)")  # fmt: skip
+            flags = data[pos + 9]
+            pos += 10 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0) + 1  # + LZW minimum code size
+        elif kind == 0x21:  # extension: label, then sub-blocks
+            pos += 2
+        elif kind == 0x3B:  # trailer
+            return
+        else:  # Pillow skips a byte it does not know, one at a time: so does this
+            pos += 1
+            continue
+        while pos < len(data) and data[pos]:  # data sub-blocks, each led by its length
+            pos += data[pos] + 1
+        pos += 1
 
 
 def format_for(path: str | Path, fmt: str | None = None) -> str:

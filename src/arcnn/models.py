@@ -303,7 +303,7 @@ def config_from_json(text: str) -> NetConfig:
         if not isinstance(d, dict):
             raise ValueError("not a JSON object")
         return UNetConfig.from_dict(d) if d.get("arch") == "unet" else ModelConfig.from_dict(d)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError, OverflowError, RecursionError) as e:
         raise ValueError(f"bad model_config: {e}") from None
 
 
