@@ -14,12 +14,23 @@ from pathlib import Path
 from arcnn.files import FORMATS, IMAGE_SUFFIXES, format_for
 from arcnn.options import RestoreOptions
 
-__all__ = ["err", "options_from_args", "expand_inputs", "output_plan", "Progress", "Tally"]
+__all__ = ["err", "refuse_args", "options_from_args", "expand_inputs", "output_plan", "Progress", "Tally"]
 
 
 def err(msg: str) -> None:
     """One line on stderr: ``arcnn: error: MSG``."""
     print(f"arcnn: error: {msg}", file=sys.stderr)
+
+
+def refuse_args(args: argparse.Namespace) -> str | None:
+    """The one-line reason a parsed restore command line cannot run, whatever the engine; or None."""
+    if not 1 <= args.jpeg_quality <= 100:
+        return f"--jpeg-quality must be in 1..100, not {args.jpeg_quality}"
+    if args.overwrite and args.skip_existing:
+        return "--overwrite and --skip-existing contradict each other: choose one"
+    if getattr(args, "workers", None) is not None and args.workers < 1:
+        return f"--workers must be at least 1, not {args.workers}"
+    return None
 
 
 def options_from_args(args: argparse.Namespace) -> RestoreOptions:

@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 
-from arcnn.batch import Progress, Tally, err, expand_inputs, options_from_args, output_plan
+from arcnn.batch import Progress, Tally, err, expand_inputs, options_from_args, output_plan, refuse_args
 from arcnn.cli._common import max_pixels_arg, quality_arg
 from arcnn.files import (
     DEFAULT_MAX_PIXELS,
@@ -67,11 +67,8 @@ def run(args: argparse.Namespace, argv: list[str] | None = None) -> int:
         return run_ray(args)
     from arcnn.pipeline import Restorer
 
-    if not 1 <= args.jpeg_quality <= 100:
-        err(f"--jpeg-quality must be in 1..100, not {args.jpeg_quality}")
-        return 2
-    if args.overwrite and args.skip_existing:
-        err("--overwrite and --skip-existing contradict each other: choose one")
+    if (reason := refuse_args(args)) is not None:
+        err(reason)
         return 2
     files, errors = expand_inputs(args.inputs)
     if not files and not errors:

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from arcnn.batch import Progress, Tally, err, expand_inputs, options_from_args, output_plan
+from arcnn.batch import Progress, Tally, err, expand_inputs, options_from_args, output_plan, refuse_args
 from arcnn.engines.storage import Store, is_url, list_images, split_url, store_for
 from arcnn.files import encode_image, remove_stale_temps, save_image
 from arcnn.options import RestoreOptions
@@ -281,14 +281,8 @@ def _count(row: dict[str, Any], tally: Tally, bar: Progress) -> None:
 
 def run_ray(args: argparse.Namespace) -> int:
     """``arcnn restore ... --engine ray``: exit 0, 1 if any file failed, 2 if the job cannot start."""
-    if not 1 <= args.jpeg_quality <= 100:
-        err(f"--jpeg-quality must be in 1..100, not {args.jpeg_quality}")
-        return 2
-    if args.overwrite and args.skip_existing:
-        err("--overwrite and --skip-existing contradict each other: choose one")
-        return 2
-    if args.workers is not None and args.workers < 1:
-        err(f"--workers must be at least 1, not {args.workers}")
+    if (reason := refuse_args(args)) is not None:
+        err(reason)
         return 2
     try:
         import ray  # noqa: F401 - the extra's presence, checked before any work
