@@ -293,7 +293,7 @@ def encode_image(
     frames, info = _frames_and_info(image, info)
     first, params = _prepare(frames, fmt, info, jpeg_quality)
     buf = io.BytesIO()
-    first.save(buf, format=FORMATS[fmt][1], **params)
+    _write(first, buf, fmt, params)
     return buf.getvalue()
 
 
@@ -310,4 +310,15 @@ def save_image(
     first, params = _prepare(frames, fmt, info, jpeg_quality)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, overwrite) as tmp:
-        first.save(tmp, format=FORMATS[fmt][1], **params)
+        _write(first, tmp, fmt, params)
+
+
+def _write(first: Image.Image, target: Path | IO[bytes], fmt: str, params: dict) -> None:
+    """Pillow's writer, whose own errors on what it is handed (an EXIF block it cannot parse, a tag
+    out of range: SyntaxError, RuntimeError ...) become one ValueError; OSError stays (a full disk)."""
+    try:
+        first.save(target, format=FORMATS[fmt][1], **params)
+    except OSError:
+        raise
+    except Exception as e:  # noqa: BLE001 - Pillow's writers raise many types for bad metadata
+        raise ValueError(f"cannot write {fmt} ({e.__class__.__name__}: {e})") from None
