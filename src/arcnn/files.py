@@ -23,8 +23,8 @@ import numpy as np
 from PIL import Image
 
 __all__ = ["IMAGE_SUFFIXES", "FORMATS", "SUFFIX_FORMAT", "TEMP_PREFIX", "DEFAULT_MAX_PIXELS", "atomic_write",
-           "write_bytes_atomic", "remove_stale_temps", "open_image", "check_max_pixels", "encode_image",
-           "save_image", "format_for", "to_8bit", "Frames", "HasFrames"]  # fmt: skip
+           "write_bytes_atomic", "remove_stale_temps", "open_image", "read_image", "check_max_pixels",
+           "encode_image", "save_image", "format_for", "to_8bit", "Frames", "HasFrames"]  # fmt: skip
 
 TEMP_PREFIX = ".arcnn-"
 _PILLOW_GUARD = threading.Lock()
@@ -146,6 +146,21 @@ def open_image(source: str | Path | bytes | IO[bytes], max_pixels: float = DEFAU
         )
     if im.format == "JPEG" and im.mode == "RGB":
         im.draft("YCbCr", im.size)
+    return im
+
+
+def read_image(source: str | Path | bytes | IO[bytes], max_pixels: float = DEFAULT_MAX_PIXELS) -> Image.Image:
+    """:func:`open_image`, then decoded: a loaded PIL image, or ``ValueError`` (never Pillow's own
+    error types) for whatever cannot be read or decoded."""
+    im = open_image(source, max_pixels)
+    try:
+        im.load()
+    except MemoryError:
+        im.close()
+        raise ValueError("too large to decode in memory") from None
+    except Exception as e:  # noqa: BLE001 - decoders raise many types: all mean "cannot decode"
+        im.close()
+        raise ValueError(f"cannot decode the image ({e.__class__.__name__}: {e})") from None
     return im
 
 

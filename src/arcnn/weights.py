@@ -13,6 +13,7 @@ The architecture is validated before anything is allocated, and any failure is o
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,10 @@ def _from_safetensors(path: Path) -> Network:
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """A training checkpoint (``.pt``), read with ``torch.load(weights_only=True)``; ``ValueError``
     unless it holds the model's tensors under ``"model"``."""
+    # Only the zip format torch.save has written since PyTorch 1.6: its legacy reader sizes buffers
+    # from the file's own claims (a few bytes can ask for gigabytes) before anything is checked.
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{path}: not a readable checkpoint (not the zip format of torch.save)")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure here means "not a readable checkpoint"

@@ -1,0 +1,1 @@
+"""Coverage-guided fuzzing of arcnn's untrusted-input surfaces (docs/fuzzing.md)."""
