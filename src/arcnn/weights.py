@@ -105,7 +105,11 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     unless it holds the model's tensors under ``"model"``."""
     # Only the zip format torch.save has written since PyTorch 1.6: its legacy reader sizes buffers
     # from the file's own claims (a few bytes can ask for gigabytes) before anything is checked.
-    if not zipfile.is_zipfile(path):
+    try:
+        is_zip = zipfile.is_zipfile(path)
+    except (zipfile.BadZipFile, OSError, ValueError):  # a multi-disk zip, an unreadable file
+        is_zip = False
+    if not is_zip:
         raise ValueError(f"{path}: not a readable checkpoint (not the zip format of torch.save)")
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
