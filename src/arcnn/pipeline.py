@@ -36,7 +36,7 @@ from arcnn.engine import on_backend, restore_chroma, restore_luma
 from arcnn.files import open_image
 from arcnn.models import Network
 from arcnn.options import RestoreOptions
-from arcnn.policy import chroma_model, file_quality, pick_model
+from arcnn.policy import chroma_model, file_quality, pick_model, pick_model_for
 from arcnn.zoo import REGISTRY, load_model
 
 __all__ = ["RestoreOptions", "Restorer", "Restored", "RestoreError", "restore", "map_luma", "luma_qtable",
@@ -177,7 +177,8 @@ class Restorer:
         if o.method == "sadct":
             fn = _sadct_fn(im, o.quality)
         else:
-            name = "<network>" if "<network>" in self._nets else str(o.model or pick_model(o.quality, im))
+            by_quality = pick_model_for(im, estimate) if o.quality == "auto" else pick_model(o.quality)
+            name = self._luma_name(by_quality)
             given = o.quality if isinstance(o.quality, int) else None
             q = estimate.quality if estimate is not None else given
             fn = self._luma_fn(self.network(name), luma_qtable(im) if o.consistency else None, q)
@@ -215,10 +216,12 @@ class Restorer:
                       model: str | None = None) -> np.ndarray:  # fmt: skip
         """Restore a bare uint8 (H, W) luminance plane (evaluation, benchmarks) with ``model`` (default:
         the options' model, or by ``quality``); ``qtable``: project onto that JPEG table's intervals."""
-        name = model or (
-            "<network>" if "<network>" in self._nets else str(self.options.model or pick_model(quality))
-        )
+        name = model or self._luma_name(pick_model(quality))
         return self._luma_fn(self.network(name), qtable, quality)(luma)
+
+    def _luma_name(self, by_quality: str) -> str:
+        """The luminance network: the one given, else the options' model, else ``by_quality``."""
+        return "<network>" if "<network>" in self._nets else str(self.options.model or by_quality)
 
     def _luma_fn(
         self, net: Network, qtable: np.ndarray | None, quality: int | None

@@ -16,8 +16,8 @@ from arcnn.zoo import REGISTRY
 
 __all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "WEBP_MODEL", "CHROMA_MODEL", "CHROMA_LOW_MODEL",
            "AUTO_TOLERANCE", "CHROMA_LOW_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY", "nearest_model",
-           "auto_model", "auto_chroma_model", "pick_model", "chroma_model", "pixel_quality",
-           "file_quality"]  # fmt: skip
+           "auto_model", "auto_chroma_model", "pick_model", "pick_model_for", "chroma_model",
+           "pixel_quality", "file_quality"]  # fmt: skip
 
 DEFAULT_MODEL = "arcnn-q10"
 BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
@@ -94,9 +94,14 @@ def pick_model(quality: int | str | None, image: Image.Image | None = None) -> s
         return nearest_model(int(quality))
     if image is None:
         return auto_model(None)
+    return pick_model_for(image, file_quality(image))
+
+
+def pick_model_for(image: Image.Image, est: QualityEstimate | None) -> str:
+    """``pick_model("auto", image)`` given the image's quality estimate (:func:`file_quality`),
+    for a caller that already has it: the pixel estimate is not cheap."""
     if image.format == "WEBP" and WEBP_MODEL in REGISTRY and webp_kind(image) == "lossy":
         return WEBP_MODEL
-    est = file_quality(image)
     if est is None:
         return auto_model(None)
     return auto_model(est.quality, standard=est.exact if image.format == "JPEG" else True)
