@@ -32,6 +32,7 @@ from safetensors.torch import load_file, save_file
 
 from arcnn.data import PairSet, image_weights, list_images, make_pairs, sample_batch, shared_data_dir
 from arcnn.metrics import psnr
+from arcnn.train import git_revision
 from arcnn.unet import UNet, UNetConfig, quality_plane
 
 VAL_QUALITIES = (10, 20, 30, 40)
@@ -176,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     def checkpoint() -> None:
         save_state(state_path, model, opt, {"step": step, "elapsed": elapsed, "model_config": asdict(cfg),
                    "qualities": list(qualities), "decay_start": decay_start,
-                   "command": info.get("command", " ".join(sys.argv))})  # fmt: skip
+                   "command": info.get("command", " ".join(sys.argv)),
+                   "git_revision": info.get("git_revision", git_revision())})  # fmt: skip
 
     t0, last_ckpt, losses = time.monotonic(), time.monotonic(), []
     base = elapsed
