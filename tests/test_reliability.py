@@ -2,9 +2,11 @@
 
 import os
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,7 @@ from PIL import Image
 from arcnn.cli import main
 from arcnn.files import TEMP_PREFIX
 from arcnn.models import ConvStack, preset
-from arcnn.weights import load_weights_file, save_weights
+from arcnn.weights import load_weights_file, read_checkpoint, save_weights
 
 from .conftest import smooth_image
 
@@ -152,6 +154,37 @@ def test_train_init_and_resume_with_bad_checkpoints_are_one_line(tmp_path, capsy
     (run / "checkpoint.pt").write_bytes(b"truncated by a crash")
     assert main([*args, "--resume"]) == 2
     assert "checkpoint.pt" in _one_error_line(capsys.readouterr().err)
+
+
+def _huge_string_checkpoint(tmp_path: Path) -> Path:
+    """A zip-format ``.pt`` (as torch.save writes it) whose pickle claims a 2 GiB string."""
+    good, bad = tmp_path / "good.pt", tmp_path / "huge-string.pt"
+    torch.save({"model": {"w": torch.zeros(2)}}, good)
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(bad, "w", zipfile.ZIP_STORED) as dst:
+        for m in src.infolist():
+            data = src.read(m)
+            if m.filename.endswith("/data.pkl"):  # protocol 2, then BINUNICODE claiming 2**31 bytes
+                data = b"\x80\x02X" + struct.pack("<I", 1 << 31) + b"abc."
+            dst.writestr(m.filename, data)
+    return bad
+
+
+def test_a_checkpoint_whose_pickle_claims_a_huge_string_is_refused_before_torch_load(tmp_path, monkeypatch):
+    bad = _huge_string_checkpoint(tmp_path)
+    monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load reached"))
+    with pytest.raises(ValueError, match="huge-string.pt: not a readable checkpoint"):
+        read_checkpoint(bad)
+    known = Path(__file__).parents[1] / "fuzz" / "known" / "pt-zip-pickle-allocation.bin"
+    copy = tmp_path / "found-by-fuzzing.pt"
+    copy.write_bytes(known.read_bytes())
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        read_checkpoint(copy)
+
+
+def test_a_checkpoint_torch_save_wrote_passes_the_screen(tmp_path):
+    path = tmp_path / "ok.pt"
+    torch.save({"model": {"w": torch.arange(6.0)}, "step": 3, "note": "x" * 1000}, path)
+    assert read_checkpoint(path)["model"]["w"].tolist() == list(range(6))
 
 
 def test_an_oversized_config_is_refused_before_allocating(tmp_path):

@@ -13,6 +13,8 @@ The architecture is validated before anything is allocated, and any failure is o
 
 from __future__ import annotations
 
+import io
+import pickletools
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -100,17 +102,34 @@ def _from_safetensors(path: Path) -> Network:
     return _network(config, read_weights(path)[1], path)
 
 
+def _screen_checkpoint(path: str | Path) -> None:
+    """``ValueError`` unless ``path`` is a zip archive as ``torch.save`` writes it: readable by
+    ``zipfile``, every member stored uncompressed and no larger than the file, and a ``data.pkl``
+    whose every opcode (and every length it claims) fits inside it."""
+    size = Path(path).stat().st_size
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = z.infolist()
+            bad = [m.filename for m in members if m.compress_type != zipfile.ZIP_STORED or m.file_size > size]
+            pkl = [m for m in members if m.filename.endswith("/data.pkl") or m.filename == "data.pkl"]
+            if bad or len(pkl) != 1:
+                raise ValueError("unexpected members")
+            data = z.read(pkl[0])
+        # pickletools reads each claimed length from the bytes at hand: a string that claims more
+        # than data.pkl holds ends the scan here, where torch.load would have allocated it first
+        for _ in pickletools.genops(io.BytesIO(data)):
+            pass
+    except Exception as e:  # noqa: BLE001 - any failure here means "not what torch.save writes"
+        raise ValueError(f"{path}: not a readable checkpoint (not the zip format of torch.save: "
+                         f"{e.__class__.__name__})") from None  # fmt: skip
+
+
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
     """A training checkpoint (``.pt``), read with ``torch.load(weights_only=True)``; ``ValueError``
     unless it holds the model's tensors under ``"model"``."""
-    # Only the zip format torch.save has written since PyTorch 1.6: its legacy reader sizes buffers
-    # from the file's own claims (a few bytes can ask for gigabytes) before anything is checked.
-    try:
-        is_zip = zipfile.is_zipfile(path)
-    except (zipfile.BadZipFile, OSError, ValueError):  # a multi-disk zip, an unreadable file
-        is_zip = False
-    if not is_zip:
-        raise ValueError(f"{path}: not a readable checkpoint (not the zip format of torch.save)")
+    # Only the zip format torch.save has written since PyTorch 1.6, screened first: torch's readers
+    # size buffers from the file's own claims (a few bytes can ask for gigabytes) before checking.
+    _screen_checkpoint(path)
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure here means "not a readable checkpoint"
