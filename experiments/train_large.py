@@ -12,6 +12,7 @@ in as the quality plane; ``--unknown`` of the crops get the plane 0 ("unknown qu
 
     python -m experiments.train_large runs/large --minutes 150            # start or resume
     python -m experiments.train_large runs/large-ship --decay-from runs/large --decay-steps 3000
+    python -m experiments.train_large runs/large --export large.safetensors   # weights of the run now
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def setup_args() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu, or cuda (bf16 autocast there)")
     p.add_argument("--decay-from", default="", help="branch: start from this run's state, decay the lr")
     p.add_argument("--decay-steps", type=int, default=0)
+    p.add_argument("--export", default="", help="write the run's network as a weights file, and stop")
     return p
 
 
@@ -128,6 +130,20 @@ def load_state(path: Path, model: UNet, opt: torch.optim.Adam) -> dict:
         return json.loads(f.metadata()["info"])
 
 
+def export_weights(state_path: Path, out: Path) -> None:
+    """The network of a run's state as an arcnn weights file (safetensors, its config inside)."""
+    from safetensors import safe_open
+
+    from arcnn.weights import save_weights
+
+    with safe_open(str(state_path), "pt") as f:
+        info = json.loads(f.metadata()["info"])
+    model = UNet(UNetConfig.from_dict(info["model_config"]))
+    model.load_state_dict({k[6:]: v for k, v in load_file(str(state_path)).items() if k.startswith("model.")})
+    meta = {k: str(info.get(k, "")) for k in ("step", "command", "git_revision")}
+    save_weights(out, model, {**meta, "run_hours": f"{info['elapsed'] / 3600:.2f}"})
+
+
 def lr_at(args: argparse.Namespace, step: int, decay_start: int) -> float:
     warm = min(1.0, (step + 1) / args.warmup) if args.warmup else 1.0
     if not args.decay_steps:
@@ -141,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     out = Path(args.out)
+    if args.export:
+        export_weights(out / "state.safetensors", Path(args.export))
+        return 0
     out.mkdir(parents=True, exist_ok=True)
     state_path, log_path = out / "state.safetensors", out / "log.csv"
     src = state_path if state_path.exists() else Path(args.decay_from) / "state.safetensors"
