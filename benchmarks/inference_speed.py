@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
 
     backends = list(args.backends)
     if "onnxruntime" in backends and not onnxruntime_available():
-        print("onnxruntime not installed (pip install 'arcnn[onnx]'): skipping that backend", file=sys.stderr)
+        print("onnxruntime not installed (pip install onnxruntime): skipping that backend", file=sys.stderr)
         backends.remove("onnxruntime")
     if "torch-bf16" in backends and not bf16_supported(torch.device("cpu")):
         print("this CPU has no bf16 instructions: skipping torch-bf16", file=sys.stderr)

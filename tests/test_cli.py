@@ -1,5 +1,7 @@
 import io
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -24,6 +26,26 @@ def tiny_weights(tmp_path):
 def _write_jpeg(path, colour=False, quality=10, seed=0, **kw):
     Image.fromarray(smooth_image(40, 56, seed=seed, colour=colour)).save(path, quality=quality, **kw)
     return path
+
+
+# ``python -m arcnn ARGS``, then exit 99 if anything imported PyTorch (1-2 s of start-up on its own).
+_WITHOUT_TORCH = """
+import runpy, sys
+try:
+    runpy.run_module("arcnn", run_name="__main__", alter_sys=True)
+except SystemExit as e:
+    code = e.code
+sys.exit(99 if "torch" in sys.modules else code)
+"""
+
+
+def test_help_and_the_default_restore_never_import_torch(tmp_path):
+    src = _write_jpeg(tmp_path / "a.jpg", colour=True)  # q10 colour: a shipped luminance and chroma model
+    for argv in (["--help"], ["restore", str(src), "-o", str(tmp_path / "b.png")]):
+        r = subprocess.run([sys.executable, "-c", _WITHOUT_TORCH, *argv], capture_output=True, text=True)
+        assert r.returncode == 0, f"arcnn {argv}: exit {r.returncode} (99: torch imported) {r.stderr}"
+    with Image.open(tmp_path / "b.png") as im:
+        assert im.size == (56, 40) and im.mode == "RGB"
 
 
 def test_restore_gray_jpeg_to_gray_png(tmp_path, tiny_weights):

@@ -62,20 +62,37 @@ def test_bf16_restores_close_to_float32(tmp_path):
     assert main(["restore", str(src), "-o", str(tmp_path / "a.png"), "--bf16"]) == 0
 
 
-def test_restore_backends_agree_and_onnx_is_cached(tmp_path, capsys):
-    src = tmp_path / "a.jpg"
-    Image.fromarray(smooth_image(64, 80, colour=True)).save(src, quality=10)
+def _restore_all_backends(src, tmp_path, *extra):
     outs = {}
     for backend in ("torch", "onnxruntime", "auto"):
         out = tmp_path / f"{backend}.png"
-        assert main(["restore", str(src), "-o", str(out), "--backend", backend]) == 0
+        assert main(["restore", str(src), "-o", str(out), "--backend", backend, "--overwrite", *extra]) == 0
         with Image.open(out) as im:
             outs[backend] = np.asarray(im).astype(int)
+    return outs
+
+
+def test_restore_backends_agree_and_shipped_onnx_is_used(tmp_path, capsys):
+    src = tmp_path / "a.jpg"
+    Image.fromarray(smooth_image(64, 80, colour=True)).save(src, quality=10)
+    outs = _restore_all_backends(src, tmp_path)
     diff = np.abs(outs["torch"] - outs["onnxruntime"])
     assert diff.max() <= 2 and (diff > 0).mean() < 0.01  # 1-level Y differences, through YCbCr -> RGB
-    assert np.array_equal(outs["auto"], outs["onnxruntime"])  # onnxruntime is installed here
-    assert any(Path(os.environ["ARCNN_CACHE"], "onnx").glob("*.onnx"))  # exported once, then reused
+    assert np.array_equal(outs["auto"], outs["onnxruntime"])  # auto: ONNX Runtime
+    # The shipped models run from their shipped ONNX files: nothing is exported.
+    assert not any(Path(os.environ["ARCNN_CACHE"], "onnx").glob("*.onnx"))
     assert (
         main(["restore", str(src), "-o", str(tmp_path / "b.png"), "--backend", "onnxruntime", "--bf16"]) == 2
     )
     assert "bf16" in capsys.readouterr().err
+
+
+def test_own_weights_are_exported_once_for_onnxruntime(tmp_path):
+    weights = tmp_path / "m.safetensors"
+    save_weights(weights, _random_model("arcnn", seed=1))
+    src = tmp_path / "a.jpg"
+    Image.fromarray(smooth_image(64, 80)).save(src, quality=10)
+    outs = _restore_all_backends(src, tmp_path, "--model", str(weights))
+    assert np.abs(outs["torch"] - outs["onnxruntime"]).max() <= 1
+    assert np.array_equal(outs["auto"], outs["onnxruntime"])
+    assert len(list(Path(os.environ["ARCNN_CACHE"], "onnx").glob("*.onnx"))) == 1  # exported once, reused

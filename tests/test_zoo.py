@@ -1,12 +1,15 @@
 import hashlib
 
+import numpy as np
 import pytest
+import torch
 
+from arcnn.export import OnnxModel
 from arcnn.manifest import FILES, resolve, sha256_file, verified_path
 from arcnn.models import preset
 from arcnn.policy import DEFAULT_MODEL, nearest_model
 from arcnn.sample import SAMPLE_DIR, SAMPLES, sample_path
-from arcnn.zoo import REGISTRY, WEIGHTS_DIR, load_model
+from arcnn.zoo import ONNX_DIR, REGISTRY, WEIGHTS_DIR, load_model
 
 
 def test_every_hashed_file_matches_the_manifest():
@@ -27,6 +30,36 @@ def test_registry_files_are_in_the_manifest():
     assert shipped == {c.file for c in REGISTRY.values()}, "every shipped weights file is registered"
     kept = {p.name for p in resolve("repo:experiments/weights").glob("*.safetensors")}
     assert {f"repo:experiments/weights/{n}" for n in kept} <= set(FILES), "every kept weights file is hashed"
+
+
+def test_every_shipped_model_also_ships_as_onnx():
+    shipped = {p.name for p in ONNX_DIR.glob("*.onnx")}
+    assert shipped == {f"{name}.onnx" for name in REGISTRY}, "one ONNX file per registered model"
+    assert all(card.onnx_key in FILES for card in REGISTRY.values())
+
+
+@pytest.mark.parametrize("name", list(REGISTRY))
+def test_shipped_onnx_computes_what_its_safetensors_do(name):
+    """The ONNX file and the safetensors are one network: the same config, the same output up to
+    float32 rounding (tools/export_shipped.py rewrites the ONNX files after a change of weights)."""
+    torch_net, onnx_net = load_model(name, backend="torch"), load_model(name, backend="onnxruntime")
+    assert isinstance(onnx_net, OnnxModel) and not isinstance(torch_net, OnnxModel)
+    assert onnx_net.config == torch_net.config
+    side = 2 * torch_net.config.border + 24
+    x = np.random.default_rng(0).random((1, torch_net.config.inputs, side, side), dtype=np.float32)
+    with torch.no_grad():
+        want = torch_net(torch.from_numpy(x)).numpy()
+    got = onnx_net(x)
+    assert got.shape == want.shape and np.abs(got - want).max() < 1e-4
+
+
+def test_an_altered_shipped_onnx_file_is_refused(monkeypatch):
+    import arcnn.manifest as manifest
+
+    monkeypatch.setitem(manifest.FILES, REGISTRY["arcnn-q10"].onnx_key, "0" * 64)
+    with pytest.raises(ValueError, match="arcnn-q10: .*does not match its registered sha256"):
+        load_model("arcnn-q10", backend="auto")
+    assert load_model("arcnn-q10", backend="torch").config.kernels == (9, 7, 1, 5)
 
 
 def test_an_altered_shipped_file_is_refused(monkeypatch):

@@ -3,21 +3,25 @@
 Below the pipeline (``arcnn.pipeline``), above the networks: tiling with each tile's exact
 receptive field, the self-ensemble, bfloat16, the JPEG consistency projection, the quality
 plane of conditioned networks, and the choice of PyTorch or ONNX Runtime (:func:`on_backend`).
+Tiles are numpy arrays throughout; PyTorch is imported only to run a PyTorch network.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
-import torch
 
 from arcnn.codec import project_to_jpeg
-from arcnn.models import ConvStack, Network
+from arcnn.netconfig import Network
 from arcnn.options import BACKENDS, TILE
-from arcnn.unet import UNet
 
-__all__ = ["restore_luma", "restore_chroma", "on_backend"]
+__all__ = ["restore_luma", "restore_chroma", "on_backend", "is_torch"]
+
+# One tile through a network: float32 (1, C_in, h, w) -> float32 (1, C, h', w'), both numpy.
+Run = Callable[[np.ndarray], np.ndarray]
 
 
 # (quarter turns, mirror) of each self-ensemble member; the first 4 are the flips, which map a
@@ -25,7 +29,6 @@ __all__ = ["restore_luma", "restore_chroma", "on_backend"]
 _ENSEMBLE = [(0, False), (0, True), (2, False), (2, True), (1, False), (1, True), (3, False), (3, True)]
 
 
-@torch.no_grad()
 def restore_luma(
     model: Network,
     luma: np.ndarray,
@@ -84,7 +87,6 @@ def restore_luma(
     return acc.round().astype(luma.dtype)
 
 
-@torch.no_grad()
 def restore_chroma(model: Network, ycbcr: np.ndarray, tile: int = TILE, bf16: bool = False) -> np.ndarray:
     """Restore the chroma of a decoded colour JPEG: uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 2) CbCr.
 
@@ -122,45 +124,76 @@ def _restore_float(
     mode = "symmetric" if min(h, w) >= b else "edge"  # as models.pad_symmetric
     pad = [(b, b), (b, b)] + [(0, 0)] * (planes.ndim - 2)
     x = np.pad(planes, pad, mode=mode)  # type: ignore[call-overload]
-    # channels-last (NHWC) lets oneDNN run these convolutions without layout reorders, which is faster.
-    fmt = torch.channels_last if isinstance(model, torch.nn.Module) else torch.contiguous_format
-    if isinstance(model, torch.nn.Module):
-        model.to(memory_format=fmt)  # type: ignore[call-overload]
+    run = _runner(model, bf16)
     out = np.empty((h, w, model.config.channels), dtype)
     given = 1 if planes.ndim == 2 else planes.shape[2]
     plane = (quality or 0) / 100.0 if model.config.inputs == given + 1 else None
     for r in range(0, h, tile):
         for c in range(0, w, tile):
             r1, c1 = min(r + tile, h), min(c + tile, w)
-            t = torch.from_numpy(x[r : r1 + 2 * b, c : c1 + 2 * b].astype(np.float32) / peak)
+            t = x[r : r1 + 2 * b, c : c1 + 2 * b].astype(np.float32) / np.float32(peak)
             if full_range:
-                t = (16.0 + 219.0 * t) / 255.0
-            t = t[None, None] if t.ndim == 2 else t.permute(2, 0, 1)[None]
+                t = (np.float32(16.0) + np.float32(219.0) * t) / np.float32(255.0)
+            t = t[None, None] if t.ndim == 2 else t.transpose(2, 0, 1)[None]
             if plane is not None:
-                t = torch.cat([torch.full_like(t[:, :1], plane), t], dim=1)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                y = model(t.contiguous(memory_format=fmt)).float()
+                t = np.concatenate([np.full_like(t[:, :1], plane), t], axis=1)
+            y = run(np.ascontiguousarray(t))
             if model.config.keeps_size:
                 y = y[..., b : y.shape[-2] - b, b : y.shape[-1] - b]
             if full_range:
-                y = (255.0 * y - 16.0) / 219.0
-            z = (y.clamp(0, 1) * peak)[0].permute(1, 2, 0).numpy()
+                y = (np.float32(255.0) * y - np.float32(16.0)) / np.float32(219.0)
+            z = (np.clip(y, 0, 1) * np.float32(peak))[0].transpose(1, 2, 0)
             if post is not None:
                 z = np.clip(post(z[..., 0], r, c), 0, peak)[..., None]
             out[r:r1, c:c1] = z if dtype == np.float32 else z.round()
     return out[..., 0] if planes.ndim == 2 else out
 
 
+def is_torch(model: Any) -> bool:
+    """Whether ``model`` is a PyTorch module (called on tensors), without importing PyTorch: a
+    process that has not imported it holds no PyTorch module."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(model, torch.nn.Module)
+
+
+def _runner(model: Network, bf16: bool) -> Run:
+    """``model`` as a numpy function of one tile; PyTorch is imported only for PyTorch networks."""
+    if not is_torch(model):
+        return model  # ONNX Runtime: float32 whatever bf16 says, as its graph is float32
+    import torch
+
+    # channels-last (NHWC) lets oneDNN run these convolutions without layout reorders, which is faster.
+    model.to(memory_format=torch.channels_last)  # type: ignore[attr-defined]
+
+    def run(t: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(t).contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            return model(x).float().numpy()
+
+    return run
+
+
 def on_backend(model: Network, backend: str = "auto", bf16: bool = False) -> Network:
     """``model`` on the chosen float32 engine: ``"torch"``, ``"onnxruntime"``, or ``"auto"`` (ONNX
-    Runtime when installed and ``bf16`` is off: faster on CPUs, ``python -m benchmarks.inference_speed``)."""
-    from arcnn.export import on_onnxruntime, onnxruntime_available
+    Runtime unless ``bf16``: faster on CPUs, ``python -m benchmarks.inference_speed``).
+
+    A PyTorch network goes to ONNX Runtime through an export cached by its weights
+    (:func:`arcnn.export.on_onnxruntime`; needs the ``onnx`` extra, without which ``"auto"`` keeps
+    PyTorch); an ONNX model stays as it is. Shipped models need no export: ``zoo.load_model`` loads
+    their shipped ONNX files."""
+    from arcnn.export import on_onnxruntime, onnx_export_available, onnxruntime_available
 
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     if backend == "onnxruntime" and not onnxruntime_available():
-        raise ValueError("backend onnxruntime needs the onnx extra: pip install 'arcnn[onnx]'")
+        raise ValueError("backend onnxruntime needs onnxruntime: pip install onnxruntime")
     if backend == "onnxruntime" and bf16:
         raise ValueError("bf16 runs on PyTorch: use backend torch or auto")
-    use_ort = backend == "onnxruntime" or (backend == "auto" and not bf16 and onnxruntime_available())
-    return on_onnxruntime(model) if use_ort and isinstance(model, ConvStack | UNet) else model
+    if not is_torch(model) or bf16 or backend == "torch":
+        return model
+    if not onnx_export_available():  # a PyTorch network reaches ONNX Runtime through an export
+        if backend == "onnxruntime":
+            raise ValueError("running a PyTorch model on onnxruntime exports it first, which needs the "
+                             "onnx extra: pip install 'arcnn[onnx]'")  # fmt: skip
+        return model
+    return on_onnxruntime(model)  # type: ignore[arg-type]

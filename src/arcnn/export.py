@@ -1,22 +1,26 @@
 """ONNX export, and an ONNX Runtime model that restores like a ConvStack.
 
-Needs the ``onnx`` extra (``pip install 'arcnn[onnx]'``): onnx to write the file,
-onnxruntime to run it.
+Running an ONNX file needs onnxruntime alone (a core dependency) and never imports PyTorch;
+writing one needs PyTorch and the ``onnx`` extra (``pip install 'arcnn[onnx]'``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from arcnn.files import atomic_write
-from arcnn.models import TorchNetwork, config_from_json
+from arcnn.netconfig import config_from_json
 
-__all__ = ["export_onnx", "OnnxModel", "onnxruntime_available", "on_onnxruntime"]
+if TYPE_CHECKING:
+    from arcnn.models import TorchNetwork
+
+__all__ = ["export_onnx", "OnnxModel", "onnxruntime_available", "onnx_export_available", "on_onnxruntime"]
 
 
 def export_onnx(model: TorchNetwork, path: str | Path) -> Path:
@@ -26,6 +30,7 @@ def export_onnx(model: TorchNetwork, path: str | Path) -> Path:
     model config is stored in the file's metadata under ``model_config``.
     """
     import onnx
+    import torch
 
     path = Path(path)
     model = model.eval()
@@ -45,13 +50,18 @@ def export_onnx(model: TorchNetwork, path: str | Path) -> Path:
 
 
 class OnnxModel:
-    """An exported network run by ONNX Runtime; callable on torch tensors like ``ConvStack``."""
+    """An ONNX file with ``model_config`` metadata, run by ONNX Runtime: called on float32 numpy
+    arrays as a ``ConvStack`` is on tensors. Never imports PyTorch.
+
+    ``threads``: ONNX Runtime's intra-op threads; default ``OMP_NUM_THREADS`` when set (as PyTorch
+    honours it), else ONNX Runtime's own default (one per physical core, as PyTorch's).
+    """
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or torch.get_num_threads()
+        opts.intra_op_num_threads = threads or _env_threads()
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
@@ -71,29 +81,45 @@ class OnnxModel:
         c = self.config
         side = 2 * c.border + 8 * c.stride
         want = (1, c.channels, side, side) if c.keeps_size else (1, c.channels, 8 * c.stride, 8 * c.stride)
-        got = tuple(self(torch.zeros(1, c.inputs, side, side)).shape)
+        got = tuple(self(np.zeros((1, c.inputs, side, side), np.float32)).shape)
         if got != want:
             raise ValueError(f"the graph computes {got} from a {side}x{side} input, its config says {want}")
 
     def eval(self) -> OnnxModel:
         return self
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, C, H, W) float32 -> (N, C, H - 2b, W - 2b)."""
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """float32 (N, C_in, H, W) -> float32 (N, C, H - 2b, W - 2b), or (N, C, H, W) when the
+        config ``keeps_size``; values in [0, 1] as the network was trained."""
         try:
-            out = self.session.run(None, {"degraded": np.ascontiguousarray(x.float().numpy())})[0]
+            out = self.session.run(None, {"degraded": np.ascontiguousarray(x, dtype=np.float32)})[0]
         except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise ValueError(f"the ONNX model failed: {str(e)[:300]}") from None
-        return torch.from_numpy(np.asarray(out))
+        return np.asarray(out, dtype=np.float32)
+
+
+def _env_threads() -> int:
+    """``OMP_NUM_THREADS`` as a positive integer, else 0 (ONNX Runtime's default)."""
+    value = os.environ.get("OMP_NUM_THREADS", "")
+    return int(value) if value.isdigit() else 0
 
 
 def onnxruntime_available() -> bool:
+    """Whether ONNX files can be run here (onnxruntime imports)."""
     try:
-        import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
     except ImportError:
         return False
     return True
+
+
+def onnx_export_available() -> bool:
+    """Whether PyTorch networks can be exported to ONNX here (the ``onnx`` extra is installed)."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        return False
+    return onnxruntime_available()
 
 
 def on_onnxruntime(model: TorchNetwork) -> OnnxModel:

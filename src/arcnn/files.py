@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Protocol
 
-import numpy as np
 from PIL import Image
 
 __all__ = ["IMAGE_SUFFIXES", "FORMATS", "SUFFIX_FORMAT", "TEMP_PREFIX", "DEFAULT_MAX_PIXELS", "atomic_write",
@@ -239,6 +238,8 @@ def _frames_and_info(image: Frames | HasFrames, info: dict | None) -> tuple[list
 
 def to_8bit(image: Image.Image) -> Image.Image:
     """A 16-bit grayscale (I;16) image as 8-bit L: each value / 257, rounded (65535 -> 255)."""
+    import numpy as np  # here only: arcnn --help does not pay for numpy's import
+
     a = np.asarray(image).astype(np.uint32)
     return Image.fromarray(((a + 128) // 257).astype(np.uint8), "L")
 

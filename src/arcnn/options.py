@@ -29,7 +29,8 @@ class RestoreOptions:
     method: "arcnn" (a network) or "sadct" (Pointwise SA-DCT, classical).
     chroma: "auto", "on" or "off": restore Cb and Cr too (:func:`arcnn.policy.chroma_model`).
     consistency: project a JPEG's restored luminance onto what the file could have coded.
-    backend: "auto", "torch" or "onnxruntime" (:func:`arcnn.engine.on_backend`).
+    backend: "auto" (ONNX Runtime float32, without importing PyTorch for shipped models), "torch"
+        (PyTorch float32) or "onnxruntime" (:func:`arcnn.engine.on_backend`).
     bf16: bfloat16 arithmetic (PyTorch). ensemble: 1, 4 or 8 (self-ensemble).
     tile: output tile side (memory bound; the result does not depend on it).
     max_pixels: refuse larger images before decoding them (0: no limit).

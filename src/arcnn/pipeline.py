@@ -34,7 +34,7 @@ from PIL import Image
 from arcnn.codec import QualityEstimate, jpeg_warnings, read_qtables
 from arcnn.engine import on_backend, restore_chroma, restore_luma
 from arcnn.files import open_image
-from arcnn.models import Network
+from arcnn.netconfig import Network
 from arcnn.options import RestoreOptions
 from arcnn.policy import chroma_model, file_quality, pick_model, pick_model_for
 from arcnn.zoo import REGISTRY, load_model
@@ -80,7 +80,8 @@ class Restored:
 @lru_cache(maxsize=16)
 def _shipped(name: str, backend: str, bf16: bool) -> Network:
     # Shipped weights do not change: read and hash them once per process. User files may change.
-    return on_backend(load_model(name), backend, bf16)
+    # ONNX Runtime loads the shipped ONNX file itself (no PyTorch); bf16 runs on PyTorch.
+    return on_backend(load_model(name, backend="torch" if bf16 else backend), backend, bf16)
 
 
 class Restorer:
@@ -96,7 +97,7 @@ class Restorer:
             from arcnn.export import onnxruntime_available
 
             if not onnxruntime_available():
-                raise ValueError("backend onnxruntime needs the onnx extra: pip install 'arcnn[onnx]'")
+                raise ValueError("backend onnxruntime needs onnxruntime: pip install onnxruntime")
         model = self.options.model
         if model is not None and not isinstance(model, str | Path):
             _check_role("given", model, "luma")

@@ -21,89 +21,13 @@ noise level), so one network serves every quality; 0 means "unknown"::
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from arcnn.netconfig import UNetConfig  # the torch-free config, imported from here too
+
 __all__ = ["UNetConfig", "UNet", "quality_plane"]
-
-
-@dataclass(frozen=True)
-class UNetConfig:
-    """Architecture of a :class:`UNet`; saved with its weights.
-
-    widths: channels at each scale, full resolution first (each further scale halves the size).
-    blocks: residual blocks at each scale on each side (the coarsest scale has one side).
-    conditioned: read the JPEG quality as a plane in front of the luminance.
-    """
-
-    widths: tuple[int, ...] = (32, 64, 128, 128)
-    blocks: tuple[int, ...] = (1, 2, 2, 2)
-    conditioned: bool = True
-    arch: str = "unet"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
-        object.__setattr__(self, "blocks", tuple(int(b) for b in self.blocks))
-        if self.arch != "unet":
-            raise ValueError(f"arch must be unet, not {self.arch!r}")
-        if not 2 <= len(self.widths) <= 6 or len(self.blocks) != len(self.widths):
-            raise ValueError(f"need 2 to 6 scales, one block count each: {self.widths} / {self.blocks}")
-        if any(not 1 <= w <= 1024 for w in self.widths):
-            raise ValueError(f"widths must be in 1..1024, got {self.widths}")
-        if any(not 0 <= b <= 16 for b in self.blocks):
-            raise ValueError(f"blocks must be in 0..16, got {self.blocks}")
-
-    @property
-    def inputs(self) -> int:
-        return 2 if self.conditioned else 1
-
-    @property
-    def channels(self) -> int:
-        return 1
-
-    @property
-    def keeps_size(self) -> bool:
-        return True
-
-    @property
-    def stride(self) -> int:
-        """Tiles start on this grid, so every tile is down-sampled in the same phase."""
-        return self.multiple
-
-    @property
-    def multiple(self) -> int:
-        """Input sides are padded to a multiple of this (the coarsest scale's factor)."""
-        return 2 ** (len(self.widths) - 1)
-
-    @property
-    def border(self) -> int:
-        """Receptive-field radius in pixels, rounded up to ``multiple``: a tile computed with this
-        much context on each side, on the ``multiple`` grid, equals the whole image's result."""
-        r, f = 1, 1  # the head
-        for b in self.blocks[:-1]:
-            r += 4 * b * f + f  # this scale's blocks, then the 2x2 stride-2 down
-            f *= 2
-        r += 4 * self.blocks[-1] * f
-        for b in reversed(self.blocks[:-1]):
-            f //= 2
-            r += f + 4 * b * f  # the 2x2 up, then this scale's blocks
-        r += 1  # the tail
-        m = self.multiple
-        return -(-r // m) * m
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> UNetConfig:
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
-        return cls(**d)
 
 
 class ResBlock(nn.Module):

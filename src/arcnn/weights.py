@@ -5,10 +5,11 @@ One loader for every kind of file, picked by its suffix:
 - ``.safetensors``: tensors, with the architecture as JSON in the metadata (``model_config``);
 - ``.pt``: a training checkpoint, read with ``torch.load(weights_only=True)``; the architecture
   is stored inside it (``model_config``);
-- ``.onnx``: an exported model, run by ONNX Runtime (the ``onnx`` extra).
+- ``.onnx``: an exported model, run by ONNX Runtime.
 
 The architecture is validated before anything is allocated, and any failure is one
-``ValueError`` naming the file and what is wrong with it.
+``ValueError`` naming the file and what is wrong with it. PyTorch is imported only for the
+files that hold PyTorch networks: loading an ``.onnx`` file never imports it.
 """
 
 from __future__ import annotations
@@ -17,22 +18,26 @@ import io
 import pickletools
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors import SafetensorError, safe_open
 
 from arcnn.files import atomic_write
-from arcnn.models import ConvStack, NetConfig, Network, build_network, config_from_json
-from arcnn.unet import UNet
+from arcnn.netconfig import NetConfig, Network, config_from_json
+
+if TYPE_CHECKING:
+    import torch
+
+    from arcnn.models import TorchNetwork
 
 __all__ = ["save_weights", "read_weights", "read_checkpoint", "read_state", "load_weights_file",
            "expected_shapes", "MAX_PARAMETERS"]  # fmt: skip
 
 
-def save_weights(path: str | Path, model: ConvStack | UNet, metadata: dict[str, str] | None = None) -> None:
+def save_weights(path: str | Path, model: TorchNetwork, metadata: dict[str, str] | None = None) -> None:
     """Write ``model`` as safetensors (atomically) with its config in the metadata."""
+    from safetensors.torch import save_file
+
     path = Path(path)
     meta = dict(metadata or {})
     meta["model_config"] = model.config.to_json()
@@ -43,6 +48,8 @@ def save_weights(path: str | Path, model: ConvStack | UNet, metadata: dict[str, 
 
 def read_weights(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
     """(metadata, tensors) of a safetensors file; ``ValueError`` if it is not one."""
+    from safetensors.torch import load_file
+
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
@@ -58,6 +65,10 @@ MAX_PARAMETERS = 50_000_000
 def expected_shapes(config: NetConfig) -> dict[str, tuple[int, ...]]:
     """The tensor shapes of ``config``'s network, found without allocating it (``ValueError`` past
     ``MAX_PARAMETERS``)."""
+    import torch
+
+    from arcnn.models import build_network
+
     with torch.device("meta"):
         model = build_network(config)
     n = sum(p.numel() for p in model.parameters())
@@ -75,6 +86,10 @@ def _check_shapes(expected: dict[str, tuple[int, ...]], got: dict[str, tuple[int
 
 
 def _network(config: NetConfig, state: dict[str, Any], source: Path) -> Network:
+    import torch
+
+    from arcnn.models import build_network
+
     try:
         _check_shapes(expected_shapes(config), {k: tuple(v.shape) for k, v in state.items()
                                                 if isinstance(v, torch.Tensor)})  # fmt: skip
@@ -130,6 +145,8 @@ def read_checkpoint(path: str | Path) -> dict[str, Any]:
     # Only the zip format torch.save has written since PyTorch 1.6, screened first: torch's readers
     # size buffers from the file's own claims (a few bytes can ask for gigabytes) before checking.
     _screen_checkpoint(path)
+    import torch
+
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any failure here means "not a readable checkpoint"
@@ -161,9 +178,7 @@ def _from_onnx(path: Path) -> Network:
     try:
         return OnnxModel(path)
     except ImportError:
-        raise ValueError(
-            f"{path}: running ONNX models needs onnxruntime (pip install 'arcnn[onnx]')"
-        ) from None
+        raise ValueError(f"{path}: running ONNX models needs onnxruntime (pip install onnxruntime)") from None
 
 
 def load_weights_file(path: str | Path) -> Network:

@@ -1,7 +1,9 @@
 """The model zoo: the registry of shipped models (what each is, what it is for) and loading by name.
 
 Loading files is ``arcnn.weights``; their hashes are ``arcnn.manifest``; which model restores which
-image is ``arcnn.policy``.
+image is ``arcnn.policy``. Every shipped model also ships as ONNX (``weights/onnx/NAME.onnx``,
+exported from its safetensors by ``python tools/export_shipped.py``), which ONNX Runtime runs
+without PyTorch.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from arcnn.manifest import PACKAGE_DIR, verified_path
-from arcnn.models import Network
+from arcnn.manifest import FILES, PACKAGE_DIR, verified_path
+from arcnn.netconfig import Network
 from arcnn.weights import load_weights_file
 
-__all__ = ["ModelCard", "REGISTRY", "WEIGHTS_DIR", "SCORES_FILE", "load_model"]
+__all__ = ["ModelCard", "REGISTRY", "WEIGHTS_DIR", "ONNX_DIR", "SCORES_FILE", "load_model"]
 
 WEIGHTS_DIR = PACKAGE_DIR / "weights"
+ONNX_DIR = WEIGHTS_DIR / "onnx"
 # Written by python -m benchmarks.zoo_table --write; never edited by hand.
 SCORES_FILE = WEIGHTS_DIR / "scores.json"
 
@@ -48,6 +51,15 @@ class ModelCard:
     @property
     def manifest_key(self) -> str:
         return f"weights/{self.file}"
+
+    @property
+    def onnx_path(self) -> Path:
+        """The same network exported to ONNX (shipped when its manifest key is hashed)."""
+        return ONNX_DIR / f"{self.name}.onnx"
+
+    @property
+    def onnx_key(self) -> str:
+        return f"weights/onnx/{self.name}.onnx"
 
     @property
     def per_quality(self) -> bool:
@@ -184,19 +196,35 @@ _SCORES = _measured()
 REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, {})) for c in _CARDS}
 
 
-def load_model(name: str | Path, verify: bool = True) -> Network:
+def load_model(name: str | Path, verify: bool = True, backend: str = "torch") -> Network:
     """A shipped model by registry name (``arcnn-q10`` ...) or any weights file, for inference
     (``.safetensors``, ``.pt`` checkpoints, ``.onnx``: see :func:`arcnn.weights.load_weights_file`).
-    Shipped weights are checked against the manifest's sha256 first (``verify``)."""
+
+    ``backend``: for a shipped name, ``"torch"`` loads its safetensors as a PyTorch network;
+    ``"onnxruntime"`` or ``"auto"`` its shipped ONNX file, run by ONNX Runtime without importing
+    PyTorch (``"auto"`` falls back to PyTorch where onnxruntime is missing). Files load as they are.
+    Shipped files are checked against the manifest's sha256 first (``verify``)."""
     key = str(name)
     if key in REGISTRY:
         card = REGISTRY[key]
+        onnx = backend in ("auto", "onnxruntime") and card.onnx_key in FILES and _can_run_onnx(backend)
+        manifest_key, path = (card.onnx_key, card.onnx_path) if onnx else (card.manifest_key, card.path)
         try:
-            path = verified_path(card.manifest_key) if verify else card.path
+            return load_weights_file(verified_path(manifest_key) if verify else path)
         except ValueError as e:
             raise ValueError(f"model {key}: {e}") from None
-        return load_weights_file(path)
     path = Path(key)
     if not path.is_file():
         raise ValueError(f"unknown model {key!r}: not a shipped name ({', '.join(REGISTRY)}) nor a file")
     return load_weights_file(path)
+
+
+def _can_run_onnx(backend: str) -> bool:
+    """True where onnxruntime imports; ``ValueError`` for backend onnxruntime where it does not."""
+    from arcnn.export import onnxruntime_available
+
+    if onnxruntime_available():
+        return True
+    if backend == "onnxruntime":
+        raise ValueError("backend onnxruntime needs onnxruntime: pip install onnxruntime")
+    return False

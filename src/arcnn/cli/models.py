@@ -21,7 +21,8 @@ def model_rows() -> list[dict]:
     from safetensors import safe_open
 
     from arcnn.flops import macs_per_pixel
-    from arcnn.weights import build_network, config_from_json
+    from arcnn.models import build_network
+    from arcnn.netconfig import config_from_json
     from arcnn.zoo import REGISTRY
 
     rows = []

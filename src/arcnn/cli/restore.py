@@ -43,7 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--ensemble", type=int, choices=[1, 4, 8], default=1,
                    help="mean of 4 (flips) or 8 (and rotations) restorations: slower")  # fmt: skip
     r.add_argument("--backend", choices=BACKENDS, default="auto",
-                   help="float32 engine; auto: ONNX Runtime if installed (faster), else PyTorch")  # fmt: skip
+                   help="float32 engine; auto (default): ONNX Runtime, faster, without loading PyTorch; "
+                        "torch: PyTorch")  # fmt: skip
     r.add_argument("--chroma", choices=CHROMA, default="auto",
                    help="restore Cb/Cr too; auto: colour JPEGs with subsampled chroma")  # fmt: skip
     r.add_argument("--consistency", choices=["auto", "off"], default="auto",
