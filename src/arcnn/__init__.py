@@ -6,7 +6,8 @@
 >>> result.image, result.model, result.quality
 >>> model = arcnn.load_model("arcnn-q10")
 
-Names are imported on first use, so ``import arcnn`` (and ``arcnn --help``) do not load PyTorch.
+Names are imported on first use, so ``import arcnn`` (and ``arcnn --help``) do not load PyTorch, and
+``arcnn.restore`` with the default engine never does.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ _EXPORTS = {
     "restore": "arcnn.pipeline", "Restorer": "arcnn.pipeline", "Restored": "arcnn.pipeline",
     "RestoreOptions": "arcnn.options", "load_model": "arcnn.zoo", "REGISTRY": "arcnn.zoo",
     "build_model": "arcnn.models", "preset": "arcnn.models", "ConvStack": "arcnn.models",
-    "ModelConfig": "arcnn.models",
+    "ModelConfig": "arcnn.netconfig",
 }  # fmt: skip
 __all__ = ["restore", "Restorer", "Restored", "RestoreOptions", "load_model", "REGISTRY", "build_model",
            "preset", "ConvStack", "ModelConfig", "__version__"]  # fmt: skip
 
 if TYPE_CHECKING:
-    from arcnn.models import ConvStack, ModelConfig, build_model, preset
+    from arcnn.models import ConvStack, build_model, preset
+    from arcnn.netconfig import ModelConfig
     from arcnn.options import RestoreOptions
     from arcnn.pipeline import Restored, Restorer, restore
     from arcnn.zoo import REGISTRY, load_model

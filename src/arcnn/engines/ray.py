@@ -70,6 +70,7 @@ class RestoreActor:
         from arcnn.pipeline import Restorer
 
         torch.set_num_threads(max(1, threads))
+        os.environ["OMP_NUM_THREADS"] = str(max(1, threads))  # ONNX Runtime's threads (export.OnnxModel)
         self.restorer = Restorer(options)
         self.rules = rules
         self.in_scheme = in_scheme
