@@ -20,7 +20,7 @@ from arcnn.options import BACKENDS, TILE
 
 __all__ = ["restore_luma", "restore_chroma", "on_backend", "is_torch"]
 
-# One tile through a network: float32 (1, C_in, h, w) -> float32 (1, C, h', w'), both numpy.
+# One tile through a network: float32 (1, C_in, h, w) -> float32 (1, C, h', w'), both numpy (any strides).
 Run = Callable[[np.ndarray], np.ndarray]
 
 
@@ -137,7 +137,7 @@ def _restore_float(
             t = t[None, None] if t.ndim == 2 else t.transpose(2, 0, 1)[None]
             if plane is not None:
                 t = np.concatenate([np.full_like(t[:, :1], plane), t], axis=1)
-            y = run(np.ascontiguousarray(t))
+            y = run(t)  # a view for colour planes: (1, C, h, w) over HWC memory, as channels-last
             if model.config.keeps_size:
                 y = y[..., b : y.shape[-2] - b, b : y.shape[-1] - b]
             if full_range:
