@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--queue", type=int, default=DEFAULTS.queue,
                    help="restorations waiting or running at once; one more gets 503")  # fmt: skip
     s.add_argument("--workers", type=int, default=DEFAULTS.workers,
-                   help="restorations running at once (each uses all of PyTorch's threads)")  # fmt: skip
+                   help="restorations running at once (each uses all of the engine's threads)")  # fmt: skip
     s.add_argument("--timeout", type=float, default=DEFAULTS.timeout,
                    help="seconds a request waits for its restoration (504 after); 0 = no limit")  # fmt: skip
     s.add_argument("--log-level", choices=["critical", "error", "warning", "info", "debug"], default="info",

@@ -17,7 +17,7 @@ class ServeSettings:
     max_body_bytes: larger request bodies are refused (413), from Content-Length and while read.
     max_pixels: larger images are refused before they are decoded (413; 0: no limit).
     queue: restorations waiting or running at once; one more is refused (503, Retry-After).
-    workers: restorations running at once (each uses all of PyTorch's threads).
+    workers: restorations running at once (each uses all of the engine's threads).
     timeout: seconds a request waits for its restoration (504 past it; 0: no limit). A restoration
         that has started runs to its end and holds its place in the queue until then.
     cache: Restorers kept, one per distinct options (each holds its loaded models).
