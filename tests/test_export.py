@@ -1,6 +1,7 @@
 """Faster paths give the reference path's output: ONNX Runtime, bf16 autocast."""
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +97,17 @@ def test_own_weights_are_exported_once_for_onnxruntime(tmp_path):
     assert np.abs(outs["torch"] - outs["onnxruntime"]).max() <= 1
     assert np.array_equal(outs["auto"], outs["onnxruntime"])
     assert len(list(Path(os.environ["ARCNN_CACHE"], "onnx").glob("*.onnx"))) == 1  # exported once, reused
+
+
+def test_without_the_onnx_extra_own_weights_run_on_pytorch(tmp_path, monkeypatch, capsys):
+    weights = tmp_path / "m.safetensors"
+    save_weights(weights, _random_model("arcnn", seed=1))
+    src = tmp_path / "a.jpg"
+    Image.fromarray(smooth_image(40, 48)).save(src, quality=10)
+    monkeypatch.setitem(sys.modules, "onnx", None)  # the default install: onnxruntime, not onnx
+    assert main(["restore", str(src), "-o", str(tmp_path / "a.png"), "--model", str(weights)]) == 0
+    assert not any(Path(os.environ["ARCNN_CACHE"], "onnx").glob("*.onnx"))  # auto kept PyTorch
+    ort = ["--backend", "onnxruntime"]
+    assert main(["restore", str(src), "-o", str(tmp_path / "b.png"), "--model", str(weights), *ort]) == 2
+    assert "onnx extra" in capsys.readouterr().err
+    assert main(["restore", str(src), "-o", str(tmp_path / "c.png"), *ort]) == 0  # shipped: no export needed
