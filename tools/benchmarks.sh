@@ -11,6 +11,7 @@ if [ "$what" != quality ]; then
   $py -m benchmarks.fast_arcnn --write
   $py -m benchmarks.train_throughput --write
   $py -m benchmarks.large_image --write
+  $py -m benchmarks.startup --write
 fi
 if [ "$what" != timing ]; then
   $py -m benchmarks.zoo_table --write   # also rewrites the README's headline (benchmarks.headline)
