@@ -174,7 +174,7 @@ def test_a_checkpoint_whose_pickle_claims_a_huge_string_is_refused_before_torch_
     monkeypatch.setattr(torch, "load", lambda *a, **k: pytest.fail("torch.load reached"))
     with pytest.raises(ValueError, match="huge-string.pt: not a readable checkpoint"):
         read_checkpoint(bad)
-    known = Path(__file__).parents[1] / "fuzz" / "known" / "pt-zip-pickle-allocation.bin"
+    known = Path(__file__).parents[1] / "fuzz" / "corpus" / "weights" / "regress-pt-zip-pickle-allocation.bin"
     copy = tmp_path / "found-by-fuzzing.pt"
     copy.write_bytes(known.read_bytes())
     with pytest.raises(ValueError, match="not a readable checkpoint"):
