@@ -87,17 +87,20 @@ def restore_luma(
     return acc.round().astype(luma.dtype)
 
 
-def restore_chroma(model: Network, ycbcr: np.ndarray, tile: int = TILE, bf16: bool = False) -> np.ndarray:
+def restore_chroma(
+    model: Network, ycbcr: np.ndarray, tile: int = TILE, bf16: bool = False, quality: int | None = None
+) -> np.ndarray:
     """Restore the chroma of a decoded colour JPEG: uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 2) CbCr.
 
-    ``model`` reads (Y, Cb, Cr) and returns (Cb, Cr) (``in_channels=3, channels=2``).
+    ``model`` reads (Y, Cb, Cr) and returns (Cb, Cr) (``ModelConfig(in_channels=3, channels=2)``,
+    ``UNetConfig(planes=3, channels=2)``). ``quality``: the JPEG quality, for networks that read it
+    as a plane in front (a ``conditioned`` U-Net, 4 inputs); None: unknown. Others ignore it.
     """
-    if ycbcr.dtype != np.uint8 or ycbcr.ndim != 3 or ycbcr.shape[2] != model.config.inputs:
-        raise ValueError(
-            f"expected uint8 (H, W, {model.config.inputs}) planes, got {ycbcr.dtype} {ycbcr.shape}"
-        )
+    if ycbcr.dtype != np.uint8 or ycbcr.ndim != 3 or ycbcr.shape[2] != 3 or model.config.inputs not in (3, 4):
+        raise ValueError(f"expected uint8 (H, W, 3) planes for a network of 3 or 4 inputs, got "
+                         f"{ycbcr.dtype} {ycbcr.shape} for {model.config.inputs}")  # fmt: skip
     model.eval()
-    return _restore_float(model, ycbcr, tile, bf16, np.uint8)
+    return _restore_float(model, ycbcr, tile, bf16, np.uint8, quality=quality)
 
 
 def _restore_float(

@@ -186,7 +186,8 @@ class Restorer:
             yfn = partial(fn, full_range=True)
             cname = chroma_model(im, o.chroma)
             if cname is not None:
-                cfn = partial(restore_chroma, self.network(cname, "chroma"), tile=o.tile, bf16=o.bf16)
+                cfn = partial(restore_chroma, self.network(cname, "chroma"), tile=o.tile, bf16=o.bf16,
+                              quality=q)  # fmt: skip
         info = dict(im.info)
         frames = [map_luma(im, fn, cfn, yfn)]
         durations = [im.info.get("duration")]
@@ -269,7 +270,7 @@ def _check_role(name: str, net: Network, role: str) -> None:
     if role == "luma" and shape not in ((1, 1), (2, 1)):
         raise ValueError(f"model {name} reads {shape[0]} channels and restores {shape[1]}: not a luminance "
                          "model (chroma models are chosen by --chroma)")  # fmt: skip
-    if role == "chroma" and shape != (3, 2):
+    if role == "chroma" and shape not in ((3, 2), (4, 2)):
         raise ValueError(
             f"model {name} reads {shape[0]} channels and restores {shape[1]}: not a chroma model"
         )
