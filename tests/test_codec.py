@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 
 from arcnn.codec import (
+    dct_matrix,
     estimate_quality,
     estimate_quality_from_pixels,
     ijg_table,
@@ -135,3 +136,36 @@ def test_read_qtables_rejects_non_jpeg(tmp_path):
     Image.fromarray(smooth_image(16, 16)).save(p)
     with pytest.raises(ValueError, match="not a JPEG"):
         read_qtables(p)
+
+
+def _project_reference(restored, decoded, table):
+    """project_to_jpeg as first written (numpy's stacked 8x8 products on strided blocks): the
+    faster one must give the same floats, so restored images keep every pixel."""
+    dct = dct_matrix(8)
+
+    def blocks(x):
+        h, w = x.shape[0] // 8, x.shape[1] // 8
+        return x[: h * 8, : w * 8].reshape(h, 8, w, 8).transpose(0, 2, 1, 3).astype(np.float64) - 128
+
+    step = np.asarray(table, dtype=np.float64).reshape(8, 8)
+    h, w = restored.shape[0] // 8, restored.shape[1] // 8
+    out = np.array(restored, dtype=np.float64)
+    coded = dct @ blocks(decoded) @ dct.T / step
+    k = np.round(coded)
+    kept = step >= 4
+    on_steps = (np.abs(coded - k) * step <= 2.0)[..., kept].all(axis=-1)
+    c = dct @ blocks(out) @ dct.T
+    c = np.where(kept & on_steps[..., None, None], np.clip(c, (k - 0.5) * step, (k + 0.5) * step), c)
+    out[: h * 8, : w * 8] = (dct.T @ c @ dct + 128).transpose(0, 2, 1, 3).reshape(h * 8, w * 8)
+    return out
+
+
+@pytest.mark.parametrize("quality", [5, 10, 40, 90])
+def test_project_to_jpeg_gives_the_floats_of_the_plain_formula(quality):
+    clean = smooth_image(75, 98, seed=quality)
+    with Image.open(_jpeg_bytes(clean, quality=quality)) as im:
+        decoded = np.asarray(im)
+    rng = np.random.default_rng(quality)
+    guess = np.clip(decoded + rng.normal(0, 6, decoded.shape), 0, 255).astype(np.float32)
+    table = ijg_table(quality)
+    assert np.array_equal(project_to_jpeg(guess, decoded, table), _project_reference(guess, decoded, table))

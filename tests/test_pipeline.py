@@ -40,6 +40,26 @@ def test_api_and_cli_give_identical_pixels(tmp_path):
             assert api.shape == cli.shape and np.array_equal(api, cli), src.name
 
 
+def test_a_folder_read_ahead_gives_the_pixels_of_one_file_at_a_time(tmp_path, capsys):
+    # arcnn restore decodes the next file in a reader thread while it restores this one: the same
+    # pixels as the API's one file at a time, and a file that cannot be read costs only itself.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, src in enumerate(_inputs(tmp_path)):
+        (folder / f"{i}{src.suffix}").write_bytes(src.read_bytes())
+    (folder / "1a.jpg").write_bytes((folder / "0.jpg").read_bytes()[:300])  # truncated: decode fails
+    assert main(["restore", str(folder), "-o", str(tmp_path / "out") + "/", "-q"]) == 1
+    assert "1a.jpg" in capsys.readouterr().err
+    restorer = Restorer()
+    for i in range(3):
+        src = next(folder.glob(f"{i}.*"))
+        opened = restorer.open(src)
+        api = np.asarray(restorer.restore_opened(opened).image)
+        with Image.open(tmp_path / "out" / f"{i}.png") as im:
+            assert np.array_equal(np.asarray(im), api), src.name
+    assert not (tmp_path / "out" / "1a.png").exists()
+
+
 def test_every_cli_option_has_the_api_default():
     args = build_parser().parse_args(["restore", "x.jpg"])
     assert options_from_args(args) == RestoreOptions()

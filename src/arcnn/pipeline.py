@@ -39,8 +39,8 @@ from arcnn.options import RestoreOptions
 from arcnn.policy import chroma_model, file_quality, pick_model, pick_model_for
 from arcnn.zoo import REGISTRY, load_model
 
-__all__ = ["RestoreOptions", "Restorer", "Restored", "RestoreError", "restore", "map_luma", "luma_qtable",
-           "frame_count"]  # fmt: skip
+__all__ = ["RestoreOptions", "Restorer", "Restored", "Opened", "RestoreError", "restore", "map_luma",
+           "luma_qtable", "frame_count"]  # fmt: skip
 
 Source = str | Path | bytes | IO[bytes] | Image.Image
 
@@ -84,6 +84,16 @@ def _shipped(name: str, backend: str, bf16: bool) -> Network:
     return on_backend(load_model(name, backend="torch" if bf16 else backend), backend, bf16)
 
 
+@dataclass
+class Opened:
+    """A source read and its first frame decoded (:meth:`Restorer.open`), ready to restore."""
+
+    image: Image.Image
+    frames: int  # frames to restore (:func:`frame_count`)
+    start: int  # the frame the image was at when opened
+    warnings: list[str]  # the decoder's complaints: the input is damaged
+
+
 class Restorer:
     """Restores images with fixed options; holds its networks, loaded once.
 
@@ -119,19 +129,36 @@ class Restorer:
 
     def restore(self, source: Source) -> Restored:
         """Restore a path, bytes, binary file or PIL image; failures are :class:`RestoreError`."""
-        if isinstance(source, Image.Image):
-            result = self.restore_image(source)
-            name = getattr(source, "filename", "")
-            data = _read_bytes(name) if source.format == "JPEG" and name else b""
-        else:
-            try:
-                data = source if isinstance(source, bytes) else _read_bytes(source)
-                im = open_image(data, self.options.max_pixels)
-            except Exception as e:  # noqa: BLE001 - image plugins raise many types: all mean "cannot read"
-                raise RestoreError("read", e) from e
-            with im:
-                result = self.restore_image(im)
+        if not isinstance(source, Image.Image):
+            return self.restore_opened(self.open(source))
+        result = self.restore_image(source)
+        name = getattr(source, "filename", "")
+        data = _read_bytes(name) if source.format == "JPEG" and name else b""
         result.warnings = jpeg_warnings(data) if data[:2] == b"\xff\xd8" else []
+        return result
+
+    def open(self, source: str | Path | bytes | IO[bytes]) -> Opened:
+        """Read and decode ``source`` (its first frame), and collect a JPEG's decoder warnings: the
+        first half of :meth:`restore`, which a caller may run in another thread while the previous
+        image is restored. Failures are :class:`RestoreError` ("read" or "decode")."""
+        try:
+            data = source if isinstance(source, bytes) else _read_bytes(source)
+            im = open_image(data, self.options.max_pixels)
+        except Exception as e:  # noqa: BLE001 - image plugins raise many types: all mean "cannot read"
+            raise RestoreError("read", e) from e
+        try:
+            n, start = self._decode(im)
+            found = jpeg_warnings(data) if data[:2] == b"\xff\xd8" else []
+        except BaseException:
+            im.close()
+            raise
+        return Opened(im, n, start, found)
+
+    def restore_opened(self, opened: Opened) -> Restored:
+        """The second half of :meth:`restore`: restore what :meth:`open` gave, then close it."""
+        with opened.image:
+            result = self._restore_decoded(opened.image, opened.frames, opened.start)
+        result.warnings = opened.warnings
         return result
 
     def restore_image(self, im: Image.Image) -> Restored:
@@ -140,6 +167,10 @@ class Restorer:
         Every frame of an animated or multi-page image is restored, from the first (the image is left
         at the frame it was at); to restore one frame alone, pass ``im.copy()`` after seeking to it.
         """
+        return self._restore_decoded(im, *self._decode(im))
+
+    def _decode(self, im: Image.Image) -> tuple[int, int]:
+        """Decode the first frame of ``im`` after the pixel limit's check: (frames, the frame it was at)."""
         o = self.options
         try:
             n = frame_count(im)  # a GIF is read through to count its frames
@@ -159,6 +190,9 @@ class Restorer:
             im.load()
         except Exception as e:  # noqa: BLE001 - decoders raise many types: all mean "cannot decode"
             raise RestoreError("decode", e) from e
+        return n, start
+
+    def _restore_decoded(self, im: Image.Image, n: int, start: int) -> Restored:
         try:
             return self._restore_loaded(im, n)
         except RestoreError:
@@ -347,12 +381,13 @@ def map_luma(
         planes = np.asarray(image)
         out = Image.fromarray(np.dstack([fn(np.ascontiguousarray(planes[..., i])) for i in range(4)]), "CMYK")
     elif image.mode in ("RGB", "YCbCr"):
-        ycbcr = np.asarray(image.convert("YCbCr"))
-        y = (colour_fn or fn)(np.ascontiguousarray(ycbcr[..., 0]))
+        ycbcr = np.array(image.convert("YCbCr") if image.mode != "YCbCr" else image)
+        ycbcr[..., 0] = (colour_fn or fn)(np.ascontiguousarray(ycbcr[..., 0]))
         # The chroma model reads the restored Y: cleaner edges to follow than the decoded one
         # (python -m benchmarks.colour --decoded-y measures it).
-        cbcr = ycbcr[..., 1:] if chroma_fn is None else chroma_fn(np.dstack([y, ycbcr[..., 1:]]))
-        out = Image.fromarray(np.dstack([y, cbcr]), "YCbCr").convert("RGB")
+        if chroma_fn is not None:
+            ycbcr[..., 1:] = chroma_fn(ycbcr)
+        out = Image.fromarray(ycbcr, "YCbCr").convert("RGB")
     else:
         raise ValueError(
             f"unsupported image mode {image.mode!r} (supported: L, I;16, RGB, YCbCr, CMYK, P, RGBA, LA)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -104,29 +105,22 @@ def _check_target(out: Path, seen: set[Path], inputs: set[Path]) -> None:
 
 def _restore_all(restorer, files: list[Path], outputs: list[Path], fmt: str, args: argparse.Namespace,
                  tally: Tally, bar: Progress) -> None:  # fmt: skip
-    """Restore each file; each output is encoded and written by a second thread while the next image
-    is restored (PNG's zlib and the convolutions both release the GIL); one write in flight at a time
-    keeps memory at two images. A failure costs its own file only."""
-    inputs, seen = {f.resolve() for f in files}, set[Path]()
-    pending: tuple[Path, Future] | None = None
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        for f, out in zip(files, outputs):
-            bar.step(f.name)
+    """Restore each file in three overlapped stages: a reader thread reads and decodes the next file
+    (and collects its decoder warnings) while this thread restores the current one and a writer
+    thread encodes and writes the previous one (decoders, zlib and the convolutions release the
+    GIL). One file in flight per stage keeps memory at three images. A failure costs its own file
+    only."""
+    jobs = _jobs(files, outputs, args, tally, bar)
+    with ThreadPoolExecutor(max_workers=1) as reader, ThreadPoolExecutor(max_workers=1) as writer:
+        pending: tuple[Path, Future] | None = None
+        job = next(jobs, None)
+        ahead = None if job is None else (*job, reader.submit(restorer.open, job[0]))
+        while ahead is not None:
+            f, out, opened = ahead
+            job = next(jobs, None)
+            ahead = None if job is None else (*job, reader.submit(restorer.open, job[0]))
             try:
-                _check_target(out, seen, inputs)
-            except ValueError as e:
-                tally.fail(f, "", e)
-                continue
-            if out.exists() and not args.overwrite:
-                if args.skip_existing:
-                    tally.skipped += 1
-                else:
-                    tally.fail(
-                        f, "", ValueError(f"{out} exists: --overwrite replaces it, --skip-existing keeps it")
-                    )
-                continue
-            try:
-                result = restorer.restore(f)
+                result = restorer.restore_opened(opened.result())
             except Exception as e:  # noqa: BLE001 - RestoreError, or anything a plugin raised: one line
                 tally.fail(f, "", e)
                 continue
@@ -142,6 +136,28 @@ def _restore_all(restorer, files: list[Path], outputs: list[Path], fmt: str, arg
             tally.pixels += sum(im.width * im.height for im in result.frames)
         if pending is not None:
             _wait(*pending, tally)
+
+
+def _jobs(files: list[Path], outputs: list[Path], args: argparse.Namespace, tally: Tally,
+          bar: Progress) -> Iterator[tuple[Path, Path]]:  # fmt: skip
+    """The (input, output) pairs to restore, in order; the others are tallied as skipped or failed."""
+    inputs, seen = {f.resolve() for f in files}, set[Path]()
+    for f, out in zip(files, outputs):
+        bar.step(f.name)
+        try:
+            _check_target(out, seen, inputs)
+        except ValueError as e:
+            tally.fail(f, "", e)
+            continue
+        if out.exists() and not args.overwrite:
+            if args.skip_existing:
+                tally.skipped += 1
+            else:
+                tally.fail(
+                    f, "", ValueError(f"{out} exists: --overwrite replaces it, --skip-existing keeps it")
+                )
+            continue
+        yield f, out
 
 
 def _write(f: Path, frames: list, out: Path, fmt: str, info: dict, args: argparse.Namespace) -> None:
