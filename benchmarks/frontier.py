@@ -1,0 +1,253 @@
+"""The speed frontier: LIVE1 PSNR gain against file-to-file speed, per shipped model and engine.
+
+    python -m benchmarks.frontier [--files 10] [--qualities 10 20 30 40] [--write]
+
+For each quality, LIVE1's protocol luminance (``arcnn.data.load_luma``) is written once as
+grayscale JPEG files (Pillow, as the protocol codes them) into a temporary folder; then each row
+restores the first ``--files`` of them file to file with ``arcnn restore`` (decode, quality from
+the tables, network, consistency projection, PNG encode and write), timed in this process, and
+scores the PNGs against the clean luminance: the PSNR gain over the JPEGs on the same files. Rows:
+every shipped per-quality luminance model at its quality and ``arcnn-blind`` at each quality, on
+ONNX Runtime float32 (the default), PyTorch float32 (``--backend torch``) and PyTorch bf16
+(``--bf16``, where the CPU has bf16), and the int8 ONNX file where ``weights/int8/NAME.onnx``
+exists; jpegqs (``/usr/bin/jpegqs``, when installed) with its default settings and with ``-q 1``,
+two threads; DnCNN-3's architecture with random weights (speed only: its PSNR is the published
+one, ``_common.PUBLISHED_PSNR``, against the paper's JPEG row). Each row's rate is also given as
+the share of the float32 matrix-product ceiling measured in the same run that its multiply-adds
+reach. ``--write`` puts the table into its block (docs/speed.md) and the plot into
+docs/images/frontier.png. Exits 2 without the research data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from benchmarks._common import DOCS, PAPER_JPEG, PUBLISHED_PSNR, ROOT, matmul_ceiling, publish, require_data
+
+JPEGQS = "/usr/bin/jpegqs"
+PLOT = DOCS / "images" / "frontier.png"
+# (label, extra ``arcnn restore`` arguments) of each engine.
+ENGINES = {"onnxruntime": ["--backend", "auto"], "torch": ["--backend", "torch"], "bf16": ["--bf16"]}
+
+
+@dataclass
+class Row:
+    """One point of the frontier: ``gain`` in dB over the JPEG, ``mps`` file to file (MP/s)."""
+
+    quality: int
+    method: str
+    engine: str
+    files: int
+    gain: float
+    mps: float
+    macs: float | None  # multiply-adds per pixel; None for jpegqs
+    load: float  # 1-minute load average when the row started
+    published: bool = False  # the gain is the published PSNR's, not measured here
+
+
+def setup_args() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--files", type=int, default=10, help="LIVE1 files restored per row (1..29)")
+    p.add_argument("--dncnn-files", type=int, default=3, help="files for DnCNN-3's architecture (slow)")
+    p.add_argument("--qualities", type=int, nargs="+", default=[10, 20, 30, 40])
+    p.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
+    p.add_argument("--write", action="store_true", help="publish the table and plot into docs/")
+    return p
+
+
+def write_jpegs(live1: Path, quality: int, n: int, folder: Path) -> list[tuple[Path, np.ndarray]]:
+    """The first ``n`` LIVE1 images as grayscale q``quality`` JPEG files in ``folder``: (file, clean
+    uint8 (H, W) luminance) pairs."""
+    from arcnn.data import list_images, load_luma
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pairs = []
+    for src in list_images(live1)[:n]:
+        clean = load_luma(src)
+        path = folder / f"{src.stem}.jpg"
+        Image.fromarray(clean).save(path, quality=quality)
+        pairs.append((path, clean))
+    return pairs
+
+
+def mean_psnr(pairs: list[tuple[Path, np.ndarray]], outputs: list[Path]) -> float:
+    """Mean PSNR (dB) of the output files' gray values against each clean luminance."""
+    from arcnn.metrics import psnr
+
+    scores = []
+    for (_, clean), out in zip(pairs, outputs):
+        with Image.open(out) as im:
+            scores.append(psnr(clean, np.asarray(im.convert("L"))))
+    return float(np.mean(scores))
+
+
+def restore_files(pairs: list[tuple[Path, np.ndarray]], model: str, extra: list[str], out: Path) -> float:
+    """Seconds ``arcnn restore FILES -o OUT/ --model MODEL EXTRA`` takes in this process."""
+    from arcnn.cli import main
+
+    shutil.rmtree(out, ignore_errors=True)
+    argv = ["restore", *(str(p) for p, _ in pairs), "-o", f"{out}/", "-q", "--model", model, *extra]
+    t = time.perf_counter()
+    rc = main(argv)
+    seconds = time.perf_counter() - t
+    if rc != 0:
+        raise SystemExit(f"arcnn restore {' '.join(argv[1:])} failed with exit code {rc}")
+    return seconds
+
+
+def jpegqs_files(pairs: list[tuple[Path, np.ndarray]], options: list[str], out: Path) -> float:
+    """Seconds jpegqs takes to smooth each file (one process per file, two threads) into ``out``."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    t = time.perf_counter()
+    for p, _ in pairs:
+        subprocess.run([JPEGQS, "-t", "2", "-i", "0", *options, str(p), str(out / p.name)], check=True)
+    return time.perf_counter() - t
+
+
+def dncnn3_onnx(path: Path) -> tuple[Path, float]:
+    """DnCNN-3's architecture (20 3x3 convolutions, 64 wide, residual) with random weights, exported
+    as ONNX to ``path``: (file, multiply-adds per pixel)."""
+    from arcnn.export import export_onnx
+    from arcnn.flops import macs_per_pixel
+    from arcnn.models import ConvStack
+    from arcnn.netconfig import ModelConfig
+
+    torch.manual_seed(0)
+    net = ConvStack(ModelConfig(kernels=(3,) * 20, widths=(64,) * 19 + (1,), residual=True)).eval()
+    return export_onnx(net, path), macs_per_pixel(net)
+
+
+def model_rows(name: str, quality: int, pairs: list, jpeg: float, tmp: Path, engines: list[str]) -> list[Row]:
+    """One row per engine (and int8 where shipped) for shipped model ``name`` at ``quality``."""
+    from arcnn.flops import macs_per_pixel
+    from arcnn.zoo import load_model
+
+    macs = macs_per_pixel(load_model(name))
+    runs = [(e, name, ENGINES[e]) for e in engines]
+    int8 = ROOT / "src" / "arcnn" / "weights" / "int8" / f"{name}.onnx"
+    if int8.is_file():
+        runs.append(("int8", str(int8), []))
+    rows = []
+    for engine, model, extra in runs:
+        load = os.getloadavg()[0]
+        out = tmp / "out"
+        seconds = restore_files(pairs, model, extra, out)
+        gain = mean_psnr(pairs, [out / f"{p.stem}.png" for p, _ in pairs]) - jpeg
+        mps = sum(c.size for _, c in pairs) / seconds / 1e6
+        rows.append(Row(quality, name, engine, len(pairs), gain, mps, macs, load))
+        print(_cells(rows[-1], None), flush=True)
+    return rows
+
+
+def shipped_luma_models() -> dict[str, int | None]:
+    """Shipped luminance models for JPEG files by the protocol: name -> quality (None: blind)."""
+    from arcnn.zoo import REGISTRY
+
+    return {n: c.quality for n, c in REGISTRY.items()
+            if c.colour == "y" and c.box is None and "webp" not in n}  # fmt: skip
+
+
+def _cells(r: Row, ceiling: float | None) -> str:
+    share = "" if r.macs is None or ceiling is None else f"{r.mps * 2 * r.macs / 1e3 / ceiling:.0%}"
+    gain = f"{r.gain:+.2f}" + (" (published)" if r.published else "")
+    macs = "" if r.macs is None else f"{r.macs / 1e3:.0f} k"
+    return (f"| q{r.quality} | {r.method} | {r.engine} | {macs} | {r.files} | {gain} | {r.mps:.3f} | {share} "
+            f"| {r.load:.1f} |")  # fmt: skip
+
+
+def plot(rows: list[Row], path: Path) -> None:
+    """One panel per quality: PSNR gain (dB) against file-to-file MP/s (log scale)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    qualities = sorted({r.quality for r in rows})
+    fig, axes = plt.subplots(1, len(qualities), figsize=(4.2 * len(qualities), 4), squeeze=False)
+    markers = {"onnxruntime": "o", "torch": "s", "bf16": "^", "int8": "D", "jpegqs": "x"}
+    for ax, q in zip(axes[0], qualities):
+        for r in (r for r in rows if r.quality == q):
+            ax.scatter(r.mps, r.gain, marker=markers.get(r.engine, "*"), color="C0" if r.macs else "C3")
+            ax.annotate(f"{r.method} {r.engine}", (r.mps, r.gain), fontsize=6, xytext=(3, 2),
+                        textcoords="offset points")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_title(f"LIVE1, q{q}")
+        ax.set_xlabel("file-to-file MP/s")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("PSNR gain over the JPEG (dB)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = setup_args().parse_args(argv)
+    live1 = require_data("live1")
+    from arcnn.train import bf16_supported
+
+    engines = [e for e in args.engines if e != "bf16" or bf16_supported(torch.device("cpu"))]
+    ceiling = matmul_ceiling(torch.float32)
+    models = shipped_luma_models()
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        dncnn, dncnn_macs = dncnn3_onnx(tmp / "dncnn3.onnx")
+        for q in args.qualities:
+            pairs = write_jpegs(live1, q, min(max(args.files, 1), 29), tmp / f"q{q}")
+            jpeg = mean_psnr(pairs, [p for p, _ in pairs])
+            for name, trained in models.items():
+                if trained in (q, None):
+                    rows += model_rows(name, q, pairs, jpeg, tmp, engines)
+            if Path(JPEGQS).is_file():
+                for label, options in (("default", []), ("-q 1", ["-q", "1"])):
+                    load = os.getloadavg()[0]
+                    seconds = jpegqs_files(pairs, options, tmp / "qs")
+                    gain = mean_psnr(pairs, [tmp / "qs" / p.name for p, _ in pairs]) - jpeg
+                    mps = sum(c.size for _, c in pairs) / seconds / 1e6
+                    rows.append(Row(q, f"jpegqs {label}", "jpegqs", len(pairs), gain, mps, None, load))
+                    print(_cells(rows[-1], None), flush=True)
+            if q in PUBLISHED_PSNR["DnCNN-3"] and q in PAPER_JPEG:
+                few = pairs[: max(1, args.dncnn_files)]
+                load = os.getloadavg()[0]
+                mps = sum(c.size for _, c in few) / restore_files(few, str(dncnn), [], tmp / "out") / 1e6
+                gain = PUBLISHED_PSNR["DnCNN-3"][q] - PAPER_JPEG[q][0]
+                rows.append(Row(q, "DnCNN-3 (random weights)", "onnxruntime", len(few), gain, mps, dncnn_macs,
+                                load, published=True))  # fmt: skip
+                print(_cells(rows[-1], None), flush=True)
+    lines = [
+        f"LIVE1 grayscale JPEGs (the protocol's luminance, Pillow), the first {args.files} files per row "
+        f"unless the files column says otherwise; `arcnn restore FILES -o DIR/` "
+        f"(consistency projection on, PNG out), timed file to file in one process; "
+        f"torch {torch.__version__}, {torch.get_num_threads()} "
+        f"threads, {os.cpu_count()} CPUs; float32 matrix-product ceiling **{ceiling:.0f} GFLOP/s**; the "
+        "load column is the 1-minute load average as each row started. Gain: mean PSNR of the outputs "
+        "minus that of the JPEGs, on the same files; DnCNN-3's is its paper's LIVE1 PSNR minus AR-CNN's "
+        "paper's JPEG row (its speed: its architecture with random weights). "
+        "Plot: [images/frontier.png](images/frontier.png) (`python -m benchmarks.frontier --write`).",
+        "",
+        "| quality | method | engine | MAC/px | files | PSNR gain (dB) | MP/s | of float32 ceiling | load |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *(_cells(r, ceiling) for r in rows),
+    ]
+    publish("frontier", lines, args.write)
+    if args.write:
+        plot(rows, PLOT)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
