@@ -1,37 +1,57 @@
-"""The quality-tier network: exact tiling, the quality plane, weights and ONNX round trips, its cost."""
+"""The quality-tier network and its chroma variant: exact tiling, the quality plane, weights and ONNX
+round trips, its cost, configs of earlier networks read as before."""
 
 import numpy as np
 import pytest
 import torch
 
-from arcnn.engine import restore_luma
+from arcnn.engine import restore_chroma, restore_luma
 from arcnn.flops import macs_per_pixel
+from arcnn.netconfig import config_from_json
 from arcnn.unet import UNet, UNetConfig, quality_plane
 from arcnn.weights import load_weights_file, save_weights
 
 from .conftest import smooth_image
 
 SMALL = UNetConfig(widths=(8, 12, 16), blocks=(1, 1, 1))
+# (Y, Cb, Cr) -> (Cb, Cr) at half resolution
+CHROMA = UNetConfig(widths=(8, 12, 16), blocks=(1, 1, 1), planes=3, channels=2, unshuffle=2)
 
 
-@pytest.fixture
-def net():
+def _seeded(config: UNetConfig) -> UNet:
     torch.manual_seed(0)
-    model = UNet(SMALL)
+    model = UNet(config)
     with torch.no_grad():
         for p in model.parameters():  # past the identity start: every layer matters
             p.add_(0.05 * torch.randn_like(p))
     return model.eval()
 
 
-def test_border_is_the_receptive_field_on_the_coarsest_grid(net):
-    assert SMALL.border % SMALL.multiple == 0
-    x = torch.zeros(1, 2, 96, 96)
-    x.requires_grad_(True)
-    net(x)[0, 0, 48, 48].backward()
-    reach = x.grad[0].abs().sum(0).nonzero()
-    radius = int((reach - 48).abs().max())
-    assert 0 < radius <= SMALL.border
+@pytest.fixture
+def net():
+    return _seeded(SMALL)
+
+
+@pytest.fixture
+def chroma_net():
+    return _seeded(CHROMA)
+
+
+def _ycbcr(h, w):
+    return smooth_image(h, w, colour=True)  # any three planes do for the network
+
+
+@pytest.mark.parametrize("config", [SMALL, CHROMA])
+def test_border_is_the_receptive_field_on_the_coarsest_grid(config):
+    assert config.border % config.multiple == 0 and config.multiple == 4 * config.unshuffle
+    model, side = _seeded(config), 2 * config.border + 2 * config.multiple
+    for phase in range(config.unshuffle):  # each position in an unshuffled cell
+        x = torch.zeros(1, config.inputs, side, side, requires_grad=True)
+        c = side // 2 + phase
+        model(x)[0, :, c, c].sum().backward()
+        reach = x.grad[0].abs().sum(0).nonzero()
+        radius = int((reach - c).abs().max())
+        assert 0 < radius <= config.border, phase
 
 
 def test_tiling_is_exact_at_any_size(net):
@@ -39,6 +59,21 @@ def test_tiling_is_exact_at_any_size(net):
     whole = restore_luma(net, plane, tile=4096, quality=20)
     for tile in (16, 40, 64):
         assert np.array_equal(restore_luma(net, plane, tile=tile, quality=20), whole), tile
+
+
+def test_chroma_tiling_is_exact_at_any_size(chroma_net):
+    planes = _ycbcr(101, 133)
+    whole = restore_chroma(chroma_net, planes, tile=4096, quality=20)
+    assert whole.shape == (101, 133, 2)
+    for tile in (16, 40, 64):
+        assert np.array_equal(restore_chroma(chroma_net, planes, tile=tile, quality=20), whole), tile
+
+
+def test_chroma_starts_as_the_jpeg_and_reads_the_quality(chroma_net):
+    planes = _ycbcr(48, 64)
+    assert np.array_equal(restore_chroma(UNet(CHROMA), planes, quality=10), planes[..., 1:])
+    q10, q40 = restore_chroma(chroma_net, planes, quality=10), restore_chroma(chroma_net, planes, quality=40)
+    assert not np.array_equal(q10, q40) and not np.array_equal(restore_chroma(chroma_net, planes), q10)
 
 
 def test_the_quality_plane_is_read(net):
@@ -68,9 +103,44 @@ def test_weights_and_onnx_round_trips(net, tmp_path):
     assert np.abs(restore_luma(onnx, plane, quality=30).astype(int) - ref).max() <= 1
 
 
-def test_cost_is_counted_per_pixel():
-    # Hand count for SMALL: each 3x3 conv at scale s costs 9 * w_s^2 / 4^s per full-resolution pixel.
-    w = SMALL.widths
-    convs = 9 * (4 * w[0] ** 2 + 4 * w[1] ** 2 / 4 + 2 * w[2] ** 2 / 16) + 9 * 2 * w[0] + 9 * w[0]
+def test_chroma_weights_and_onnx_round_trips(chroma_net, tmp_path):
+    path = tmp_path / "chroma.safetensors"
+    save_weights(path, chroma_net)
+    loaded = load_weights_file(path)
+    assert loaded.config == CHROMA
+    planes = _ycbcr(40, 56)
+    ref = restore_chroma(chroma_net, planes, quality=30)
+    assert np.array_equal(restore_chroma(loaded, planes, quality=30), ref)
+    pytest.importorskip("onnxruntime")
+    from arcnn.engine import on_backend
+    from arcnn.export import OnnxModel, export_onnx
+
+    onnx = OnnxModel(export_onnx(chroma_net, tmp_path / "chroma.onnx"))
+    assert onnx.config == CHROMA
+    assert isinstance(on_backend(chroma_net, "onnxruntime"), OnnxModel)
+    odd = _ycbcr(75, 61)  # sides off every grid: padded inside the graph
+    for p, tile in ((planes, 512), (odd, 32)):
+        ref = restore_chroma(chroma_net, p, tile=tile, quality=30)
+        assert np.abs(restore_chroma(onnx, p, tile=tile, quality=30).astype(int) - ref).max() <= 1
+
+
+def test_configs_of_earlier_networks_read_and_write_as_before():
+    earlier = '{"arch": "unet", "blocks": [1, 1, 2, 2], "conditioned": true, "widths": [32, 64, 128, 128]}'
+    config = config_from_json(earlier)
+    assert (config.planes, config.channels, config.unshuffle, config.inputs) == (1, 1, 1, 2)
+    assert config.to_json() == earlier and config.border == 168
+    assert config_from_json(CHROMA.to_json()) == CHROMA and CHROMA.inputs == 4
+    for bad in ({"planes": 0}, {"planes": 5}, {"channels": 2}, {"unshuffle": 0}, {"unshuffle": 5}):
+        with pytest.raises(ValueError):
+            UNetConfig(**bad)
+
+
+@pytest.mark.parametrize("config", [SMALL, CHROMA])
+def test_cost_is_counted_per_pixel(config):
+    # Hand count: each 3x3 conv at scale s costs 9 * w_s^2 / 4^s per pixel it works on, and with
+    # unshuffle u it works on one pixel in u^2 of the image's.
+    w, cells = config.widths, config.unshuffle**2
+    convs = 9 * (4 * w[0] ** 2 + 4 * w[1] ** 2 / 4 + 2 * w[2] ** 2 / 16)
+    ends = 9 * config.inputs * cells * w[0] + 9 * w[0] * config.channels * cells
     updown = 2 * (4 * w[0] * w[1] / 4 + 4 * w[1] * w[2] / 16)
-    assert macs_per_pixel(UNet(SMALL)) == pytest.approx(convs + updown)
+    assert macs_per_pixel(UNet(config)) == pytest.approx((convs + ends + updown) / cells)
