@@ -7,8 +7,9 @@ file's bytes are restored by ``arcnn.pipeline.Restorer``, as ``arcnn restore`` r
 PyTorch): nothing (the JPEG as libjpeg decodes it to RGB), Y only (``--chroma off``: the
 luminance model ``--quality auto`` picks, kept consistent with the file, chroma as decoded) and
 colour (``--chroma on``: the same Y plus the chroma model picked from the file's quality, reading
-the restored Y). Reports RGB PSNR (all three channels) and the PSNR of MATLAB Y, means over
-images. The issue's targets are judged at q = 10 to 40; the higher qualities show where
+the restored Y). Reports RGB PSNR (all three channels), the PSNR of MATLAB Y and the CIEDE2000
+colour difference ΔE (``arcnn.metrics.ciede2000``, lower is better), means over images. The
+issue's targets are judged at q = 10 to 40; the higher qualities show where
 ``--chroma auto`` should stop. ``--jfif-luma``, ``--decoded-y`` and ``--chroma-model`` measure
 what ``arcnn restore`` does not do; such a variant never replaces the published block.
 """
@@ -27,7 +28,7 @@ from arcnn.codec import rgb2ycbcr
 from arcnn.data import list_images
 from arcnn.engine import restore_chroma, restore_luma
 from arcnn.files import open_image
-from arcnn.metrics import psnr
+from arcnn.metrics import ciede2000, psnr
 from arcnn.pipeline import Restorer, luma_qtable, map_luma
 from arcnn.policy import CHROMA_AUTO_MAX_QUALITY, CHROMA_MODEL, auto_chroma_model, file_quality, pick_model
 from arcnn.zoo import REGISTRY
@@ -96,11 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     variant = args.jfif_luma or args.decoded_y or args.chroma_model
     lines = [
-        f"{label} ({len(files)} images) as RGB JPEGs (Pillow, 4:2:0); RGB PSNR dB / Y PSNR dB; "
-        "differences in RGB PSNR.",
+        f"{label} ({len(files)} images) as RGB JPEGs (Pillow, 4:2:0); RGB PSNR dB / Y PSNR dB / mean "
+        "CIEDE2000 ΔE; differences in RGB PSNR, and in ΔE (negative: closer colours).",
         "",
-        "| q | JPEG | Y only (model) | colour (+ chroma model) | colour − JPEG | colour − Y only |",
-        "|---|---|---|---|---|---|",
+        "| q | JPEG | Y only (model) | colour (+ chroma model) | colour − JPEG | colour − Y only "
+        "| ΔE colour − JPEG |",
+        "|---|---|---|---|---|---|---|",
     ]
     # The colour row applies the chroma model at every quality (--chroma on), to show where
     # --chroma auto should stop applying it.
@@ -126,13 +128,14 @@ def main(argv: list[str] | None = None) -> int:
             used[(name, cname)] += 1
             ref_y = rgb2ycbcr(rgb)[..., 0]
             for k, out in decoded.items():
-                scores[k].append((_rgb_psnr(rgb, out), psnr(ref_y, rgb2ycbcr(out)[..., 0])))
+                y_psnr = psnr(ref_y, rgb2ycbcr(out)[..., 0])
+                scores[k].append((_rgb_psnr(rgb, out), y_psnr, ciede2000(rgb, out)))
         (name, cname), _ = used.most_common(1)[0]
         m = {k: np.mean(v, axis=0) for k, v in scores.items()}
-        cells = [f"{m[k][0]:.2f} / {m[k][1]:.2f}" for k in ROWS]
+        cells = [f"{m[k][0]:.2f} / {m[k][1]:.2f} / {m[k][2]:.3f}" for k in ROWS]
         gain, over_y = m["colour"][0] - m["jpeg"][0], m["colour"][0] - m["yonly"][0]
         lines.append(f"| {q} | {cells[0]} | {cells[1]} ({name}) | {cells[2]} ({cname}) | {gain:+.3f} | "
-                     f"{over_y:+.3f} |")  # fmt: skip
+                     f"{over_y:+.3f} | {m['colour'][2] - m['jpeg'][2]:+.3f} |")  # fmt: skip
         verdict.append((q, gain, over_y))
         print(lines[-1], flush=True)
     better = all(d > 0 for q, _, d in verdict if q <= 40)

@@ -1,11 +1,13 @@
+import doctest
 import math
 
 import numpy as np
 import pytest
 from skimage.metrics import structural_similarity
 
+import arcnn.metrics
 from arcnn.codec import jpeg_roundtrip
-from arcnn.metrics import Metrics, blocking_effect_factor, psnr, psnr_b, ssim, ssim_gauss
+from arcnn.metrics import Metrics, blocking_effect_factor, ciede2000, psnr, psnr_b, ssim, ssim_gauss
 
 from .conftest import smooth_image
 
@@ -83,3 +85,24 @@ def test_metrics_class(pair):
     scores = Metrics()(*pair)
     assert set(scores) == {"psnr", "ssim", "ssim_gauss", "psnrb"}
     assert scores["psnr"] == psnr(*pair)
+
+
+def test_ciede2000_matches_scikit_image():
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    rgb = smooth_image(40, 48, colour=True)
+    jpeg = jpeg_roundtrip(rgb, 10, "4:2:0")
+    rng = np.random.default_rng(0)
+    noisy = np.clip(rgb + rng.integers(-60, 61, rgb.shape), 0, 255).astype(np.uint8)
+    grey = np.repeat(rgb[..., :1], 3, axis=2)  # hue undefined on one side or both
+    for a, b in ((rgb, jpeg), (rgb, noisy), (rgb, grey), (grey, grey[::-1])):
+        expected = deltaE_ciede2000(rgb2lab(a), rgb2lab(b)).mean()
+        assert ciede2000(a, b) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    assert ciede2000(rgb, rgb) == 0.0
+    with pytest.raises(ValueError, match="H, W, 3"):
+        ciede2000(rgb[..., 0], rgb[..., 0])
+
+
+def test_metrics_docstring_examples_run():
+    failed, tried = doctest.testmod(arcnn.metrics)
+    assert tried and not failed
