@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from arcnn.data import Degradation, sample_batch
+from arcnn.data import Degradation, jfif_rgb, jfif_ycbcr, sample_batch
 from arcnn.data import PairSet as Pairs
 from arcnn.engine import restore_chroma
 from arcnn.models import ConvStack, ModelConfig
@@ -31,7 +31,7 @@ def test_colour_pairs_are_jfif_ycbcr_as_decoded(tmp_path):
     Image.fromarray(rgb).save(path)
     clean, degraded = Degradation(10, chroma=True).pair(path)
     assert clean.shape == degraded.shape == (48, 64, 3)
-    assert np.array_equal(clean, np.asarray(Image.fromarray(rgb).convert("YCbCr")))
+    assert np.array_equal(clean, jfif_ycbcr(rgb)) and np.abs(jfif_rgb(clean).astype(int) - rgb).max() <= 1
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="JPEG", quality=10, subsampling="4:2:0")
     with Image.open(buf) as im:
@@ -41,6 +41,17 @@ def test_colour_pairs_are_jfif_ycbcr_as_decoded(tmp_path):
     Image.fromarray(smooth_image(48, 64)).save(gray)
     with pytest.raises(ValueError, match="no chroma"):
         Degradation(10, chroma=True).pair(gray)
+
+
+def test_jfif_planes_are_rounded_as_libjpeg_codes_them():
+    rgb = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=100, subsampling="4:4:4")
+    with Image.open(buf) as im:
+        im.draft("YCbCr", im.size)
+        coded = np.asarray(im).astype(float)
+    # q100 codes the planes to within a level or two; Pillow's convert("YCbCr") truncates (-0.5)
+    assert np.abs((coded - jfif_ycbcr(rgb)).mean(axis=(0, 1))).max() < 0.02
 
 
 def test_colour_batches_are_channel_first():

@@ -26,6 +26,8 @@ __all__ = [
     "load_luma",
     "PairSet",
     "Degradation",
+    "jfif_ycbcr",
+    "jfif_rgb",
     "make_pairs",
     "concat_pairs",
     "cache_dir",
@@ -164,6 +166,26 @@ class Degradation:
         return clean, rgb2ycbcr(self.compress(img))[..., 0]
 
 
+# JFIF's RGB -> YCbCr (full range, Cb and Cr centred on 128), and back.
+_JFIF = np.array([[0.299, 0.587, 0.114], [-0.168736, -0.331264, 0.5], [0.5, -0.418688, -0.081312]])
+_JFIF_OFFSET = np.array([0.0, 128.0, 128.0])
+
+
+def jfif_ycbcr(rgb: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3) RGB -> uint8 (H, W, 3) JFIF YCbCr, rounded as libjpeg's encoder rounds.
+
+    Not Pillow's ``convert("YCbCr")``, which truncates: its planes sit about half a level below
+    what a JPEG codes, a bias a network trained on them would learn to add.
+    """
+    return np.clip(np.rint(rgb.astype(np.float64) @ _JFIF.T + _JFIF_OFFSET), 0, 255).astype(np.uint8)
+
+
+def jfif_rgb(ycbcr: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 3) RGB, rounded (the inverse of :func:`jfif_ycbcr`)."""
+    rgb = (ycbcr.astype(np.float64) - _JFIF_OFFSET) @ np.linalg.inv(_JFIF).T
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+
+
 def _jfif_ycbcr_pair(rgb: np.ndarray, quality: int, subsampling: str) -> tuple[np.ndarray, np.ndarray]:
     """JFIF YCbCr of an RGB image and of its colour JPEG, as libjpeg decodes it."""
     buf = io.BytesIO()
@@ -172,7 +194,7 @@ def _jfif_ycbcr_pair(rgb: np.ndarray, quality: int, subsampling: str) -> tuple[n
     with Image.open(buf) as im:
         im.draft("YCbCr", im.size)
         degraded = np.asarray(im.convert("YCbCr"))
-    return np.asarray(Image.fromarray(rgb).convert("YCbCr")), degraded
+    return jfif_ycbcr(rgb), degraded
 
 
 @dataclass(frozen=True)
@@ -199,7 +221,9 @@ def make_pairs(files: list[Path], degradation: int | Degradation, cache: bool = 
     ``~/.cache/arcnn``), keyed by the files' paths, sizes, mtimes and the degradation.
     """
     deg = degradation if isinstance(degradation, Degradation) else Degradation(int(degradation))
-    key = hashlib.sha256((f"v1 q{deg.quality}" if deg.is_protocol else f"v2 {deg!r}").encode())
+    # v3: chroma pairs whose clean planes are rounded as libjpeg rounds them (v2: Pillow's, truncated)
+    version = "v3" if deg.chroma else "v2"
+    key = hashlib.sha256((f"v1 q{deg.quality}" if deg.is_protocol else f"{version} {deg!r}").encode())
     for f in files:
         st = f.stat()
         key.update(f"{f.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
@@ -244,14 +268,16 @@ def image_weights(pairs: PairSet, mode: str = "area") -> np.ndarray:
 
 def sample_batch(
     pairs: PairSet, rng: np.random.Generator, batch: int, patch: int, augment: bool,
-    weights: np.ndarray | None = None, transpose: bool = True,
+    weights: np.ndarray | None = None, transpose: bool = True, align: int = 1,
 ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     """``batch`` random ``patch``x``patch`` crops (degraded, clean), each (N, C, P, P) in [0, 1].
 
     Images are picked with probabilities ``weights`` (default: proportional to area);
     with ``augment`` each crop gets one of the 8 flips/rotations, or with ``transpose=False``
     one of the 4 flips (identity, horizontal, vertical, both): a transposed JPEG is not a
-    JPEG, since the quantisation tables are not symmetric.
+    JPEG, since the quantisation tables are not symmetric. ``align``: crops start on this grid
+    (16: a 4:2:0 JPEG's blocks and chroma samples fall where they fall in the whole image; a
+    ``patch`` that is a multiple of it keeps them there through the flips).
     """
     p = image_weights(pairs) if weights is None else weights
     idx = rng.choice(len(pairs), size=batch, p=p)
@@ -262,8 +288,8 @@ def sample_batch(
         h, w = c.shape[:2]
         if h < patch or w < patch:
             raise ValueError(f"training image {c.shape} is smaller than the {patch}px patch")
-        r = rng.integers(0, h - patch + 1)
-        s = rng.integers(0, w - patch + 1)
+        r = align * rng.integers(0, (h - patch) // align + 1)
+        s = align * rng.integers(0, (w - patch) // align + 1)
         x, y = d[r : r + patch, s : s + patch], c[r : r + patch, s : s + patch]
         if augment:
             turns, flip = int(rng.integers(0, 4 if transpose else 2)), rng.integers(0, 2)
