@@ -1,4 +1,4 @@
-"""Train the quality-tier network (``arcnn.unet.UNet``, ``arcnn-large``), resumable across machines.
+"""Train the quality-tier U-Nets (``arcnn.unet.UNet``): luminance (``arcnn-large``) or chroma, resumable.
 
 The learning rate is warm-up then constant ("stable"), so a run can go on for as long as there is
 compute, session after session; ``--decay-steps N`` branches a copy of the state into a short
@@ -10,7 +10,13 @@ cosine decay to zero, which is what gets shipped. One folder holds a run::
 Each crop's JPEG quality is drawn with the image (PSNR weighting: 1/MSE of the JPEG), and goes
 in as the quality plane; ``--unknown`` of the crops get the plane 0 ("unknown quality").
 
+``--target cbcr`` trains the chroma network instead: (Y, Cb, Cr) of a colour JPEG as libjpeg
+decodes it -> the clean (Cb, Cr), at half resolution (``--unshuffle 2``); mostly 4:2:0 JPEGs,
+some 4:2:2 and 4:4:4 (``SUBSAMPLINGS``), crops on the 16-px grid of a 4:2:0 JPEG's chroma
+blocks; validation scores Cb/Cr PSNR and the RGB PSNR with the clean Y (4:2:0).
+
     python -m experiments.train_large runs/large --minutes 150            # start or resume
+    python -m experiments.train_large runs/chroma --target cbcr --minutes 90
     python -m experiments.train_large runs/large-ship --decay-from runs/large --decay-steps 3000
     python -m experiments.train_large runs/large --export large.safetensors   # weights of the run now
 """
@@ -24,28 +30,46 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 from safetensors.torch import load_file, save_file
 
-from arcnn.data import PairSet, image_weights, list_images, make_pairs, sample_batch, shared_data_dir
+from arcnn.data import (
+    Degradation,
+    PairSet,
+    concat_pairs,
+    image_weights,
+    jfif_rgb,
+    list_images,
+    make_pairs,
+    sample_batch,
+    shared_data_dir,
+)
 from arcnn.metrics import psnr
 from arcnn.train import git_revision
 from arcnn.unet import UNet, UNetConfig, quality_plane
 
 VAL_QUALITIES = (10, 20, 30, 40)
+QUALITIES = {"y": "10-15-20-25-30-35-40", "cbcr": "5-10-15-20-25-30-40-50-60-75-90-95"}
+# Chroma: share of the crops from each subsampling, and its qualities (None: --qualities). Cameras
+# and Pillow write 4:2:0; 4:2:2 and 4:4:4 at a few qualities, so the network knows them too.
+SUBSAMPLINGS = {"4:2:0": (0.7, None), "4:2:2": (0.15, (10, 40, 90)), "4:4:4": (0.15, (10, 40, 90))}
+ALIGN = 16  # chroma crops start on a 4:2:0 JPEG's chroma block grid, as whole images do
 
 
 def setup_args() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("out", help="run folder (resumed if it holds a state)")
     p.add_argument("--minutes", type=float, default=60.0, help="wall time of this invocation")
+    p.add_argument("--target", choices=("y", "cbcr"), default="y", help="luminance, or chroma (Cb, Cr)")
     p.add_argument("--widths", default="32-64-128-128")
     p.add_argument("--blocks", default="1-1-2-2")
-    p.add_argument("--qualities", default="10-15-20-25-30-35-40")
+    p.add_argument("--unshuffle", type=int, default=0, help="0: 1 for y, 2 for cbcr")
+    p.add_argument("--qualities", default="", help=f"default {QUALITIES['y']}, or {QUALITIES['cbcr']} (cbcr)")
     p.add_argument("--unknown", type=float, default=0.1, help="share of crops with the quality unknown")
     p.add_argument("--lr", type=float, default=4e-4)
     p.add_argument("--warmup", type=int, default=1000)
@@ -65,6 +89,11 @@ def setup_args() -> argparse.ArgumentParser:
 
 def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.split("-"))
+
+
+# One training batch from a seeded generator: (degraded, clean) float32 tensors in [0, 1], the
+# degraded (N, inputs, P, P) with the quality plane (q/100, 0: unknown) in front.
+Draw = Callable[[np.random.Generator], tuple[torch.Tensor, torch.Tensor]]
 
 
 def load_data(qualities: tuple[int, ...], val_images: int) -> tuple[PairSet, np.ndarray, list]:
@@ -88,20 +117,121 @@ def _lists(s: PairSet) -> tuple[list[np.ndarray], list[np.ndarray]]:
     return s.clean, s.degraded
 
 
+def _forget(x: torch.Tensor, rng: np.random.Generator, unknown: float) -> torch.Tensor:
+    """``x`` with the quality plane zeroed ("unknown") in a share ``unknown`` of the crops."""
+    x[:, 0] *= torch.from_numpy(rng.random(len(x)) >= unknown).float()[:, None, None]
+    return x
+
+
+def luma_data(qualities: tuple[int, ...], args: argparse.Namespace) -> tuple[Draw, list, int]:
+    """The luminance run's batches (Y -> Y), its validation pairs, and how many training pairs."""
+    pairs, weights, val = load_data(qualities, args.val_images)
+
+    def draw(rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        x, y = sample_batch(pairs, rng, args.batch, args.patch, True, weights, transpose=False)
+        x[:, 0] *= 2.55  # the plane held q/255 (a uint8 image); the network reads q/100
+        return _forget(x, rng, args.unknown), y
+
+    return draw, val, len(pairs)
+
+
+def chroma_sets(qualities: tuple[int, ...]) -> list[tuple[int, str]]:
+    """(quality, subsampling) of each set of chroma training pairs."""
+    return [(q, sub) for sub, (_, qs) in SUBSAMPLINGS.items() for q in (qs or qualities)]
+
+
+def _cbcr(pairs: PairSet) -> PairSet:
+    """Pairs of (H, W, 2) clean CbCr with the degraded image's CbCr (views, not copies)."""
+    return PairSet(pairs.clean, [d[..., 1:] for d in pairs.degraded])
+
+
+def set_weights(sets: list[tuple[int, str, PairSet]]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Probability of drawing each set and of each image within it: within a subsampling, PSNR
+    weighting of the JPEG's Cb and Cr (1 / MSE) over all its qualities; between them, its share."""
+    set_p, within = np.zeros(len(sets)), [np.empty(0)] * len(sets)
+    for sub, (share, _) in SUBSAMPLINGS.items():
+        idx = [i for i, (_, s, _) in enumerate(sets) if s == sub]
+        w = image_weights(concat_pairs([_cbcr(sets[i][2]) for i in idx]), "psnr")
+        for i, part in zip(idx, np.split(w, np.cumsum([len(sets[i][2]) for i in idx])[:-1])):
+            set_p[i], within[i] = share * part.sum(), part / part.sum()
+    return set_p / set_p.sum(), within
+
+
+def chroma_data(qualities: tuple[int, ...], args: argparse.Namespace) -> tuple[Draw, list, int]:
+    """The chroma run's batches ((Y, Cb, Cr) as decoded -> clean (Cb, Cr), uint8 (H, W, 3) and
+    (H, W, 2) images), its validation pairs ``[(quality, clean YCbCr, degraded, clean RGB), ...]``
+    (4:2:0), and how many training pairs."""
+    root = shared_data_dir() / "bsds500"
+    files = list_images(root / "train", root / "test")
+    sets: list[tuple[int, str, PairSet]] = []
+    clean: list[np.ndarray] = []
+    for q, sub in chroma_sets(qualities):
+        s = make_pairs(files, Degradation(q, chroma=True, subsampling=sub))
+        # The clean image is the same in every set: kept once, as (Cb, Cr).
+        clean = clean or [np.ascontiguousarray(c[..., 1:]) for c in s.clean]
+        sets.append((q, sub, PairSet(clean, s.degraded)))
+    set_p, within = set_weights(sets)
+
+    def draw(rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        xs, ys = [], []
+        for (q, _, pairs), w, n in zip(sets, within, rng.multinomial(args.batch, set_p)):
+            if n:
+                x, y = sample_batch(pairs, rng, int(n), args.patch, True, w, transpose=False, align=ALIGN)
+                xs.append(quality_plane(x, q))
+                ys.append(y)
+        return _forget(torch.cat(xs), rng, args.unknown), torch.cat(ys)
+
+    val_files = list_images(root / "val")[: args.val_images]
+    rgb = [_load_rgb(f) for f in val_files]
+    val = []
+    for q in VAL_QUALITIES:
+        s = make_pairs(val_files, Degradation(q, chroma=True))
+        val += [(q, c, d, r) for c, d, r in zip(s.clean, s.degraded, rgb)]
+    return draw, val, sum(len(p) for _, _, p in sets)
+
+
+def _load_rgb(path: Path) -> np.ndarray:
+    with Image.open(path) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+def score_names(channels: int) -> list[str]:
+    """What validation scores: "q10": PSNR of Y, or of Cb and Cr (channels 2) at q10; "rgb_q10":
+    RGB PSNR with the clean Y and the restored Cb, Cr."""
+    names = [f"q{q}" for q in VAL_QUALITIES]
+    return names + [f"rgb_q{q}" for q in VAL_QUALITIES] if channels == 2 else names
+
+
+def _restored(model: UNet, d: np.ndarray, q: int, device: torch.device) -> np.ndarray:
+    """The network's rounded output for a uint8 (H, W) or (H, W, 3) image: (C, H, W) on 0..255."""
+    planes = d[None] if d.ndim == 2 else d.transpose(2, 0, 1)
+    x = torch.from_numpy(planes.astype(np.float32) / 255.0)[None].to(device)
+    x = quality_plane(x, q) if model.config.conditioned else x
+    x = x.contiguous(memory_format=torch.channels_last) if device.type == "cpu" else x
+    return (model(x).float().clamp(0, 1) * 255.0).round()[0].cpu().numpy()
+
+
+def _side_by_side(planes: np.ndarray) -> np.ndarray:
+    """(H, W, C) -> (H, W * C): one 2-D image for ``psnr`` over every channel."""
+    return planes.reshape(planes.shape[0], -1)
+
+
 @torch.no_grad()
-def validate(model: UNet, val: list, device: torch.device) -> dict[int, float]:
-    """Mean PSNR of the rounded restorations at each validation quality."""
+def validate(model: UNet, val: list, device: torch.device) -> dict[str, float]:
+    """Mean PSNR of the rounded restorations at each validation quality (``score_names``)."""
     model.eval()
-    scores: dict[int, list[float]] = {q: [] for q in VAL_QUALITIES}
-    for q, c, d in val:
-        x = torch.from_numpy(d.astype(np.float32) / 255.0)[None, None].to(device)
-        x = quality_plane(x, q) if model.config.conditioned else x
-        x = x.contiguous(memory_format=torch.channels_last) if device.type == "cpu" else x
-        y = model(x)
-        out = (y.float().clamp(0, 1) * 255.0).round()[0, 0].cpu().numpy()
-        scores[q].append(psnr(c, out))
+    scores: dict[str, list[float]] = {k: [] for k in score_names(model.config.channels)}
+    for q, c, d, *rgb in val:
+        out = _restored(model, d, q, device)
+        if not rgb:
+            scores[f"q{q}"].append(psnr(c, out[0]))
+            continue
+        cbcr = out.transpose(1, 2, 0)
+        scores[f"q{q}"].append(psnr(_side_by_side(c[..., 1:]), _side_by_side(cbcr)))
+        back = jfif_rgb(np.dstack([c[..., :1], cbcr]).astype(np.uint8))
+        scores[f"rgb_q{q}"].append(psnr(_side_by_side(rgb[0]), _side_by_side(back)))
     model.train()
-    return {q: float(np.mean(v)) for q, v in scores.items()}
+    return {k: float(np.mean(v)) for k, v in scores.items()}
 
 
 def save_state(path: Path, model: UNet, opt: torch.optim.Adam, info: dict) -> None:
@@ -152,6 +282,29 @@ def lr_at(args: argparse.Namespace, step: int, decay_start: int) -> float:
     return args.lr * warm * 0.5 * (1 + math.cos(math.pi * t))
 
 
+def new_config(args: argparse.Namespace) -> UNetConfig:
+    """The network a new run trains: luminance (Y -> Y), or chroma ((Y, Cb, Cr) -> (Cb, Cr))."""
+    chroma = args.target == "cbcr"
+    return UNetConfig(widths=_ints(args.widths), blocks=_ints(args.blocks), planes=3 if chroma else 1,
+                      channels=2 if chroma else 1, unshuffle=args.unshuffle or 1 + chroma)  # fmt: skip
+
+
+def _read_info(src: Path) -> dict:
+    from safetensors import safe_open
+
+    with safe_open(str(src), "pt") as f:
+        return json.loads(f.metadata()["info"])
+
+
+def log_scores(log_path: Path, step: int, mse: float | None, v: dict[str, float], elapsed: float) -> None:
+    """One row of the log (``mse`` None: before any training), and the same on stdout."""
+    with open(log_path, "a", newline="") as f:
+        row = [step, "" if mse is None else f"{mse:.6g}", *[f"{s:.4f}" for s in v.values()], f"{elapsed:.0f}"]
+        csv.writer(f).writerow(row)
+    scores = " ".join(f"{k} {s:.3f}" for k, s in v.items())
+    print(f"step {step} mse {mse or 0:.3e} val {scores} {elapsed / 3600:.2f} h", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = setup_args().parse_args(argv)
     if args.threads:
@@ -164,16 +317,12 @@ def main(argv: list[str] | None = None) -> int:
     state_path, log_path = out / "state.safetensors", out / "log.csv"
     src = state_path if state_path.exists() else Path(args.decay_from) / "state.safetensors"
     resumed = src.exists()
-    info = {}
-    if resumed:
-        from safetensors import safe_open
-
-        with safe_open(str(src), "pt") as f:
-            info = json.loads(f.metadata()["info"])
-        cfg = UNetConfig.from_dict(info["model_config"])
-    else:
-        cfg = UNetConfig(widths=_ints(args.widths), blocks=_ints(args.blocks))
-    qualities = tuple(info.get("qualities", _ints(args.qualities)))
+    info = _read_info(src) if resumed else {}
+    target = info.get("target", "y") if resumed else args.target
+    if target != args.target:
+        raise SystemExit(f"{src} is a --target {target} run, not {args.target}")
+    cfg = UNetConfig.from_dict(info["model_config"]) if resumed else new_config(args)
+    qualities = tuple(info.get("qualities", _ints(args.qualities or QUALITIES[target])))
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
     cuda = device.type == "cuda"
@@ -192,26 +341,27 @@ def main(argv: list[str] | None = None) -> int:
     end = decay_start + args.decay_steps if args.decay_steps else None
     if not log_path.exists():
         with open(log_path, "w", newline="") as f:
-            csv.writer(f).writerow(["step", "train_mse", *[f"val_q{q}" for q in VAL_QUALITIES], "elapsed_s"])
+            names = [f"val_{k}" for k in score_names(cfg.channels)]
+            csv.writer(f).writerow(["step", "train_mse", *names, "elapsed_s"])
 
-    pairs, weights, val = load_data(qualities, args.val_images)
-    print(f"{sum(p.numel() for p in model.parameters())} parameters, {len(pairs)} pairs, "
+    draw, val, n_pairs = (chroma_data if target == "cbcr" else luma_data)(qualities, args)
+    print(f"{sum(p.numel() for p in model.parameters())} parameters, {n_pairs} pairs, "
           f"border {cfg.border}, threads {torch.get_num_threads()}", flush=True)  # fmt: skip
+    if not resumed:  # the network starts as the identity: this row scores the JPEG itself
+        log_scores(log_path, 0, None, validate(model, val, device), 0.0)
 
     def checkpoint() -> None:
-        save_state(state_path, model, opt, {"step": step, "elapsed": elapsed, "model_config": asdict(cfg),
+        extra = {} if target == "y" else {"target": target}  # a luminance state keeps its keys
+        save_state(state_path, model, opt, {"step": step, "elapsed": elapsed, "model_config": cfg.to_dict(),
                    "qualities": list(qualities), "decay_start": decay_start,
                    "command": info.get("command", " ".join(sys.argv)),
-                   "git_revision": info.get("git_revision", git_revision())})  # fmt: skip
+                   "git_revision": info.get("git_revision", git_revision()), **extra})  # fmt: skip
 
     t0, last_ckpt, losses = time.monotonic(), time.monotonic(), []
     base = elapsed
     while time.monotonic() - t0 < 60 * args.minutes and (end is None or step < end):
-        rng = np.random.default_rng([args.seed, step])
-        x, y = sample_batch(pairs, rng, args.batch, args.patch, True, weights, transpose=False)
+        x, y = draw(np.random.default_rng([args.seed, step]))
         x, y = x.to(device, non_blocking=True, memory_format=fmt), y.to(device, non_blocking=True)
-        x[:, 0] *= 2.55  # the plane held q/255 (a uint8 image); the network reads q/100
-        x[:, 0] *= torch.from_numpy(rng.random(args.batch) >= args.unknown).float().to(device)[:, None, None]
         for g in opt.param_groups:
             g["lr"] = lr_at(args, step, decay_start)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
@@ -223,14 +373,8 @@ def main(argv: list[str] | None = None) -> int:
         step += 1
         elapsed = base + time.monotonic() - t0
         if step % args.val_every == 0 or (end is not None and step == end):
-            v, mse = validate(model, val, device), torch.stack(losses).mean().item()
-            with open(log_path, "a", newline="") as f:
-                csv.writer(f).writerow([step, f"{mse:.6g}", *[f"{v[q]:.4f}" for q in v], f"{elapsed:.0f}"])
-            scores = " ".join(f"q{q} {s:.3f}" for q, s in v.items())
-            print(
-                f"step {step} mse {mse:.3e} val {scores} {elapsed / 3600:.2f} h",
-                flush=True,
-            )
+            mse = torch.stack(losses).mean().item()
+            log_scores(log_path, step, mse, validate(model, val, device), elapsed)
             losses = []
         if time.monotonic() - last_ckpt > args.checkpoint_s:
             checkpoint()

@@ -1,0 +1,79 @@
+"""experiments/train_large.py: the chroma target trains, logs and resumes; a luminance state keeps
+the keys it had before the chroma target existed."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from safetensors import safe_open
+
+from arcnn.data import PairSet
+from experiments import train_large
+
+from .conftest import smooth_image
+
+LUMA_KEYS = {"step", "elapsed", "model_config", "qualities", "decay_start", "command", "git_revision"}
+TINY = ["--widths", "4-8", "--blocks", "1-1", "--batch", "4", "--patch", "32", "--val-images", "1",
+        "--threads", "1"]  # fmt: skip
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    for split in ("train", "test", "val"):
+        d = tmp_path / "data" / "bsds500" / split
+        d.mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(smooth_image(48, 64, seed=i, colour=True)).save(d / f"{i}.png")
+    monkeypatch.setenv("ARCNN_DATA", str(tmp_path / "data"))
+    return tmp_path
+
+
+def _info(run):
+    with safe_open(str(run / "state.safetensors"), "pt") as f:
+        return json.loads(f.metadata()["info"])
+
+
+def test_chroma_run_trains_logs_and_resumes(data):
+    run = data / "chroma"
+    args = [str(run), "--target", "cbcr", "--minutes", "0.02", "--qualities", "10-50", *TINY]
+    assert train_large.main(args) == 0
+    info = _info(run)
+    assert info["target"] == "cbcr" and info["qualities"] == [10, 50]
+    cfg = train_large.UNetConfig.from_dict(info["model_config"])
+    assert (cfg.inputs, cfg.channels, cfg.unshuffle) == (4, 2, 2)
+    with open(run / "log.csv") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][2:6] == ["val_q10", "val_q20", "val_q30", "val_q40"] and "val_rgb_q40" in rows[0]
+    assert rows[1][0] == "0" and float(rows[1][2]) > 20  # the JPEG itself, before any step
+    assert train_large.main(args) == 0
+    assert _info(run)["step"] >= info["step"]
+    with pytest.raises(SystemExit, match="cbcr run"):
+        train_large.main([str(run), "--minutes", "0", *TINY])
+
+
+def test_luma_state_keeps_its_keys(data):
+    run = data / "luma"
+    assert train_large.main([str(run), "--minutes", "0", "--qualities", "10", *TINY]) == 0
+    info = _info(run)
+    assert set(info) == LUMA_KEYS
+    assert set(info["model_config"]) == {"widths", "blocks", "conditioned", "arch"}
+
+
+def test_chroma_batches_weigh_subsamplings_and_read_the_quality(monkeypatch):
+    monkeypatch.setattr(train_large, "SUBSAMPLINGS", {"4:2:0": (0.75, None), "4:4:4": (0.25, (90,))})
+    rng = np.random.default_rng(0)
+    clean = [rng.integers(20, 236, (48, 48, 2), dtype=np.uint8)]
+    noisy = [np.dstack([c[..., :1], np.clip(c.astype(int) + n, 0, 255).astype(np.uint8)])
+             for c, n in ((clean[0], 1), (clean[0], 9), (clean[0], 3))]  # fmt: skip
+    sets = [(10, "4:2:0", PairSet(clean, noisy[1:2])), (40, "4:2:0", PairSet(clean, noisy[2:])),
+            (90, "4:4:4", PairSet(clean, noisy[:1]))]  # fmt: skip
+    set_p, within = train_large.set_weights(sets)
+    assert set_p[2] == pytest.approx(0.25) and set_p[0] / set_p[1] == pytest.approx(9 / 81)
+    assert all(w.sum() == pytest.approx(1) for w in within)
+    assert train_large.chroma_sets((10, 40)) == [(10, "4:2:0"), (40, "4:2:0"), (90, "4:4:4")]
+    x = torch.zeros(2, 3, 4, 4)
+    planes = train_large.quality_plane(x, 40)
+    assert train_large._forget(planes, rng, 1.0)[:, 0].abs().sum() == 0
