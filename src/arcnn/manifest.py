@@ -43,6 +43,12 @@ FILES: dict[str, str] = {
     "weights/onnx/arcnn-webp.onnx": "fbdb3edfd661e8669d41aae2bc21bbefbf72161a983df43068415340b0bf419c",
     "weights/onnx/arcnn-chroma.onnx": "f39a1c668d0a63a947f82620a69cc7f0c892f9f41371fcef13f4ccfdde24dc55",
     "weights/onnx/arcnn-chroma-q10.onnx": "6f65c3cab6f9b2fbd5e476bb0ebbaaf974885c0581836990febc6e9c5b998772",
+    # int8 versions (experiments/quantize_int8.py writes them; not used by arcnn restore).
+    "weights/int8/arcnn-q10.onnx": "fc9246c081b9b789988f481299dc1148621c09445c1f454590255bd4c243951d",
+    "weights/int8/arcnn-q20.onnx": "9a0bc0647715f8477a2105ef2c188059d8fe5adfd5daa2d6f19691e18b9f0489",
+    "weights/int8/arcnn-q30.onnx": "133f68b0210ea5ceca2d4bbe4ad16ea7445c5b1f3d804f0b127d4d3cb88a0be4",
+    "weights/int8/arcnn-q40.onnx": "81d89b48950dcee8a4221369bf8aa77ff51034e6e5b64c5457f2407a6ea1501e",
+    "weights/int8/fast-arcnn-q10.onnx": "007c7426a503e7ca32f0f04d6c7ef7e75ab17cf56091864e7331d85649136118",
     # Shipped samples (arcnn.sample; tools/make_samples.py makes them).
     "samples/astronaut-q10.jpg": "c5b4b60a7f8ef44c8da6d27fdb47f0f629c5f350799cd302ce7adcdee1ae1a4d",
     "samples/astronaut-y128.png": "44338f33b5bc86b3941729890de9931574a207ba0ae6fda9e8f2a33225a94f21",
