@@ -151,7 +151,8 @@ def quantize_onnx(
         quantize_static(
             str(pre), str(out), _Reader(name, calibration),
             quant_format=QuantFormat.QDQ if recipe.format == "qdq" else QuantFormat.QOperator,
-            # Convolutions (and the ReLUs they fuse) only: the residual sum and the output stay float32, not rounded to 8 bits.
+            # Convolutions (and the ReLUs they fuse) only: the residual sum and the output stay
+            # float32, not rounded to 8 bits.
             op_types_to_quantize=[*_CONVS, "Relu"], nodes_to_exclude=[convs[i] for i in recipe.float_layers],
             per_channel=recipe.per_channel, reduce_range=recipe.reduce_range == "all",
             activation_type=_quant_type(recipe.activations), weight_type=_quant_type(recipe.weights),
