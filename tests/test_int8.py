@@ -77,3 +77,36 @@ def test_recipe_refuses_unknown_choices():
         Recipe(format="qint4")
     with pytest.raises(ValueError, match="reduce_range"):
         Recipe(reduce_range="yes")
+
+
+def _q10_jpeg(path):
+    from PIL import Image
+
+    Image.fromarray(smooth_image(96, 128, seed=3)).save(path, quality=10)
+    return path
+
+
+def test_the_int8_option_runs_the_shipped_int8_network_close_to_float32(tmp_path):
+    from arcnn.pipeline import RestoreOptions, Restorer
+
+    src = _q10_jpeg(tmp_path / "a.jpg")
+    f32 = Restorer(RestoreOptions(model="arcnn-q10")).restore(src)
+    i8 = Restorer(RestoreOptions(model="arcnn-q10", int8=True))
+    a, b = np.asarray(f32.image, np.int16), np.asarray(i8.restore(src).image, np.int16)
+    assert np.any(a != b), "the int8 network did not run"
+    assert np.abs(a - b).max() <= 8 and np.mean(a != b) < 0.5
+
+
+@pytest.mark.parametrize("bad", [{"int8": True, "bf16": True}, {"int8": True, "backend": "torch"},
+                                 {"int8": "yes"}])  # fmt: skip
+def test_int8_with_another_engine_is_refused_in_the_api_and_the_cli(tmp_path, capsys, bad):
+    from arcnn.cli import main
+    from arcnn.options import RestoreOptions
+
+    with pytest.raises(ValueError):
+        RestoreOptions(**bad)
+    if bad["int8"] is True:
+        src = _q10_jpeg(tmp_path / "a.jpg")
+        flags = ["--bf16"] if "bf16" in bad else ["--backend", "torch"]
+        assert main(["restore", str(src), "--int8", *flags]) == 2
+        assert "int8" in capsys.readouterr().err

@@ -32,6 +32,8 @@ class RestoreOptions:
     backend: "auto" (ONNX Runtime float32, without importing PyTorch for shipped models), "torch"
         (PyTorch float32) or "onnxruntime" (:func:`arcnn.engine.on_backend`).
     bf16: bfloat16 arithmetic (PyTorch). ensemble: 1, 4 or 8 (self-ensemble).
+    int8: 8-bit integer arithmetic (ONNX Runtime) for the shipped models that have an int8 version
+        (the per-quality ones, ``weights/int8/``); other networks run as ``backend`` says.
     tile: output tile side (memory bound; the result does not depend on it).
     max_pixels: refuse larger images before decoding them (0: no limit).
     """
@@ -43,6 +45,7 @@ class RestoreOptions:
     consistency: bool = True
     backend: str = "auto"
     bf16: bool = False
+    int8: bool = False
     ensemble: int = 1
     tile: int = TILE
     max_pixels: float = DEFAULT_MAX_PIXELS
@@ -61,11 +64,13 @@ class RestoreOptions:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
         if self.backend == "onnxruntime" and self.bf16:
             raise ValueError("bf16 runs on PyTorch: use backend torch or auto")
+        if self.int8 and (self.bf16 or self.backend == "torch"):
+            raise ValueError("int8 runs on ONNX Runtime: it cannot be combined with bf16 or backend torch")
         if self.ensemble not in (1, 4, 8):
             raise ValueError(f"ensemble must be 1, 4 or 8, not {self.ensemble!r}")
         if not isinstance(self.tile, int) or not 8 <= self.tile <= 1 << 16:
             raise ValueError(f"tile must be an integer in 8..65536, not {self.tile!r}")
-        for name in ("consistency", "bf16"):
+        for name in ("consistency", "bf16", "int8"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, not {getattr(self, name)!r}")
         check_max_pixels(self.max_pixels)

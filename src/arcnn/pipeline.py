@@ -78,10 +78,10 @@ class Restored:
 
 
 @lru_cache(maxsize=16)
-def _shipped(name: str, backend: str, bf16: bool) -> Network:
+def _shipped(name: str, backend: str, bf16: bool, int8: bool = False) -> Network:
     # Shipped weights do not change: read and hash them once per process. User files may change.
     # ONNX Runtime loads the shipped ONNX file itself (no PyTorch); bf16 runs on PyTorch.
-    return on_backend(load_model(name, backend="torch" if bf16 else backend), backend, bf16)
+    return on_backend(load_model(name, backend="torch" if bf16 else backend, int8=int8), backend, bf16)
 
 
 @dataclass
@@ -121,7 +121,7 @@ class Restorer:
         ``"chroma"`` (Y, Cb, Cr in; Cb, Cr out)."""
         if name not in self._nets:
             o = self.options
-            self._nets[name] = (_shipped(name, o.backend, o.bf16) if name in REGISTRY
+            self._nets[name] = (_shipped(name, o.backend, o.bf16, o.int8) if name in REGISTRY
                                 else on_backend(load_model(name), o.backend, o.bf16))  # fmt: skip
         net = self._nets[name]
         _check_role(name, net, role)

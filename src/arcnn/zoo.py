@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from arcnn.manifest import FILES, PACKAGE_DIR, verified_path
+from arcnn.manifest import FILES, PACKAGE_DIR, resolve, verified_path
 from arcnn.netconfig import Network
 from arcnn.weights import load_weights_file
 
@@ -60,6 +60,11 @@ class ModelCard:
     @property
     def onnx_key(self) -> str:
         return f"weights/onnx/{self.name}.onnx"
+
+    @property
+    def int8_key(self) -> str:
+        """The network quantised to 8 bits (``experiments/quantize_int8.py``), shipped when hashed."""
+        return f"weights/int8/{self.name}.onnx"
 
     @property
     def per_quality(self) -> bool:
@@ -196,19 +201,23 @@ _SCORES = _measured()
 REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, {})) for c in _CARDS}
 
 
-def load_model(name: str | Path, verify: bool = True, backend: str = "torch") -> Network:
+def load_model(name: str | Path, verify: bool = True, backend: str = "torch", int8: bool = False) -> Network:
     """A shipped model by registry name (``arcnn-q10`` ...) or any weights file, for inference
     (``.safetensors``, ``.pt`` checkpoints, ``.onnx``: see :func:`arcnn.weights.load_weights_file`).
 
     ``backend``: for a shipped name, ``"torch"`` loads its safetensors as a PyTorch network;
     ``"onnxruntime"`` or ``"auto"`` its shipped ONNX file, run by ONNX Runtime without importing
-    PyTorch (``"auto"`` falls back to PyTorch where onnxruntime is missing). Files load as they are.
+    PyTorch (``"auto"`` falls back to PyTorch where onnxruntime is missing). ``int8``: the shipped
+    8-bit version where there is one (ONNX Runtime), else as ``backend`` says. Files load as they are.
     Shipped files are checked against the manifest's sha256 first (``verify``)."""
     key = str(name)
     if key in REGISTRY:
         card = REGISTRY[key]
         onnx = backend in ("auto", "onnxruntime") and card.onnx_key in FILES and _can_run_onnx(backend)
-        manifest_key, path = (card.onnx_key, card.onnx_path) if onnx else (card.manifest_key, card.path)
+        manifest_key = card.onnx_key if onnx else card.manifest_key
+        if int8 and card.int8_key in FILES and _can_run_onnx("onnxruntime"):
+            manifest_key = card.int8_key
+        path = resolve(manifest_key)
         try:
             return load_weights_file(verified_path(manifest_key) if verify else path)
         except ValueError as e:

@@ -41,6 +41,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="refuse larger images (decompression-bomb guard); 0 = no limit")  # fmt: skip
     r.add_argument("--bf16", action="store_true",
                    help="bfloat16: faster on CPUs with AVX-512 BF16, slightly less exact")  # fmt: skip
+    r.add_argument("--int8", action="store_true",
+                   help="8-bit integer arithmetic (ONNX Runtime) for the per-quality models: faster, "
+                        "slightly less exact (docs/speed.md)")  # fmt: skip
     r.add_argument("--ensemble", type=int, choices=[1, 4, 8], default=1,
                    help="mean of 4 (flips) or 8 (and rotations) restorations: slower")  # fmt: skip
     r.add_argument("--backend", choices=BACKENDS, default="auto",
