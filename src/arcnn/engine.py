@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 
 from arcnn.codec import project_to_jpeg
-from arcnn.netconfig import Network
+from arcnn.netconfig import Network, NetworkConfig
 from arcnn.options import BACKENDS, TILE
 
-__all__ = ["restore_luma", "restore_chroma", "on_backend", "is_torch"]
+__all__ = ["restore_luma", "restore_chroma", "on_backend", "is_torch", "auto_tile"]
 
 # One tile through a network: float32 (1, C_in, h, w) -> float32 (1, C, h', w'), both numpy (any strides).
 Run = Callable[[np.ndarray], np.ndarray]
@@ -32,7 +32,7 @@ _ENSEMBLE = [(0, False), (0, True), (2, False), (2, True), (1, False), (1, True)
 def restore_luma(
     model: Network,
     luma: np.ndarray,
-    tile: int = TILE,
+    tile: int | None = None,
     bf16: bool = False,
     ensemble: int = 1,
     full_range: bool = False,
@@ -71,6 +71,7 @@ def restore_luma(
             return project_to_jpeg(y, luma[r : r + y.shape[0], c : c + y.shape[1]], qtable)
 
     model.eval()
+    tile = auto_tile(model.config) if tile is None else tile
     if ensemble == 1:
         if project is not None:  # tiles on the 8x8 block grid (and a stride of 1, 2, 4): projected whole
             tile = max(8, tile - tile % 8)
@@ -88,7 +89,7 @@ def restore_luma(
 
 
 def restore_chroma(
-    model: Network, ycbcr: np.ndarray, tile: int = TILE, bf16: bool = False, quality: int | None = None
+    model: Network, ycbcr: np.ndarray, tile: int | None = None, bf16: bool = False, quality: int | None = None
 ) -> np.ndarray:
     """Restore the chroma of a decoded colour JPEG: uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 2) CbCr.
 
@@ -100,7 +101,14 @@ def restore_chroma(
         raise ValueError(f"expected uint8 (H, W, 3) planes for a network of 3 or 4 inputs, got "
                          f"{ycbcr.dtype} {ycbcr.shape} for {model.config.inputs}")  # fmt: skip
     model.eval()
-    return _restore_float(model, ycbcr, tile, bf16, np.uint8, quality=quality)
+    return _restore_float(model, ycbcr, auto_tile(model.config) if tile is None else tile, bf16, np.uint8,
+                          quality=quality)  # fmt: skip
+
+
+def auto_tile(config: NetworkConfig) -> int:
+    """The output tile side used when none is given: ``TILE``, or ten borders rounded up to 512 px for
+    networks that see far (``UNet``), whose narrower tiles would spend most of their work on context."""
+    return max(TILE, -(-10 * config.border // 512) * 512)
 
 
 def _restore_float(

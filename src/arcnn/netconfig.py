@@ -201,12 +201,12 @@ class UNetConfig:
         much context on each side, on the ``multiple`` grid, equals the whole image's result."""
         r, f = 1, 1  # the head, in pixels of the unshuffled input
         for b in self.blocks[:-1]:
-            r += 4 * b * f + f  # this scale's blocks, then the 2x2 stride-2 down
+            r += 2 * b * f + f  # this scale's blocks (two 3x3 each), then the 2x2 stride-2 down
             f *= 2
-        r += 4 * self.blocks[-1] * f
+        r += 2 * self.blocks[-1] * f
         for b in reversed(self.blocks[:-1]):
             f //= 2
-            r += f + 4 * b * f  # the 2x2 up, then this scale's blocks
+            r += f + 2 * b * f  # the 2x2 up, then this scale's blocks
         r += 1  # the tail
         u = self.unshuffle
         r = u * r + u - 1  # an unshuffled pixel spans u input pixels, in any phase of its cell

@@ -34,7 +34,8 @@ class RestoreOptions:
     bf16: bfloat16 arithmetic (PyTorch). ensemble: 1, 4 or 8 (self-ensemble).
     int8: 8-bit integer arithmetic (ONNX Runtime) for the shipped models that have an int8 version
         (the per-quality ones, ``weights/int8/``); other networks run as ``backend`` says.
-    tile: output tile side (memory bound; the result does not depend on it).
+    tile: output tile side (memory bound; the result does not depend on it); None: ``TILE``, wider for
+        networks that see far (:func:`arcnn.engine.auto_tile`).
     max_pixels: refuse larger images before decoding them (0: no limit).
     """
 
@@ -47,7 +48,7 @@ class RestoreOptions:
     bf16: bool = False
     int8: bool = False
     ensemble: int = 1
-    tile: int = TILE
+    tile: int | None = None
     max_pixels: float = DEFAULT_MAX_PIXELS
 
     def __post_init__(self) -> None:
@@ -68,7 +69,7 @@ class RestoreOptions:
             raise ValueError("int8 runs on ONNX Runtime: it cannot be combined with bf16 or backend torch")
         if self.ensemble not in (1, 4, 8):
             raise ValueError(f"ensemble must be 1, 4 or 8, not {self.ensemble!r}")
-        if not isinstance(self.tile, int) or not 8 <= self.tile <= 1 << 16:
+        if self.tile is not None and (not isinstance(self.tile, int) or not 8 <= self.tile <= 1 << 16):
             raise ValueError(f"tile must be an integer in 8..65536, not {self.tile!r}")
         for name in ("consistency", "bf16", "int8"):
             if not isinstance(getattr(self, name), bool):
