@@ -29,7 +29,7 @@ from benchmarks._common import publish
 SAMPLE = "astronaut-q10.jpg"
 
 # Runs ``python -m arcnn ARGS`` and exits 99 when PyTorch was imported, else with arcnn's own code.
-_TORCH_PROBE = """
+TORCH_PROBE = """
 import runpy, sys
 try:
     runpy.run_module("arcnn", run_name="__main__", alter_sys=True)
@@ -51,7 +51,7 @@ def timed(argv: list[str]) -> tuple[float, float]:
 
 
 def imports_torch(argv: list[str]) -> bool:
-    code = subprocess.run([sys.executable, "-c", _TORCH_PROBE, *argv], stdout=subprocess.DEVNULL).returncode
+    code = subprocess.run([sys.executable, "-c", TORCH_PROBE, *argv], stdout=subprocess.DEVNULL).returncode
     if code not in (0, 99):
         raise SystemExit(f"arcnn {' '.join(argv)} failed (exit {code})")
     return code == 99

@@ -10,6 +10,7 @@ from PIL import Image
 from arcnn.cli import main
 from arcnn.models import ConvStack, preset
 from arcnn.weights import save_weights
+from benchmarks.startup import TORCH_PROBE
 
 from .conftest import smooth_image
 
@@ -28,21 +29,10 @@ def _write_jpeg(path, colour=False, quality=10, seed=0, **kw):
     return path
 
 
-# ``python -m arcnn ARGS``, then exit 99 if anything imported PyTorch (1-2 s of start-up on its own).
-_WITHOUT_TORCH = """
-import runpy, sys
-try:
-    runpy.run_module("arcnn", run_name="__main__", alter_sys=True)
-except SystemExit as e:
-    code = e.code
-sys.exit(99 if "torch" in sys.modules else code)
-"""
-
-
 def test_help_and_the_default_restore_never_import_torch(tmp_path):
     src = _write_jpeg(tmp_path / "a.jpg", colour=True)  # q10 colour: a shipped luminance and chroma model
     for argv in (["--help"], ["restore", str(src), "-o", str(tmp_path / "b.png")]):
-        r = subprocess.run([sys.executable, "-c", _WITHOUT_TORCH, *argv], capture_output=True, text=True)
+        r = subprocess.run([sys.executable, "-c", TORCH_PROBE, *argv], capture_output=True, text=True)
         assert r.returncode == 0, f"arcnn {argv}: exit {r.returncode} (99: torch imported) {r.stderr}"
     with Image.open(tmp_path / "b.png") as im:
         assert im.size == (56, 40) and im.mode == "RGB"

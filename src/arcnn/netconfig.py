@@ -13,7 +13,15 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Protocol
 
 __all__ = ["ModelConfig", "UNetConfig", "NetConfig", "NetworkConfig", "Network", "config_from_json",
-           "MAX_LAYERS", "MAX_KERNEL", "MAX_WIDTH"]  # fmt: skip
+           "refuse_unknown_keys", "MAX_LAYERS", "MAX_KERNEL", "MAX_WIDTH"]  # fmt: skip
+
+
+def refuse_unknown_keys(cls: Any, d: dict, what: str) -> None:
+    """``ValueError`` naming the keys of ``d`` that are not fields of the dataclass ``cls``
+    (a frozen config refuses what it does not know rather than ignoring it)."""
+    unknown = set(d) - {f.name for f in fields(cls)}
+    if unknown:
+        raise ValueError(f"unknown {what}: {sorted(unknown)}")
 
 
 MAX_LAYERS, MAX_KERNEL, MAX_WIDTH = 32, 15, 1024
@@ -94,10 +102,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(d) - known
-        if unknown:
-            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+        refuse_unknown_keys(cls, d, "model config keys")
         return cls(**d)
 
     @classmethod
@@ -223,9 +228,7 @@ class UNetConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> UNetConfig:
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown model config keys: {sorted(unknown)}")
+        refuse_unknown_keys(cls, d, "model config keys")
         return cls(**d)
 
 

@@ -5,11 +5,12 @@ Light on purpose (no PyTorch): the command line builds its parser from these nam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from arcnn.files import DEFAULT_MAX_PIXELS, check_max_pixels
+from arcnn.netconfig import refuse_unknown_keys
 
 __all__ = ["RestoreOptions", "METHODS", "BACKENDS", "CHROMA", "TILE"]
 
@@ -78,7 +79,5 @@ class RestoreOptions:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RestoreOptions:
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown restore options: {sorted(unknown)}")
+        refuse_unknown_keys(cls, d, "restore options")
         return cls(**d)

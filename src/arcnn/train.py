@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -48,6 +48,7 @@ from arcnn.distributed import Processes
 from arcnn.files import atomic_write
 from arcnn.metrics import psnr
 from arcnn.models import ConvStack, ModelConfig, bias, build_model, pad_symmetric, preset
+from arcnn.netconfig import refuse_unknown_keys
 from arcnn.weights import read_state, save_weights
 
 __all__ = ["TrainConfig", "RECIPES", "make_config", "train", "last_layer_stats", "last_layer_weights",
@@ -145,9 +146,7 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
-        unknown = set(d) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ValueError(f"unknown training config keys: {sorted(unknown)}")
+        refuse_unknown_keys(cls, d, "training config keys")
         return cls(**d)
 
 
