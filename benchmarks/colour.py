@@ -70,7 +70,8 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
         def chroma(planes: np.ndarray) -> np.ndarray:
             if args.decoded_y:
                 planes = np.dstack([ycc[..., :1], planes[..., 1:]])
-            return restore_chroma(r.network(cname, "chroma"), planes)
+            q = None if estimate is None else estimate.quality
+            return restore_chroma(r.network(cname, "chroma"), planes, quality=q)
 
         out = {"yonly": map_luma(im, keep_y), "colour": map_luma(im, keep_y, chroma)}
     return {k: np.asarray(v) for k, v in out.items()}, name, cname
