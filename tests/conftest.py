@@ -25,6 +25,17 @@ def smooth_image(h: int, w: int, seed: int = 0, colour: bool = False) -> np.ndar
     return img
 
 
+def png_zlib_level(data: bytes) -> int:
+    """The compression level a PNG's zlib stream says it was written with (FLEVEL, RFC 1950): 0 for
+    levels 0-1, 1 for 2-5, 2 for 6, 3 for 7-9."""
+    i = data.index(b"IDAT") + 4
+    return data[i + 1] >> 6
+
+
+# What png_zlib_level reads for each of PNG's zlib levels 0..9.
+ZLIB_FLEVEL = [0, 0, 1, 1, 1, 1, 2, 3, 3, 3]
+
+
 @pytest.fixture
 def image_dir(tmp_path):
     """A folder of four small colour PNGs."""

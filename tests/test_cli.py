@@ -12,7 +12,7 @@ from arcnn.models import ConvStack, preset
 from arcnn.weights import save_weights
 from benchmarks.startup import TORCH_PROBE
 
-from .conftest import smooth_image
+from .conftest import ZLIB_FLEVEL, png_zlib_level, smooth_image
 
 
 @pytest.fixture
@@ -145,6 +145,24 @@ def test_bad_model_and_quality_arguments(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "unknown model" in err and "quality" in err and "Traceback" not in err
     assert not (tmp_path / "o.png").exists()
+
+
+def test_png_level_is_written_and_a_bad_one_refused_in_one_line(tmp_path, tiny_weights, capsys):
+    src = _write_jpeg(tmp_path / "a.jpg", colour=True)
+    args = ["restore", str(src), "--model", tiny_weights, "-q"]
+    for level in (0, 6, 9):
+        assert main([*args, "-o", str(tmp_path / f"{level}.png"), "--png-level", str(level)]) == 0
+        assert png_zlib_level((tmp_path / f"{level}.png").read_bytes()) == ZLIB_FLEVEL[level]
+    assert main([*args, "-o", str(tmp_path / "default.png")]) == 0
+    assert (tmp_path / "default.png").read_bytes() == (tmp_path / "6.png").read_bytes()
+    with Image.open(tmp_path / "0.png") as a, Image.open(tmp_path / "9.png") as b:
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    capsys.readouterr()
+    for bad in ("10", "-1", "fast", "6.5"):
+        assert main([*args, "-o", str(tmp_path / "bad.png"), "--png-level", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("arcnn: error:") and err.count("\n") == 1 and "png-level" in err, err
+    assert not (tmp_path / "bad.png").exists()
 
 
 def test_evaluate_json(image_dir, capsys, tiny_weights):

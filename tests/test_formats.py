@@ -13,7 +13,7 @@ from arcnn.models import ConvStack, preset
 from arcnn.pipeline import RestoreError, RestoreOptions, Restorer
 from arcnn.weights import save_weights
 
-from .conftest import smooth_image
+from .conftest import ZLIB_FLEVEL, png_zlib_level, smooth_image
 
 H, W = 24, 32
 
@@ -286,3 +286,28 @@ def test_output_name_that_lies_about_the_format_is_refused(tmp_path, name, fmt, 
     with pytest.raises(ValueError, match=match):
         save_image(Image.new("L", (8, 8)), tmp_path / name, fmt)
     assert not (tmp_path / name).exists()
+
+
+def test_every_png_level_writes_the_same_pixels_at_the_level_asked_for(tmp_path):
+    pixels = smooth_image(H, W, colour=True)
+    sizes = []
+    for level in range(10):
+        data = encode_image(Image.fromarray(pixels), "png", png_level=level)
+        save_image(Image.fromarray(pixels), tmp_path / f"{level}.png", png_level=level)
+        assert (tmp_path / f"{level}.png").read_bytes() == data
+        assert png_zlib_level(data) == ZLIB_FLEVEL[level], level
+        with Image.open(io.BytesIO(data)) as im:
+            assert np.array_equal(np.asarray(im), pixels), level  # lossless at any level
+        sizes.append(len(data))
+    assert sizes[0] > sizes[1] >= sizes[9]
+    assert png_zlib_level(encode_image(Image.fromarray(pixels))) == ZLIB_FLEVEL[6]  # Pillow's default
+
+
+@pytest.mark.parametrize("bad", [-1, 10, 3.0, True, "3"])
+def test_a_bad_png_level_is_refused_and_nothing_is_written(tmp_path, bad):
+    image = Image.fromarray(smooth_image(H, W))
+    with pytest.raises(ValueError, match="png_level"):
+        save_image(image, tmp_path / "x.png", png_level=bad)
+    with pytest.raises(ValueError, match="png_level"):
+        encode_image(image, "webp", png_level=bad)  # refused whatever the format
+    assert not list(tmp_path.iterdir())

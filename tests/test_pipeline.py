@@ -12,8 +12,11 @@ import arcnn
 from arcnn.batch import options_from_args
 from arcnn.cli import build_parser, main
 from arcnn.codec import jpeg_roundtrip
+from arcnn.files import encode_image, save_image
 from arcnn.pipeline import RestoreOptions, Restorer
 from arcnn.sample import sample_path
+
+from .conftest import ZLIB_FLEVEL, png_zlib_level
 
 
 def _inputs(tmp_path):
@@ -83,7 +86,8 @@ BAD_OPTIONS = [
     {"chroma": "yes"}, {"ensemble": 3}, {"backend": "tpu"}, {"max_pixels": float("nan")},
     {"max_pixels": float("inf")}, {"max_pixels": -1}, {"method": "magic"}, {"tile": 0},
     {"consistency": "yes"}, {"colour": "on"}, {"method": "sadct", "model": "arcnn-q10"},
-    {"backend": "onnxruntime", "bf16": True},
+    {"backend": "onnxruntime", "bf16": True}, {"png_level": -1}, {"png_level": 10}, {"png_level": 6.0},
+    {"png_level": "6"}, {"png_level": True},
 ]  # fmt: skip
 
 
@@ -91,6 +95,21 @@ BAD_OPTIONS = [
 def test_bad_options_are_refused_before_anything_is_loaded(bad):
     with pytest.raises(ValueError):
         RestoreOptions.from_dict(bad)
+
+
+def test_png_level_goes_from_the_options_to_the_written_file(tmp_path):
+    options = RestoreOptions.from_dict({"png_level": 1, "chroma": "off"})
+    assert options.png_level == 1 and RestoreOptions().png_level == 6
+    result = Restorer(options).restore(sample_path("astronaut-q10.jpg"))
+    assert result.png_level == 1
+    save_image(result, tmp_path / "one.png")  # the result's level
+    assert png_zlib_level((tmp_path / "one.png").read_bytes()) == ZLIB_FLEVEL[1]
+    save_image(result, tmp_path / "nine.png", png_level=9)  # a level given wins
+    assert png_zlib_level((tmp_path / "nine.png").read_bytes()) == ZLIB_FLEVEL[9]
+    assert png_zlib_level(encode_image(result)) == ZLIB_FLEVEL[1]
+    for name in ("one.png", "nine.png"):
+        with Image.open(tmp_path / name) as im:
+            assert np.array_equal(np.asarray(im), np.asarray(result.image))
 
 
 def test_bad_inputs_are_refused_with_a_value_error():

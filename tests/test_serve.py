@@ -23,7 +23,7 @@ from arcnn.serve.protocol import multipart_file
 from arcnn.serve.queue import Output
 from arcnn.zoo import REGISTRY
 
-from .conftest import smooth_image
+from .conftest import ZLIB_FLEVEL, png_zlib_level, smooth_image
 
 
 def jpeg_bytes(h: int = 48, w: int = 64, quality: int = 10, colour: bool = True) -> bytes:
@@ -125,10 +125,20 @@ def test_415_for_what_is_not_an_image(client):
 @pytest.mark.parametrize("query", [
     "quality=0", "quality=high", "chroma=maybe", "format=gif", "method=sadct", "quality=10&quality=20",
     "model=src/arcnn/weights/arcnn-q10.safetensors", "model=/etc/passwd", "model=../../weights/arcnn-q10",
-    "model=arcnn-chroma",
+    "model=arcnn-chroma", "png_level=10", "png_level=-1", "png_level=fast", "png_level=6.0",
 ])  # fmt: skip
 def test_422_for_a_bad_option_or_a_model_that_is_not_a_shipped_name(client, query):
     one_line_error(client.post(f"/restore?{query}", content=jpeg_bytes()), 422)
+
+
+def test_png_level_as_arcnn_restore_writes_it(client):
+    data = jpeg_bytes()
+    default = client.post("/restore", content=data)
+    fast = client.post("/restore?png_level=1", content=data)
+    assert default.status_code == 200 and fast.status_code == 200, fast.text
+    assert png_zlib_level(default.content) == ZLIB_FLEVEL[6]
+    assert png_zlib_level(fast.content) == ZLIB_FLEVEL[1]
+    np.testing.assert_array_equal(pixels(fast.content), pixels(default.content))
 
 
 def test_422_for_a_format_that_cannot_hold_the_image_and_for_no_image(client):

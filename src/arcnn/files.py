@@ -23,12 +23,16 @@ from PIL import Image
 
 __all__ = ["IMAGE_SUFFIXES", "FORMATS", "SUFFIX_FORMAT", "TEMP_PREFIX", "DEFAULT_MAX_PIXELS", "atomic_write",
            "write_bytes_atomic", "remove_stale_temps", "open_image", "read_image", "check_max_pixels",
-           "encode_image", "save_image", "format_for", "to_8bit", "Frames", "HasFrames"]  # fmt: skip
+           "DEFAULT_PNG_LEVEL", "check_png_level", "encode_image", "save_image", "format_for", "to_8bit",
+           "Frames", "HasFrames"]  # fmt: skip
 
 TEMP_PREFIX = ".arcnn-"
 _PILLOW_GUARD = threading.Lock()
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".gif")
 DEFAULT_MAX_PIXELS = 200e6
+# PNG's zlib level, 0 (stored) .. 9 (smallest); Pillow's and zlib's default. Lower levels write faster
+# and larger files, the same pixels (docs/speed.md, benchmarks/png_level.py).
+DEFAULT_PNG_LEVEL = 6
 # format -> (file suffix, Pillow format, metadata keys the format carries)
 FORMATS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "png": (".png", "PNG", ("icc_profile", "exif", "dpi")),
@@ -110,6 +114,13 @@ def check_max_pixels(max_pixels: float) -> float:
     if not math.isfinite(max_pixels) or max_pixels < 0:
         raise ValueError(f"max_pixels must be a finite number >= 0 (0: no limit), not {max_pixels}")
     return max_pixels
+
+
+def check_png_level(level: int) -> int:
+    """``level`` as given, after refusing what is not an integer in 0..9 (PNG's zlib levels)."""
+    if not isinstance(level, int) or isinstance(level, bool) or not 0 <= level <= 9:
+        raise ValueError(f"png_level must be an integer in 0..9 (zlib's levels), not {level!r}")
+    return level
 
 
 def open_image(source: str | Path | bytes | IO[bytes], max_pixels: float = DEFAULT_MAX_PIXELS) -> Image.Image:
@@ -222,7 +233,8 @@ Frames = Image.Image | Sequence[Image.Image]
 
 class HasFrames(Protocol):
     """What :func:`save_image` also accepts: a result with its frames and metadata
-    (:class:`arcnn.pipeline.Restored`)."""
+    (:class:`arcnn.pipeline.Restored`; its ``png_level``, when it has one, is the PNG level written
+    unless one is given)."""
 
     frames: list[Image.Image]
     info: dict
@@ -234,6 +246,13 @@ def _frames_and_info(image: Frames | HasFrames, info: dict | None) -> tuple[list
     if isinstance(image, Sequence):
         return list(image), info or {}
     return list(image.frames), image.info if info is None else info
+
+
+def _png_level(image: Frames | HasFrames, level: int | None) -> int:
+    """``level``, else the result's own ``png_level`` (:class:`arcnn.pipeline.Restored`), else 6."""
+    if level is None:
+        level = getattr(image, "png_level", DEFAULT_PNG_LEVEL)
+    return check_png_level(level)
 
 
 def to_8bit(image: Image.Image) -> Image.Image:
@@ -256,9 +275,11 @@ def _fit(image: Image.Image, fmt: str) -> Image.Image:
     return image
 
 
-def _prepare(frames: list[Image.Image], fmt: str, info: dict, jpeg_quality: int) -> tuple[Image.Image, dict]:
+def _prepare(frames: list[Image.Image], fmt: str, info: dict, jpeg_quality: int,
+             png_level: int = DEFAULT_PNG_LEVEL) -> tuple[Image.Image, dict]:  # fmt: skip
     """The first frame as ``fmt`` can hold it, and Pillow's save parameters (metadata kept where it
     fits; further frames as ``append_images``)."""
+    check_png_level(png_level)
     if not 1 <= jpeg_quality <= 100:
         raise ValueError(f"jpeg quality must be in 1..100, not {jpeg_quality}")
     if not frames:
@@ -287,6 +308,8 @@ def _prepare(frames: list[Image.Image], fmt: str, info: dict, jpeg_quality: int)
         params.update(compression="tiff_deflate")
     elif fmt == "jpeg":
         params.update(quality=jpeg_quality, subsampling=0)
+    elif fmt == "png":
+        params.update(compress_level=png_level)
     if n > 1:
         params.update(save_all=True, append_images=out[1:])
         if fmt == "webp":
@@ -295,8 +318,9 @@ def _prepare(frames: list[Image.Image], fmt: str, info: dict, jpeg_quality: int)
 
 
 def encode_image(
-    image: Frames | HasFrames, fmt: str = "png", info: dict | None = None, jpeg_quality: int = 95
-) -> bytes:
+    image: Frames | HasFrames, fmt: str = "png", info: dict | None = None, jpeg_quality: int = 95,
+    png_level: int | None = None,
+) -> bytes:  # fmt: skip
     """The bytes of ``image`` in ``fmt`` (png, webp lossless, tiff deflate, jpeg 4:4:4).
 
     ``image``: a PIL image, a list of frames (multi-page TIFF, animated WebP) or a result with
@@ -304,10 +328,12 @@ def encode_image(
     16-bit gray is written 8-bit (value / 257, rounded) where the format holds no 16 bits (webp,
     jpeg), CMYK as RGB where it holds no CMYK (png, webp); what ``fmt`` cannot hold (alpha in JPEG,
     several frames in PNG or JPEG) is refused with a ValueError that names a format that can.
+    ``png_level``: PNG's zlib level 0..9; None: the result's ``png_level``, else 6 (lossless at any).
     """
     fmt = format_for("", fmt)
+    level = _png_level(image, png_level)
     frames, info = _frames_and_info(image, info)
-    first, params = _prepare(frames, fmt, info, jpeg_quality)
+    first, params = _prepare(frames, fmt, info, jpeg_quality, level)
     buf = io.BytesIO()
     _write(first, buf, fmt, params)
     return buf.getvalue()
@@ -315,15 +341,17 @@ def encode_image(
 
 def save_image(
     image: Frames | HasFrames, path: str | Path, fmt: str | None = None, info: dict | None = None,
-    jpeg_quality: int = 95, overwrite: bool = False,
+    jpeg_quality: int = 95, overwrite: bool = False, png_level: int | None = None,
 ) -> None:  # fmt: skip
     """Write ``image`` (as in :func:`encode_image`) to ``path`` atomically (format from ``fmt`` or the
     suffix, see :func:`format_for`); an existing file is replaced only with ``overwrite``
-    (``FileExistsError`` otherwise). Nothing is written when the format cannot hold the image."""
+    (``FileExistsError`` otherwise). Nothing is written when the format cannot hold the image.
+    ``png_level`` as in :func:`encode_image`."""
     path = Path(path)
     fmt = format_for(path, fmt)
+    level = _png_level(image, png_level)
     frames, info = _frames_and_info(image, info)
-    first, params = _prepare(frames, fmt, info, jpeg_quality)
+    first, params = _prepare(frames, fmt, info, jpeg_quality, level)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, overwrite) as tmp:
         _write(first, tmp, fmt, params)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from arcnn.files import DEFAULT_MAX_PIXELS, check_max_pixels
+from arcnn.files import DEFAULT_MAX_PIXELS, DEFAULT_PNG_LEVEL, check_max_pixels, check_png_level
 from arcnn.netconfig import refuse_unknown_keys
 
 __all__ = ["RestoreOptions", "METHODS", "BACKENDS", "CHROMA", "TILE"]
@@ -38,6 +38,9 @@ class RestoreOptions:
     tile: output tile side (memory bound; the result does not depend on it); None: ``TILE``, wider for
         networks that see far (:func:`arcnn.engine.auto_tile`).
     max_pixels: refuse larger images before decoding them (0: no limit).
+    png_level: PNG's zlib level 0..9 for the result's PNG files (``Restored.png_level``, which
+        ``files.save_image`` and ``encode_image`` use): lower writes faster and larger files, the
+        same pixels; 6 is Pillow's default (docs/speed.md).
     """
 
     model: str | Path | Any = None  # or a loaded network (arcnn.models.Network)
@@ -51,6 +54,7 @@ class RestoreOptions:
     ensemble: int = 1
     tile: int | None = None
     max_pixels: float = DEFAULT_MAX_PIXELS
+    png_level: int = DEFAULT_PNG_LEVEL
 
     def __post_init__(self) -> None:
         q = self.quality
@@ -76,6 +80,7 @@ class RestoreOptions:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, not {getattr(self, name)!r}")
         check_max_pixels(self.max_pixels)
+        check_png_level(self.png_level)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RestoreOptions:

@@ -33,7 +33,7 @@ from PIL import Image
 
 from arcnn.codec import QualityEstimate, jpeg_warnings, read_qtables
 from arcnn.engine import on_backend, restore_chroma, restore_luma
-from arcnn.files import open_image
+from arcnn.files import DEFAULT_PNG_LEVEL, open_image
 from arcnn.netconfig import Network
 from arcnn.options import RestoreOptions
 from arcnn.policy import chroma_model, file_quality, pick_model, pick_model_for
@@ -71,6 +71,7 @@ class Restored:
     info: dict = field(default_factory=dict)  # metadata to carry to the output (icc_profile, exif, dpi)
     frames: list[Image.Image] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # the decoder's complaints: the input is damaged
+    png_level: int = DEFAULT_PNG_LEVEL  # RestoreOptions.png_level: the zlib level save_image writes PNG with
 
     def __post_init__(self) -> None:
         if not self.frames:
@@ -246,7 +247,7 @@ class Restorer:
             durations.append(im.info.get("duration"))
         if n > 1:
             info.update(_timing(im, durations))
-        return Restored(frames[0], name, cname, estimate, info, frames)
+        return Restored(frames[0], name, cname, estimate, info, frames, png_level=o.png_level)
 
     def restore_plane(self, luma: np.ndarray, qtable: np.ndarray | None = None, quality: int | None = None,
                       model: str | None = None) -> np.ndarray:  # fmt: skip

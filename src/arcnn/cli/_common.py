@@ -6,8 +6,9 @@ import argparse
 import math
 
 from arcnn.batch import err
+from arcnn.files import check_png_level
 
-__all__ = ["Parser", "err", "quality_arg", "qualities_arg", "box_arg", "max_pixels_arg"]
+__all__ = ["Parser", "err", "quality_arg", "qualities_arg", "box_arg", "max_pixels_arg", "png_level_arg"]
 
 
 class Parser(argparse.ArgumentParser):
@@ -65,3 +66,13 @@ def max_pixels_arg(text: str) -> float:
             f"max-pixels must be a finite number >= 0 (0: no limit), not {text!r}"
         )
     return v
+
+
+def png_level_arg(text: str) -> int:
+    """PNG's zlib level, an integer 0..9 (``files.check_png_level``, as ``RestoreOptions`` checks it)."""
+    try:
+        return check_png_level(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"png-level must be an integer in 0..9 (zlib's levels), not {text!r}"
+        ) from None

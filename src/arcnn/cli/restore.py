@@ -11,9 +11,10 @@ from functools import partial
 from pathlib import Path
 
 from arcnn.batch import Progress, Tally, err, expand_inputs, options_from_args, output_plan, refuse_args
-from arcnn.cli._common import max_pixels_arg, quality_arg
+from arcnn.cli._common import max_pixels_arg, png_level_arg, quality_arg
 from arcnn.files import (
     DEFAULT_MAX_PIXELS,
+    DEFAULT_PNG_LEVEL,
     FORMATS,
     remove_stale_temps,
     save_image,
@@ -37,6 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--format", choices=sorted(FORMATS), default=None,
                    help="output format (default: from -o's suffix, else png); webp is lossless")  # fmt: skip
     r.add_argument("--jpeg-quality", type=int, default=95, help="quality for --format jpeg (4:4:4)")
+    r.add_argument("--png-level", type=png_level_arg, default=DEFAULT_PNG_LEVEL,
+                   help="PNG's zlib level 0..9: lower writes faster, larger files, the same pixels "
+                        f"(default {DEFAULT_PNG_LEVEL})")  # fmt: skip
     r.add_argument("--max-pixels", type=max_pixels_arg, default=DEFAULT_MAX_PIXELS,
                    help="refuse larger images (decompression-bomb guard); 0 = no limit")  # fmt: skip
     r.add_argument("--bf16", action="store_true",
@@ -167,14 +171,14 @@ def _write(f: Path, frames: list, out: Path, fmt: str, info: dict, args: argpars
     """Write one output; metadata the format cannot take (a broken EXIF block) is dropped with a
     warning rather than costing the image."""
     try:
-        save_image(frames, out, fmt, info, args.jpeg_quality, args.overwrite)
+        save_image(frames, out, fmt, info, args.jpeg_quality, args.overwrite, args.png_level)
     except FileExistsError:
         raise
     except Exception as e:  # noqa: BLE001 - retried once without the input's metadata, then reported
         if not any(info.get(k) for k in ("exif", "icc_profile")):
             raise
         kept = {k: v for k, v in info.items() if k not in ("exif", "icc_profile")}  # frame timing stays
-        save_image(frames, out, fmt, kept, args.jpeg_quality, args.overwrite)
+        save_image(frames, out, fmt, kept, args.jpeg_quality, args.overwrite, args.png_level)
         reason = str(e) if isinstance(e, ValueError) else f"{e.__class__.__name__}: {e}"
         print(f"arcnn: warning: {f}: written without its EXIF/ICC metadata, which {fmt} refused ({reason})",
               file=sys.stderr)  # fmt: skip

@@ -25,7 +25,7 @@ import numpy as np
 
 from arcnn.batch import Progress, Tally, err, expand_inputs, options_from_args, output_plan, refuse_args
 from arcnn.engines.storage import Store, is_url, list_images, split_url, store_for
-from arcnn.files import encode_image, remove_stale_temps, save_image
+from arcnn.files import DEFAULT_PNG_LEVEL, encode_image, remove_stale_temps, save_image
 from arcnn.options import RestoreOptions
 
 __all__ = ["run_ray", "RestoreActor", "Plan", "Rules"]
@@ -44,6 +44,7 @@ class Rules:
     overwrite: bool
     skip_existing: bool
     out_store: Store | None  # None: the local disk
+    png_level: int = DEFAULT_PNG_LEVEL
 
     def output_for(self, source: str) -> str:
         """Where ``source`` (a path as Ray read it) is written: the local engine's rule, file by file."""
@@ -131,9 +132,9 @@ class RestoreActor:
     def _save(self, frames: list, out: str, info: dict) -> None:
         r, store = self.rules, self.rules.out_store
         if store is None:
-            save_image(frames, out, r.fmt, info, r.jpeg_quality, r.overwrite)
+            save_image(frames, out, r.fmt, info, r.jpeg_quality, r.overwrite, r.png_level)
             return
-        data = encode_image(frames, r.fmt, info, r.jpeg_quality)
+        data = encode_image(frames, r.fmt, info, r.jpeg_quality, r.png_level)
         if not r.overwrite and store.exists(out):  # S3 has no create-if-absent: checked just before
             raise FileExistsError(f"{store.url(out)} exists")
         store.put(out, data)
@@ -180,7 +181,8 @@ def plan(args: argparse.Namespace) -> Plan:
     outputs, fmt = output_plan([Path(s) for s in sources], args.inputs, output, args.format)
     if output is not None and not (len(sources) == 1 and outputs[0] == Path(output)):
         output = output.rstrip("/" + os.sep) + "/"  # several outputs: the actors place each in the folder
-    rules = Rules(output, fmt, args.jpeg_quality, args.overwrite, args.skip_existing, out_store)
+    rules = Rules(output, fmt, args.jpeg_quality, args.overwrite, args.skip_existing, out_store,
+                  args.png_level)  # fmt: skip
     kept, clashes = _without_clashes(sources, outputs, in_store, out_store)
     return Plan(kept, in_store, rules, errors + clashes)
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from arcnn.files import FORMATS
+from arcnn.files import DEFAULT_PNG_LEVEL, FORMATS
 from arcnn.options import RestoreOptions
 from arcnn.pipeline import Restored, RestoreError
 from arcnn.serve.settings import ServeSettings
@@ -17,7 +18,7 @@ __all__ = ["ApiError", "MEDIA_TYPES", "PARAMETERS", "parse_query", "multipart_fi
            "result_headers", "header_value"]  # fmt: skip
 
 MEDIA_TYPES = {"png": "image/png", "webp": "image/webp", "tiff": "image/tiff", "jpeg": "image/jpeg"}
-PARAMETERS = ("model", "quality", "chroma", "format")  # named like arcnn restore's options
+PARAMETERS = ("model", "quality", "chroma", "format", "png_level")  # named like arcnn restore's options
 
 
 @dataclass
@@ -53,9 +54,12 @@ def parse_query(pairs: Iterable[tuple[str, str]], settings: ServeSettings) -> tu
     quality: int | str = given.get("quality", "auto")
     if isinstance(quality, str) and re.fullmatch(r"[0-9]{1,3}", quality):
         quality = int(quality)
+    level: Any = given.get("png_level", DEFAULT_PNG_LEVEL)  # not digits: RestoreOptions refuses it
+    if isinstance(level, str) and re.fullmatch(r"[0-9]{1,3}", level):
+        level = int(level)
     try:
         options = RestoreOptions(model=model, quality=quality, chroma=given.get("chroma", "auto"),
-                                 max_pixels=settings.max_pixels)  # fmt: skip
+                                 max_pixels=settings.max_pixels, png_level=level)  # fmt: skip
     except ValueError as e:
         raise ApiError(422, str(e)) from e
     return options, fmt

@@ -54,7 +54,7 @@ class RestorerCache:
 def restore_and_encode(cache: RestorerCache, data: bytes, options: RestoreOptions, fmt: str) -> Output:
     """The pipeline, in a worker thread: restore ``data``, encode the result as ``fmt``."""
     result = cache.get(options).restore(data)
-    return Output(encode_image(result, fmt, result.info), result_headers(result))
+    return Output(encode_image(result, fmt, result.info, png_level=options.png_level), result_headers(result))
 
 
 class RestoreQueue:
