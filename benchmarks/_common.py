@@ -63,6 +63,14 @@ def block_file(name: str) -> Path:
     return found[0]
 
 
+def read_block(name: str) -> str:
+    """The text of the ``<!-- name:start -->`` ... ``<!-- name:end -->`` block (:func:`block_file`),
+    without the markers and the newlines next to them."""
+    text = block_file(name).read_text()
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    return text[text.index(start) + len(start) : text.index(end)].strip("\n")
+
+
 def write_readme_block(name: str, text: str, path: Path | None = None) -> None:
     """Replace the ``<!-- name:start -->`` ... ``<!-- name:end -->`` block with ``text``.
 

@@ -14,14 +14,23 @@ exists; jpegqs (``/usr/bin/jpegqs``, when installed) with its default settings a
 two threads; DnCNN-3's architecture with random weights (speed only: its PSNR is the published
 one, ``_common.PUBLISHED_PSNR``, against the paper's JPEG row). Each row's rate is also given as
 the share of the float32 matrix-product ceiling measured in the same run that its multiply-adds
-reach. ``--write`` puts the table into its block (docs/speed.md) and the plot into
-docs/images/frontier.png. Exits 2 without the research data.
+reach. ``--write`` puts the table into its block (docs/speed.md), the plot into
+docs/images/frontier.png and a summary of the rows a user chooses between (:func:`readme_lines`)
+into README.md's ``speed`` block. Exits 2 without the research data.
+
+    python -m benchmarks.frontier --from-docs [--write]
+
+measures nothing: it reads the table back from docs/speed.md and makes the README block and the
+plot from it. Both modes make the README block from the table's text, so the README always
+matches the table it names (``tests/test_docs.py`` checks it).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -34,7 +43,16 @@ import numpy as np
 import torch
 from PIL import Image
 
-from benchmarks._common import DOCS, PAPER_JPEG, PUBLISHED_PSNR, ROOT, matmul_ceiling, publish, require_data
+from benchmarks._common import (
+    DOCS,
+    PAPER_JPEG,
+    PUBLISHED_PSNR,
+    ROOT,
+    matmul_ceiling,
+    publish,
+    read_block,
+    require_data,
+)
 
 JPEGQS = "/usr/bin/jpegqs"
 PLOT = DOCS / "images" / "frontier.png"
@@ -63,7 +81,11 @@ def setup_args() -> argparse.ArgumentParser:
     p.add_argument("--dncnn-files", type=int, default=3, help="files for DnCNN-3's architecture (slow)")
     p.add_argument("--qualities", type=int, nargs="+", default=[10, 20, 30, 40])
     p.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
-    p.add_argument("--write", action="store_true", help="publish the table and plot into docs/")
+    p.add_argument("--write", action="store_true",
+                   help="publish the table, the plot and README.md's speed block")  # fmt: skip
+    p.add_argument("--from-docs", action="store_true",
+                   help="measure nothing: make the README block and the plot from docs/speed.md's "
+                        "table")  # fmt: skip
     return p
 
 
@@ -168,46 +190,160 @@ def _cells(r: Row, ceiling: float | None) -> str:
             f"| {r.load:.1f} |")  # fmt: skip
 
 
+def cpu_name() -> str:
+    """The processor's model name (Linux's /proc/cpuinfo), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+HEADER = re.compile(
+    r"(?:Run of (?P<date>[\d-]+) on (?P<cpu>[^:]+): )?.*?the first (?P<files>\d+) files per row.*?"
+    r"torch (?P<torch>[^,]+), (?P<threads>\d+) threads, (?P<cpus>\d+) CPUs; "
+    r"float32 matrix-product ceiling \*\*(?P<ceiling>[\d.]+) GFLOP/s\*\*"
+)
+
+
+def parse_block(text: str) -> tuple[dict[str, str], list[Row]]:
+    """The run's description (:data:`HEADER`'s fields; date and cpu None for runs before they were
+    written) and the rows of a ``frontier`` block's text, as :func:`main` writes it."""
+    match = HEADER.search(text)
+    if match is None:
+        raise SystemExit("the frontier block's first line does not say which run it is (torch, ceiling)")
+    rows = []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 9 or not re.fullmatch(r"q\d+", cells[0]):
+            continue
+        quality, method, engine, macs, files, gain, mps, _, load = cells
+        rows.append(Row(int(quality[1:]), method, engine, int(files), float(gain.split()[0]), float(mps),
+                        float(macs.split()[0]) * 1e3 if macs else None, float(load),
+                        published="published" in gain))  # fmt: skip
+    if not rows:
+        raise SystemExit("the frontier block has no rows")
+    return match.groupdict(), rows
+
+
+# What README.md's speed block shows: (how to ask for it, what it runs, method, engine). "arcnn-qN" is
+# each per-quality model at its own quality; rows the run did not measure are left out.
+README_ROWS = [
+    ("`arcnn restore` (defaults)", "arcnn-qN, ONNX Runtime float32", "arcnn-qN", "onnxruntime"),
+    ("`--int8`", "arcnn-qN, ONNX Runtime int8", "arcnn-qN", "int8"),
+    ("`--backend torch`", "arcnn-qN, PyTorch float32", "arcnn-qN", "torch"),
+    ("`--bf16`", "arcnn-qN, PyTorch bfloat16", "arcnn-qN", "bf16"),
+    ("`--model fast-arcnn-q10`", "Fast AR-CNN, ONNX Runtime float32", "fast-arcnn-q10", "onnxruntime"),
+    ("`--model fast-arcnn-q10 --int8`", "Fast AR-CNN, ONNX Runtime int8", "fast-arcnn-q10", "int8"),
+    ("`--model arcnn-blind`", "quality-blind, ONNX Runtime float32", "arcnn-blind", "onnxruntime"),
+    ("(not arcnn) `jpegqs`", "jpegqs, its defaults (JPEG out)", "jpegqs default", "jpegqs"),
+    ("(not arcnn) `jpegqs -q 1`", "jpegqs, its lowest setting (JPEG out)", "jpegqs -q 1", "jpegqs"),
+    ("(not arcnn) DnCNN-3", "its architecture, ONNX Runtime float32; gain as published",
+     "DnCNN-3 (random weights)", "onnxruntime"),
+]  # fmt: skip
+
+
+def _group(method: str, quality: int) -> str:
+    """``arcnn-qN`` for a per-quality model at its own quality, else the method itself."""
+    return "arcnn-qN" if method == f"arcnn-q{quality}" else method
+
+
+def readme_lines(run: dict[str, str], rows: list[Row]) -> list[str]:
+    """README.md's ``speed`` block: per way of running ``arcnn restore`` (and the two reference
+    points), the PSNR gain at each quality and the range of its file-to-file rates."""
+    qualities = sorted({r.quality for r in rows})
+    where = f"{run['cpu']}, " if run.get("cpu") else ""
+    when = f"its run of {run['date']}" if run.get("date") else "its last run"
+    lines = [
+        f"LIVE1 grayscale JPEGs (the first {run['files']} files) restored file to file by `arcnn restore` "
+        "(decode, network, consistency, PNG write): the PSNR gain over the JPEG, and megapixels per "
+        f"second (lowest–highest over the qualities) on {where}{run['cpus']} CPUs, torch {run['torch']}, "
+        f"{run['threads']} threads (float32 matrix-product ceiling {float(run['ceiling']):.0f} GFLOP/s). "
+        f"The rows are from the frontier table of [docs/speed.md](docs/speed.md), {when}, with every "
+        "model and engine and a plot: `python -m benchmarks.frontier --write` measures and writes both; "
+        "`--from-docs` remakes this block from that table.",
+        "",
+        f"| how | runs | PSNR gain, {' / '.join(f'q{q}' for q in qualities)} (dB) | MP/s |",
+        "|---|---|---|---|",
+    ]
+    for how, what, method, engine in README_ROWS:
+        found = {r.quality: r for r in rows if _group(r.method, r.quality) == method and r.engine == engine}
+        if not found:
+            continue
+        gains = " / ".join(f"{found[q].gain:+.2f}" if q in found else "—" for q in qualities)
+        lo, hi = min(r.mps for r in found.values()), max(r.mps for r in found.values())
+        rate = f"{lo:.2f}" if f"{lo:.2f}" == f"{hi:.2f}" else f"{lo:.2f}–{hi:.2f}"
+        lines.append(f"| {how} | {what} | {gains} | {rate} |")
+    return lines
+
+
+ENGINE_MARKERS = {"onnxruntime": "o", "torch": "s", "bf16": "^", "int8": "D", "jpegqs": "X"}
+ENGINE_NAMES = {"onnxruntime": "ONNX Runtime float32", "torch": "PyTorch float32", "bf16": "PyTorch bf16",
+                "int8": "ONNX Runtime int8", "jpegqs": "jpegqs (not a network)"}  # fmt: skip
+
+
 def plot(rows: list[Row], path: Path) -> None:
-    """One panel per quality: PSNR gain (dB) against file-to-file MP/s (log scale)."""
+    """One panel per quality, two to a row: PSNR gain (dB) against file-to-file MP/s (log scale);
+    a colour per model (the per-quality models share one), a marker per engine, one legend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     qualities = sorted({r.quality for r in rows})
-    fig, axes = plt.subplots(1, len(qualities), figsize=(4.2 * len(qualities), 4), squeeze=False)
-    markers = {"onnxruntime": "o", "torch": "s", "bf16": "^", "int8": "D", "jpegqs": "x"}
-    for ax, q in zip(axes[0], qualities):
+    groups = list(dict.fromkeys(_group(r.method, r.quality) for r in rows))
+    colours = {g: plt.get_cmap("tab10")(i % 10) for i, g in enumerate(groups)}
+    ncols = min(2, len(qualities))
+    nrows = -(-len(qualities) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols + 3.2, 3.6 * nrows), squeeze=False,
+                             sharex=True, sharey=True)  # fmt: skip
+    for ax, q in zip(axes.flat, qualities):
         for r in (r for r in rows if r.quality == q):
-            ax.scatter(r.mps, r.gain, marker=markers.get(r.engine, "*"), color="C0" if r.macs else "C3")
-            ax.annotate(f"{r.method} {r.engine}", (r.mps, r.gain), fontsize=6, xytext=(3, 2),
-                        textcoords="offset points")  # fmt: skip
+            colour = colours[_group(r.method, r.quality)]
+            ax.scatter(r.mps, r.gain, s=42, marker=ENGINE_MARKERS.get(r.engine, "*"), color=colour,
+                       edgecolors="black", linewidths=0.4)  # fmt: skip
         ax.set_xscale("log")
-        ax.set_title(f"LIVE1, q{q}")
-        ax.set_xlabel("file-to-file MP/s")
+        ax.set_title(f"LIVE1, q{q}", fontsize=10)
         ax.grid(alpha=0.3)
-    axes[0][0].set_ylabel("PSNR gain over the JPEG (dB)")
-    fig.tight_layout()
+    for ax in axes.flat[len(qualities) :]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("file-to-file MP/s (log scale)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("PSNR gain over the JPEG (dB)")
+    engines = [e for e in ENGINE_MARKERS if any(r.engine == e for r in rows)]
+    names = {"arcnn-qN": "arcnn-qN (at its quality)", "DnCNN-3 (random weights)": "DnCNN-3 (published gain)"}
+    handles = [Line2D([], [], ls="", marker="s", ms=8, color=colours[g], label=names.get(g, g))
+               for g in groups]  # fmt: skip
+    handles += [Line2D([], [], ls="", color="none", label="")]  # a gap between the two lists
+    handles += [Line2D([], [], ls="", marker=ENGINE_MARKERS[e], ms=7, markerfacecolor="white",
+                       markeredgecolor="black", label=ENGINE_NAMES[e]) for e in engines]  # fmt: skip
+    fig.legend(handles=handles, loc="center right", fontsize=8, frameon=False,
+               title="colour: model; marker: engine", title_fontsize=8)  # fmt: skip
+    fig.tight_layout(rect=(0, 0, 1 - 2.6 / fig.get_figwidth(), 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = setup_args().parse_args(argv)
+def measure(args: argparse.Namespace) -> list[str]:
+    """Every row, timed here: the ``frontier`` block's lines."""
     live1 = require_data("live1")
     from arcnn.train import bf16_supported
 
     engines = [e for e in args.engines if e != "bf16" or bf16_supported(torch.device("cpu"))]
     ceiling = matmul_ceiling(torch.float32)
     models = shipped_luma_models()
+    n = min(max(args.files, 1), 29)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         dncnn, dncnn_macs = dncnn3_onnx(tmp / "dncnn3.onnx")
         for q in args.qualities:
-            pairs = write_jpegs(live1, q, min(max(args.files, 1), 29), tmp / f"q{q}")
+            pairs = write_jpegs(live1, q, n, tmp / f"q{q}")
             jpeg = mean_psnr(pairs, [p for p, _ in pairs])
             for name, trained in models.items():
                 if trained in (q, None):
@@ -228,8 +364,9 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(Row(q, "DnCNN-3 (random weights)", "onnxruntime", len(few), gain, mps, dncnn_macs,
                                 load, published=True))  # fmt: skip
                 print(_cells(rows[-1], None), flush=True)
-    lines = [
-        f"LIVE1 grayscale JPEGs (the protocol's luminance, Pillow), the first {args.files} files per row "
+    return [
+        f"Run of {time.strftime('%Y-%m-%d')} on {cpu_name()}: "
+        f"LIVE1 grayscale JPEGs (the protocol's luminance, Pillow), the first {n} files per row "
         f"unless the files column says otherwise; `arcnn restore FILES -o DIR/` "
         f"(consistency projection on, PNG out), timed file to file in one process; "
         f"torch {torch.__version__}, {torch.get_num_threads()} "
@@ -243,7 +380,20 @@ def main(argv: list[str] | None = None) -> int:
         "|---|---|---|---|---|---|---|---|---|",
         *(_cells(r, ceiling) for r in rows),
     ]
-    publish("frontier", lines, args.write)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = setup_args().parse_args(argv)
+    if args.from_docs:
+        text = read_block("frontier")
+    else:
+        lines = measure(args)
+        publish("frontier", lines, args.write)
+        text = "\n".join(lines)
+    # The README block and the plot are made from the table's text in both modes: the same rows,
+    # rounded as the table shows them.
+    run, rows = parse_block(text)
+    publish("speed", readme_lines(run, rows), args.write)
     if args.write:
         plot(rows, PLOT)
     return 0

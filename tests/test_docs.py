@@ -76,3 +76,16 @@ def test_generated_blocks_are_well_formed_and_unique():
     assert where, "no generated blocks found"
     assert {n: w for n, w in where.items() if len(w) > 1} == {}, "a block is in more than one file"
     assert "headline" in where and where["headline"] == ["README.md"]
+
+
+def test_readme_speed_table_is_made_from_the_frontier_table():
+    """README.md's speed block is what ``benchmarks.frontier`` makes of docs/speed.md's frontier
+    table (both are written by one ``--write`` run; ``--from-docs --write`` remakes the README's)."""
+    from benchmarks._common import block_file, read_block
+    from benchmarks.frontier import parse_block, readme_lines
+
+    assert block_file("speed") == README and block_file("frontier").name == "speed.md"
+    run, rows = parse_block(read_block("frontier"))
+    assert read_block("speed") == "\n".join(readme_lines(run, rows)), (
+        "README.md's speed block is stale: python -m benchmarks.frontier --from-docs --write"
+    )
