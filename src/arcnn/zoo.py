@@ -198,7 +198,8 @@ _CARDS = [
     ),
     ModelCard(
         name="arcnn-chroma-unet",
-        use="the colour of JPEGs of any quality and subsampling at a fifth of arcnn-chroma's cost (not yet --chroma auto's pick)",
+        use="the colour of JPEGs of any quality and subsampling at a fifth of arcnn-chroma's cost "
+        "(not yet --chroma auto's pick)",
         file="arcnn-chroma-unet.safetensors",
         quality=None,
         colour="cbcr",
