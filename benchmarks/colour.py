@@ -1,17 +1,23 @@
-"""Colour restoration on LIVE1: RGB JPEGs with 4:2:0 chroma, as cameras and Pillow write them.
+"""Colour restoration on LIVE1: RGB JPEGs at 4:2:0, 4:2:2 and 4:4:4, and with mozjpeg's tables.
 
-    python -m benchmarks.colour [--write] [--qualities 10 20 30 40 50 75]
+    python -m benchmarks.colour [--write] [--qualities 5 10 20 30 40 50 60 75 90 95]
+                                [--settings 4:2:0 4:2:2 4:4:4 mozjpeg] [--data live1] [--every 1]
 
-Each LIVE1 image is saved as an RGB JPEG with Pillow's defaults (4:2:0) at quality q, and the
-file's bytes are restored by ``arcnn.pipeline.Restorer``, as ``arcnn restore`` restores them (on
-PyTorch): nothing (the JPEG as libjpeg decodes it to RGB), Y only (``--chroma off``: the
-luminance model ``--quality auto`` picks, kept consistent with the file, chroma as decoded) and
-colour (``--chroma on``: the same Y plus the chroma model picked from the file's quality, reading
-the restored Y). Reports RGB PSNR (all three channels), the PSNR of MATLAB Y and the CIEDE2000
-colour difference ΔE (``arcnn.metrics.ciede2000``, lower is better), means over images. The
-issue's targets are judged at q = 10 to 40; the higher qualities show where
-``--chroma auto`` should stop. ``--jfif-luma``, ``--decoded-y`` and ``--chroma-model`` measure
-what ``arcnn restore`` does not do; such a variant never replaces the published block.
+Each LIVE1 image is saved by Pillow as an RGB JPEG at quality q, in each setting: IJG's tables
+(Pillow's and libjpeg's) with 4:2:0, 4:2:2 or 4:4:4 chroma, and ``mozjpeg``: mozjpeg's default
+tables (N. Robidoux's, for luminance and chroma alike, scaled by libjpeg's quality curve) at 4:2:0.
+The file's bytes are restored by ``arcnn.pipeline.Restorer``, as ``arcnn restore`` restores them
+(on PyTorch): Y only (``--chroma off``: the luminance model ``--quality auto`` picks, kept
+consistent with the file, chroma as decoded), colour (``--chroma on``: the same Y plus the chroma
+model picked from the file's quality, reading the restored Y) and the default (``--chroma auto``:
+what users get). Reports RGB PSNR (all three channels), the PSNR of MATLAB Y and the CIEDE2000
+colour difference ΔE (``arcnn.metrics.ciede2000``, lower is better), means over images, against
+the JPEG as libjpeg decodes it to RGB. ``--write`` updates the ``colour`` block (docs/results.md)
+and the README's ``colour-readme`` block (the default at 4:2:0); it needs every setting and image
+of LIVE1. ``--data bsds500/val --every 3`` checks on a third of BSDS500 val, where the thresholds
+of ``--chroma auto`` were set (``arcnn.policy.CHROMA_AUTO_MAX_QUALITY``).
+``--jfif-luma``, ``--decoded-y`` and ``--chroma-model`` measure what ``arcnn restore`` does not
+do; such a variant never replaces the published blocks.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import argparse
 import io
 import sys
 from collections import Counter
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -30,34 +37,73 @@ from arcnn.engine import restore_chroma, restore_luma
 from arcnn.files import open_image
 from arcnn.metrics import ciede2000, psnr
 from arcnn.pipeline import Restorer, luma_qtable, map_luma
-from arcnn.policy import CHROMA_AUTO_MAX_QUALITY, CHROMA_MODEL, auto_chroma_model, file_quality, pick_model
+from arcnn.policy import CHROMA_MODEL, auto_chroma_model, chroma_model, file_quality, pick_model
 from arcnn.zoo import REGISTRY
 from benchmarks._common import publish, require_data, restorer
 
-ROWS = ("jpeg", "yonly", "colour")
+QUALITIES = [5, 10, 20, 30, 40, 50, 60, 75, 90, 95]
+SETTINGS = {"4:2:0": "IJG tables, 4:2:0 (Pillow's and cameras' default)", "4:2:2": "IJG tables, 4:2:2",
+            "4:4:4": "IJG tables, 4:4:4 (full-resolution chroma)",
+            "mozjpeg": "mozjpeg's default tables (the same for luminance and chroma), 4:2:0"}  # fmt: skip
+ROWS = ("jpeg", "yonly", "colour", "auto")
+# The issue's targets: RGB PSNR (dB) of the default restoration of 4:2:0 JPEGs.
+RGB_TARGETS = {10: 27.30, 40: 31.50}
+# mozjpeg's default tables (profile JCP_MAX_COMPRESSION: index 3 of jcparam.c's tables, for
+# luminance and chroma alike), from N. Robidoux; row-major, scaled as libjpeg scales its own.
+ROBIDOUX = np.array([16, 16, 16, 18, 25, 37, 56, 85, 16, 17, 20, 27, 34, 40, 53, 75,
+                     16, 20, 24, 31, 43, 62, 91, 135, 18, 27, 31, 40, 53, 74, 106, 156,
+                     25, 34, 43, 53, 69, 94, 131, 189, 37, 40, 62, 74, 94, 124, 169, 238,
+                     56, 53, 91, 106, 131, 169, 226, 311, 85, 75, 135, 156, 189, 238, 311, 418])  # fmt: skip
+
+
+def mozjpeg_table(quality: int) -> list[int]:
+    """mozjpeg's default table at ``quality``, baseline-clamped to 1..255 as libjpeg clamps it."""
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    return [int(v) for v in np.clip((ROBIDOUX * scale + 50) // 100, 1, 255)]
+
+
+def encode(rgb: np.ndarray, setting: str, quality: int) -> bytes:
+    """The JPEG file of ``rgb`` that Pillow writes in ``setting`` at ``quality``."""
+    buf = io.BytesIO()
+    if setting == "mozjpeg":
+        table = mozjpeg_table(quality)
+        options: dict[str, Any] = {"qtables": [table, table], "subsampling": "4:2:0"}
+    else:
+        options = {"quality": quality, "subsampling": setting}
+    Image.fromarray(rgb).save(buf, format="JPEG", **options)
+    return buf.getvalue()
 
 
 def _rgb_psnr(ref: np.ndarray, out: np.ndarray) -> float:
     return psnr(ref.reshape(ref.shape[0], -1), out.reshape(out.shape[0], -1))
 
 
-def _as_arcnn_restore(data: bytes, restorers: dict[str, Restorer]) -> tuple[dict[str, np.ndarray], str, str]:
-    """The Y-only and colour restorations of the JPEG ``data`` exactly as ``arcnn restore`` makes
-    them, and the luminance and chroma models it chose."""
-    out = {k: r.restore(data) for k, r in restorers.items()}
+def _as_arcnn_restore(data: bytes, restorers: dict[str, Restorer]) -> tuple[dict[str, np.ndarray], tuple]:
+    """The default, Y-only and colour restorations of the JPEG ``data`` exactly as ``arcnn restore``
+    makes them, and the models used: (luminance, chroma of --chroma on, chroma of the default).
+    The default gives what one of the others gives when it picks the same chroma model (or none):
+    that one is not restored twice."""
+    default = restorers["auto"].restore(data)
+    out = {"auto": default}
+    with open_image(data) as im:
+        picks = {k: chroma_model(im, restorers[k].options.chroma) for k in ("yonly", "colour")}
+    for k, pick in picks.items():
+        out[k] = default if pick == default.chroma_model else restorers[k].restore(data)
     images = {k: np.asarray(o.image) for k, o in out.items()}
-    return images, str(out["colour"].model), str(out["colour"].chroma_model)
+    return images, (str(default.model), str(out["colour"].chroma_model), str(default.chroma_model))
 
 
-def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[str, np.ndarray], str, str]:
+def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[str, np.ndarray], tuple]:
     """What ``arcnn restore`` does not do, built from the library's pieces as ``Restorer`` builds it
     (``RestoreOptions`` cannot ask for these): the luminance model fed JFIF Y as is (``--jfif-luma``),
     the chroma model reading the decoded Y (``--decoded-y``), another chroma model (``--chroma-model``).
-    The luminance is restored once and shared by both rows."""
+    The luminance is restored once and shared by both rows; the default is the colour row where
+    ``--chroma auto`` restores chroma, else the Y-only row."""
     with open_image(data) as im:
         estimate = file_quality(im)
         name = pick_model("auto", im)
         cname = args.chroma_model or auto_chroma_model(None if estimate is None else estimate.quality)
+        auto = chroma_model(im, "auto")
         qtable = None if args.no_consistency else luma_qtable(im)
         im.load()
         ycc = np.asarray(im.convert("YCbCr"))
@@ -74,14 +120,104 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
             return restore_chroma(r.network(cname, "chroma"), planes, quality=q)
 
         out = {"yonly": map_luma(im, keep_y), "colour": map_luma(im, keep_y, chroma)}
-    return {k: np.asarray(v) for k, v in out.items()}, name, cname
+    out["auto"] = out["yonly" if auto is None else "colour"]
+    return {k: np.asarray(v) for k, v in out.items()}, (name, cname, str(auto and cname))
+
+
+def measure(images: list[np.ndarray], setting: str, q: int, restore: Any) -> tuple[dict, tuple]:
+    """Mean (RGB PSNR, Y PSNR, ΔE) of each row over ``images``, and the models most images got."""
+    scores: dict[str, list] = {k: [] for k in ROWS}
+    used: Counter = Counter()
+    for rgb in images:
+        data = encode(rgb, setting, q)
+        with Image.open(io.BytesIO(data)) as im:
+            outs = {"jpeg": np.asarray(im.convert("RGB"))}  # as libjpeg decodes it to RGB
+        restored, names = restore(data)
+        outs |= restored
+        used[names] += 1
+        ref_y = rgb2ycbcr(rgb)[..., 0]
+        for k, out in outs.items():
+            scores[k].append((_rgb_psnr(rgb, out), psnr(ref_y, rgb2ycbcr(out)[..., 0]), ciede2000(rgb, out)))
+    return {k: np.mean(v, axis=0) for k, v in scores.items()}, used.most_common(1)[0][0]
+
+
+def _cell(m: np.ndarray) -> str:
+    return f"{m[0]:.2f} / {m[1]:.2f} / {m[2]:.3f}"
+
+
+def _diff(a: np.ndarray, b: np.ndarray) -> str:
+    return f"{a[0] - b[0]:+.3f} / {a[2] - b[2]:+.3f}"
+
+
+def table_row(q: int, m: dict, names: tuple) -> str:
+    name, cname, auto = names
+    chroma = "chroma as decoded" if auto == "None" else f"+ {auto}"
+    cells = [_cell(m["jpeg"]), f"{_cell(m['yonly'])} ({name})", f"{_cell(m['colour'])} ({cname})",
+             f"{_cell(m['auto'])} ({chroma})", _diff(m["auto"], m["jpeg"]),
+             _diff(m["colour"], m["yonly"])]  # fmt: skip
+    return f"| {q} | " + " | ".join(cells) + " |"
+
+
+def verdict(setting: str, results: dict[int, dict]) -> str:
+    """Whether the default beats the JPEG at every quality, in RGB PSNR and in ΔE."""
+    gain = {q: m["auto"][0] - m["jpeg"][0] for q, m in results.items()}
+    de = {q: m["auto"][2] - m["jpeg"][2] for q, m in results.items()}
+    qg, qd = min(gain, key=gain.__getitem__), max(de, key=de.__getitem__)
+    return (
+        f"{setting}: the default better than the JPEG in RGB PSNR at every q: "
+        f"{'yes' if gain[qg] > 0 else 'no'} (smallest gain: q{qg}, {gain[qg]:+.3f} dB); "
+        f"ΔE lower at every q: {'yes' if de[qd] < 0 else 'no'} (smallest drop: q{qd}, {de[qd]:+.3f})."
+    )
+
+
+def targets(results: dict[int, dict]) -> str:
+    found = [(q, t, results[q]["auto"][0]) for q, t in RGB_TARGETS.items() if q in results]
+    met = all(m >= t for _, t, m in found)
+    parts = [f"q{q} {t:.2f} dB RGB (measured {m:.2f}, {m - t:+.2f})" for q, t, m in found]
+    return f"The issue's targets for the default at 4:2:0: {'; '.join(parts)}: {'met' if met else 'not met'}."
+
+
+def results_lines(label: str, n: int, results: dict[str, dict], names: dict) -> list[str]:
+    lines = [
+        f"{label} ({n} images) as RGB JPEGs written by Pillow. Each cell: RGB PSNR dB / Y PSNR dB / mean "
+        "CIEDE2000 ΔE (lower: closer colours); differences: RGB PSNR dB / ΔE. Y only: `--chroma off`; "
+        "on: `--chroma on`; default: `--chroma auto`, what `arcnn restore` does."
+    ]
+    head = "| q | JPEG | Y only (model) | on (chroma model) | default | default − JPEG | on − Y only |"
+    for setting, by_q in results.items():
+        lines += ["", f"{SETTINGS[setting]}:", "", head, "|---|---|---|---|---|---|---|"]
+        lines += [table_row(q, m, names[setting][q]) for q, m in by_q.items()]
+    lines += [""] + [verdict(s, r) for s, r in results.items()]
+    if set(RGB_TARGETS) & set(results.get("4:2:0", {})):
+        lines.append(targets(results["4:2:0"]))
+    return lines
+
+
+def readme_lines(label: str, n: int, by_q: dict[int, dict]) -> list[str]:
+    """The README's table: the default restoration of 4:2:0 JPEGs against the JPEG."""
+    lines = ["| q | JPEG: RGB PSNR dB / ΔE | restored: RGB PSNR dB / ΔE |", "|---|---|---|"]
+    for q, m in by_q.items():
+        lines.append(
+            f"| {q} | {m['jpeg'][0]:.2f} / {m['jpeg'][2]:.2f} | {m['auto'][0]:.2f} / {m['auto'][2]:.2f} |"
+        )
+    return lines + [
+        "",
+        f"{label} ({n} images) saved by Pillow at 4:2:0 and restored by `arcnn restore` with its defaults; "
+        "ΔE: the mean CIEDE2000 colour difference from the original (lower: closer colours). Also measured: "
+        "4:2:2, 4:4:4 and mozjpeg's tables, with Y PSNR and luminance-only restoration: "
+        "[docs/results.md](docs/results.md#colour-jpegs) (`python -m benchmarks.colour --write`).",
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="update the colour block (docs/results.md)")
-    ap.add_argument("--qualities", type=int, nargs="+", default=[10, 20, 30, 40, 50, 75])
+    ap.add_argument("--write", action="store_true", help="update the colour blocks (docs/results.md, README)")
+    ap.add_argument("--qualities", type=int, nargs="+", default=QUALITIES)
+    ap.add_argument("--settings", nargs="+", choices=list(SETTINGS), default=list(SETTINGS))
     ap.add_argument("--data", default="live1", help="folder of ../shared/data (bsds500/val to check on val)")
+    ap.add_argument(
+        "--every", type=int, default=1, help="every N-th image only, from the first (a quicker check)"
+    )
     ap.add_argument("--jfif-luma", action="store_true",
                     help="luminance models see full-range Y as is (measures the mapping)")  # fmt: skip
     ap.add_argument("--no-consistency", action="store_true",
@@ -91,70 +227,34 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chroma-model", default=None,
                     help="this chroma model at every quality (default: as arcnn restore picks)")  # fmt: skip
     args = ap.parse_args(argv)
-    files = list_images(require_data(args.data))
-    label = "LIVE1" if args.data == "live1" else args.data
+    files = list_images(require_data(args.data))[:: args.every]
     if CHROMA_MODEL not in REGISTRY:
         print(f"{CHROMA_MODEL} is not shipped: nothing to measure", file=sys.stderr)
         return 2
-    variant = args.jfif_luma or args.decoded_y or args.chroma_model
-    lines = [
-        f"{label} ({len(files)} images) as RGB JPEGs (Pillow, 4:2:0); RGB PSNR dB / Y PSNR dB / mean "
-        "CIEDE2000 ΔE; differences in RGB PSNR, and in ΔE (negative: closer colours).",
-        "",
-        "| q | JPEG | Y only (model) | colour (+ chroma model) | colour − JPEG | colour − Y only "
-        "| ΔE colour − JPEG |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    # The colour row applies the chroma model at every quality (--chroma on), to show where
-    # --chroma auto should stop applying it.
+    images = []
+    for f in files:
+        with Image.open(f) as im:
+            images.append(np.asarray(im.convert("RGB")))
     consistency = not args.no_consistency
-    restorers = {"yonly": restorer(chroma="off", consistency=consistency),
-                 "colour": restorer(chroma="on", consistency=consistency)}  # fmt: skip
-    verdict = []
-    for q in args.qualities:
-        scores: dict[str, list] = {k: [] for k in ROWS}
-        used: Counter = Counter()
-        for f in files:
-            with Image.open(f) as im:
-                rgb = np.asarray(im.convert("RGB"))
-            buf = io.BytesIO()
-            Image.fromarray(rgb).save(buf, format="JPEG", quality=q)
-            data = buf.getvalue()
-            with Image.open(io.BytesIO(data)) as im:
-                decoded = {"jpeg": np.asarray(im.convert("RGB"))}  # as libjpeg decodes it to RGB
-            restored, name, cname = (
-                _variant(data, restorers["colour"], args) if variant else _as_arcnn_restore(data, restorers)
-            )
-            decoded |= restored
-            used[(name, cname)] += 1
-            ref_y = rgb2ycbcr(rgb)[..., 0]
-            for k, out in decoded.items():
-                y_psnr = psnr(ref_y, rgb2ycbcr(out)[..., 0])
-                scores[k].append((_rgb_psnr(rgb, out), y_psnr, ciede2000(rgb, out)))
-        (name, cname), _ = used.most_common(1)[0]
-        m = {k: np.mean(v, axis=0) for k, v in scores.items()}
-        cells = [f"{m[k][0]:.2f} / {m[k][1]:.2f} / {m[k][2]:.3f}" for k in ROWS]
-        gain, over_y = m["colour"][0] - m["jpeg"][0], m["colour"][0] - m["yonly"][0]
-        lines.append(f"| {q} | {cells[0]} | {cells[1]} ({name}) | {cells[2]} ({cname}) | {gain:+.3f} | "
-                     f"{over_y:+.3f} | {m['colour'][2] - m['jpeg'][2]:+.3f} |")  # fmt: skip
-        verdict.append((q, gain, over_y))
-        print(lines[-1], flush=True)
-    better = all(d > 0 for q, _, d in verdict if q <= 40)
-    q10 = next((g for q, g, _ in verdict if q == 10), None)
-    helps = [q for q, _, d in verdict if d > 0]
-    lines += [
-        "",
-        f"Colour better than Y only at every q from 10 to 40: {'yes' if better else 'no'}."
-        + ("" if q10 is None else f" q10 gain over the JPEG: {q10:+.3f} dB RGB (target +1.200).")
-        + (
-            f" The chroma models help up to q{max(helps)}; `--chroma auto` applies them up to an estimated"
-            f" q{CHROMA_AUTO_MAX_QUALITY}."
-            if helps
-            else ""
-        ),
-    ]
-    published = not (variant or args.no_consistency or args.data != "live1")
-    publish("colour", lines, args.write and published)
+    restorers = {k: restorer(chroma=c, consistency=consistency) for k, c in
+                 (("yonly", "off"), ("colour", "on"), ("auto", "auto"))}  # fmt: skip
+    variant = args.jfif_luma or args.decoded_y or args.chroma_model
+
+    def restore(data: bytes) -> tuple[dict[str, np.ndarray], tuple]:
+        return _variant(data, restorers["colour"], args) if variant else _as_arcnn_restore(data, restorers)
+
+    results: dict[str, dict] = {s: {} for s in args.settings}
+    names: dict[str, dict] = {s: {} for s in args.settings}
+    for setting in args.settings:
+        for q in args.qualities:
+            results[setting][q], names[setting][q] = measure(images, setting, q, restore)
+            print(setting, table_row(q, results[setting][q], names[setting][q]), flush=True)
+    label = "LIVE1" if args.data == "live1" else args.data
+    published = args.write and not (variant or args.no_consistency or args.data != "live1" or args.every > 1)
+    published = published and set(args.settings) == set(SETTINGS)
+    publish("colour", results_lines(label, len(images), results, names), published)
+    if "4:2:0" in results:
+        publish("colour-readme", readme_lines(label, len(images), results["4:2:0"]), published)
     return 0
 
 

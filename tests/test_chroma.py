@@ -7,6 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
+from arcnn.codec import rgb2jfif
 from arcnn.data import Degradation, jfif_rgb, jfif_ycbcr, sample_batch
 from arcnn.data import PairSet as Pairs
 from arcnn.engine import restore_chroma
@@ -91,7 +92,7 @@ def test_map_luma_replaces_chroma_when_asked():
     assert np.abs(ycc[..., 1:] - 128).max() <= 1  # neutral chroma, up to the RGB round trip
     seen = []
     map_luma(rgb, lambda y: 255 - y, lambda ycc: seen.append(ycc) or ycc[..., 1:])
-    decoded = np.asarray(rgb.convert("YCbCr"))
+    decoded = rgb2jfif(np.asarray(rgb))  # JFIF YCbCr as libjpeg's encoder rounds it
     assert np.array_equal(seen[0][..., 0], 255 - decoded[..., 0])  # the chroma model reads the restored Y
     assert np.array_equal(seen[0][..., 1:], decoded[..., 1:])
 
@@ -113,7 +114,6 @@ def test_chroma_model_choice(monkeypatch):
     assert chroma_model(_jpeg(rgb, "4:2:0", quality=10)) == policy.CHROMA_LOW_MODEL  # the lowest qualities
     assert chroma_model(_jpeg(rgb, "4:2:0", quality=policy.CHROMA_LOW_MAX_QUALITY + 1)) == policy.CHROMA_MODEL
     assert chroma_model(Image.fromarray(rgb), "on") == policy.CHROMA_MODEL  # quality unknown
-    assert chroma_model(_jpeg(rgb, "4:4:4")) is None  # full-resolution chroma: not what it learned
     assert chroma_model(_jpeg(rgb, "4:2:0", quality=60)) is None  # above CHROMA_AUTO_MAX_QUALITY
     assert chroma_model(_jpeg(rgb, "4:2:0", quality=60), "on") == policy.CHROMA_MODEL
     assert chroma_model(_jpeg(rgb, "4:4:4"), "on") == policy.CHROMA_MODEL
@@ -122,3 +122,32 @@ def test_chroma_model_choice(monkeypatch):
     assert chroma_model(Image.fromarray(rgb[..., 0]), "on") is None  # grayscale
     with pytest.raises(ValueError, match="chroma"):
         chroma_model(Image.fromarray(rgb), "maybe")
+
+
+def test_chroma_auto_stops_by_subsampling_and_by_the_chroma_table(monkeypatch):
+    """--chroma auto restores chroma up to CHROMA_AUTO_MAX_QUALITY of the file's subsampling, judged by
+    its chroma table: mozjpeg's, finer than IJG's at the quality its luminance matches, stops sooner."""
+    import arcnn.policy as policy
+    import arcnn.zoo as zoo
+    from arcnn.codec import chroma_table_quality, estimate_quality, ijg_table
+    from benchmarks.colour import encode
+
+    rgb = smooth_image(32, 32, colour=True)
+    monkeypatch.setitem(zoo.REGISTRY, policy.CHROMA_MODEL, zoo.REGISTRY[policy.DEFAULT_MODEL])
+    for subsampling, limit in policy.CHROMA_AUTO_MAX_QUALITY.items():
+        assert chroma_model(_jpeg(rgb, subsampling, quality=10)) == policy.CHROMA_LOW_MODEL
+        assert chroma_model(_jpeg(rgb, subsampling, quality=limit)) == policy.CHROMA_MODEL
+        assert chroma_model(_jpeg(rgb, subsampling, quality=limit + 1)) is None
+        assert chroma_model(_jpeg(rgb, subsampling, quality=limit + 1), "on") == policy.CHROMA_MODEL
+    assert set(policy.CHROMA_AUTO_MAX_QUALITY) == {"4:2:0", "4:2:2", "4:4:4"}
+    assert all(chroma_table_quality(ijg_table(q, chroma=True)) == q for q in range(3, 101))
+    limit = policy.CHROMA_AUTO_MAX_QUALITY["4:2:0"]
+    with Image.open(io.BytesIO(encode(rgb, "mozjpeg", 40))) as moz:  # luminance ~q30, chroma ~q52
+        assert estimate_quality(moz).quality <= limit < policy.chroma_quality(moz)
+        assert chroma_model(moz) is None and chroma_model(moz, "on") is not None
+    with Image.open(io.BytesIO(encode(rgb, "mozjpeg", 10))) as moz:
+        assert chroma_model(moz) is not None
+    buf = io.BytesIO()  # planes coded as R, G, B (Adobe transform 0): no chroma to restore
+    Image.fromarray(rgb).save(buf, "JPEG", quality=10, subsampling="4:4:4", keep_rgb=True)
+    with Image.open(buf) as coded_rgb:
+        assert policy.chroma_quality(coded_rgb) is None and chroma_model(coded_rgb) is None

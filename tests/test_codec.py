@@ -9,9 +9,11 @@ from arcnn.codec import (
     estimate_quality,
     estimate_quality_from_pixels,
     ijg_table,
+    jfif2rgb,
     jpeg_roundtrip,
     project_to_jpeg,
     read_qtables,
+    rgb2jfif,
     rgb2ycbcr,
     ycbcr2rgb,
 )
@@ -33,6 +35,28 @@ def test_rgb2ycbcr_y_formula_and_float():
     assert np.array_equal(rgb2ycbcr(rgb)[..., 0], y.astype(np.uint8))
     f = rgb2ycbcr(rgb.astype(np.float64) / 255)
     assert np.allclose(f * 255, rgb2ycbcr(rgb), atol=0.5)
+
+
+def test_jfif_conversions_are_libjpegs():
+    # Blocks of one colour at q100 4:4:4 are coded exactly: the decoded planes are the encoder's YCbCr.
+    colours = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    rgb = colours.repeat(8, 0).repeat(8, 1)
+    for quality, subsampling in ((100, "4:4:4"), (30, "4:2:0"), (60, "4:2:2")):
+        buf = io.BytesIO()
+        Image.fromarray(rgb if quality == 100 else smooth_image(48, 64, colour=True)).save(
+            buf, "JPEG", quality=quality, subsampling=subsampling
+        )
+        with Image.open(buf) as im:
+            im.draft("YCbCr", im.size)
+            planes = np.asarray(im)
+        with Image.open(buf) as im:
+            decoded = np.asarray(im.convert("RGB"))
+        if quality == 100:
+            assert np.array_equal(planes, rgb2jfif(rgb))  # as libjpeg's encoder converts
+        assert np.array_equal(jfif2rgb(planes), decoded)  # as libjpeg's decoder converts
+    every = np.stack(np.meshgrid(*[np.arange(0, 256, 3)] * 3, indexing="ij"), -1).reshape(86, -1, 3)
+    back = jfif2rgb(rgb2jfif(every.astype(np.uint8))).astype(int) - every
+    assert np.abs(back).max() <= 1 and np.abs(back.mean(axis=(0, 1))).max() < 0.01  # no colour shift
 
 
 def test_ycbcr2rgb_inverts():

@@ -127,3 +127,23 @@ def test_docstring_examples_run():
     for module in (arcnn.flops, arcnn.pipeline):
         failed, tried = doctest.testmod(module)
         assert tried and not failed, module.__name__
+
+
+def test_colour_planes_left_as_decoded_give_the_jpeg_as_libjpeg_decodes_it():
+    """Back to RGB as libjpeg converts: restoring adds no colour shift of its own (Pillow's
+    convert("RGB") of the same planes is about half a level low, python -m benchmarks.colour)."""
+    from arcnn.pipeline import map_luma
+
+    from .conftest import smooth_image
+
+    rgb = smooth_image(40, 56, colour=True)
+    for subsampling in ("4:2:0", "4:2:2", "4:4:4"):
+        buf = io.BytesIO()
+        Image.fromarray(rgb).save(buf, "JPEG", quality=50, subsampling=subsampling)
+        with Image.open(buf) as im:
+            decoded = np.asarray(im.convert("RGB"))
+        with Image.open(buf) as im:
+            im.draft("YCbCr", im.size)
+            assert np.array_equal(np.asarray(map_luma(im, lambda y: y, lambda ycc: ycc[..., 1:])), decoded)
+    back = np.asarray(map_luma(Image.fromarray(rgb), lambda y: y)).astype(int) - rgb  # a PNG's RGB
+    assert np.abs(back).max() <= 1 and np.abs(back.mean(axis=(0, 1))).max() < 0.05

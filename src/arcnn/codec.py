@@ -16,6 +16,8 @@ from PIL import Image
 __all__ = [
     "rgb2ycbcr",
     "ycbcr2rgb",
+    "rgb2jfif",
+    "jfif2rgb",
     "jpeg_roundtrip",
     "webp_roundtrip",
     "webp_kind",
@@ -23,6 +25,7 @@ __all__ = [
     "read_qtables",
     "QualityEstimate",
     "estimate_quality",
+    "chroma_table_quality",
     "estimate_quality_from_pixels",
     "project_to_jpeg",
     "dct_matrix",
@@ -69,6 +72,39 @@ def ycbcr2rgb(ycbcr: np.ndarray) -> np.ndarray:
     if is_uint8:
         return np.clip(np.round(rgb * 255.0), 0, 255).astype(np.uint8)
     return rgb
+
+
+# JFIF's YCbCr (full range, Cb and Cr centred on 128) as libjpeg converts it: 16-bit fixed point
+# (jccolor.c when encoding, jdcolor.c when decoding), so that a decoded JPEG's own YCbCr planes come
+# back as the very RGB libjpeg decodes. Pillow's convert() both ways is coarser and biased (its RGB
+# sits about half a level low), a colour shift that restoring would add to every colour image.
+_SCALE, _HALF = 16, 1 << 15
+
+
+def _fix(x: float) -> int:
+    return int(x * (1 << _SCALE) + 0.5)
+
+
+def rgb2jfif(rgb: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3) RGB -> uint8 (H, W, 3) JFIF YCbCr, rounded as libjpeg's encoder rounds."""
+    _check_rgb(rgb)
+    r, g, b = (rgb[..., i].astype(np.int64) for i in range(3))
+    offset = (128 << _SCALE) + _HALF - 1
+    y = (_fix(0.299) * r + _fix(0.587) * g + _fix(0.114) * b + _HALF) >> _SCALE
+    cb = (-_fix(0.16874) * r - _fix(0.33126) * g + _fix(0.5) * b + offset) >> _SCALE
+    cr = (_fix(0.5) * r - _fix(0.41869) * g - _fix(0.08131) * b + offset) >> _SCALE
+    return np.dstack([y, cb, cr]).astype(np.uint8)
+
+
+def jfif2rgb(ycbcr: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 3) RGB, exactly as libjpeg's decoder converts it."""
+    _check_rgb(ycbcr)
+    y, cb, cr = (ycbcr[..., i].astype(np.int64) for i in range(3))
+    cb, cr = cb - 128, cr - 128
+    r = y + ((_fix(1.402) * cr + _HALF) >> _SCALE)
+    g = y + ((-_fix(0.34414) * cb - _fix(0.71414) * cr + _HALF) >> _SCALE)
+    b = y + ((_fix(1.772) * cb + _HALF) >> _SCALE)
+    return np.clip(np.dstack([r, g, b]), 0, 255).astype(np.uint8)
 
 
 def jpeg_roundtrip(image: np.ndarray, quality: int, subsampling: int | str = "4:2:0") -> np.ndarray:
@@ -203,6 +239,17 @@ def estimate_quality(source: str | Path | Image.Image | dict[int, np.ndarray]) -
                 return QualityEstimate(int(i) + 1, True)
     dist = np.abs(np.log(_LUMA_BANK) - np.log(np.maximum(luma, 1))).mean(axis=1)
     return QualityEstimate(int(np.argmin(dist)) + 1, False)
+
+
+def chroma_table_quality(table: np.ndarray) -> int:
+    """The IJG quality (1..100) whose chrominance table is nearest the (64,) ``table`` in log scale:
+    a libjpeg or Pillow file's own quality, and what another encoder's chroma steps amount to (mozjpeg's
+    chroma is finer than IJG's at the quality its luminance table matches). The highest where several tie."""
+    t = np.asarray(table, dtype=np.float64)
+    if t.shape != (64,):
+        raise ValueError(f"expected a 64-entry table, got {t.shape}")
+    dist = np.abs(np.log(_CHROMA_BANK) - np.log(np.maximum(t, 1))).mean(axis=1)
+    return int(np.flatnonzero(dist == dist.min())[-1]) + 1
 
 
 def dct_matrix(n: int) -> np.ndarray:

@@ -31,7 +31,7 @@ from typing import IO, Any
 import numpy as np
 from PIL import Image
 
-from arcnn.codec import QualityEstimate, jpeg_warnings, read_qtables
+from arcnn.codec import QualityEstimate, jfif2rgb, jpeg_warnings, read_qtables, rgb2jfif
 from arcnn.engine import on_backend, restore_chroma, restore_luma
 from arcnn.files import DEFAULT_PNG_LEVEL, open_image
 from arcnn.netconfig import Network
@@ -350,7 +350,8 @@ def map_luma(
 ) -> Image.Image:
     """Apply ``fn`` (uint8 (H, W) -> uint8 (H, W)) to the luminance of a PIL image.
 
-    L images are the luminance; RGB/YCbCr/P images go through JFIF YCbCr, ``colour_fn``
+    L images are the luminance; RGB/YCbCr/P images go through JFIF YCbCr (both ways as libjpeg
+    converts: :func:`arcnn.codec.rgb2jfif`, :func:`arcnn.codec.jfif2rgb`), ``colour_fn``
     (default ``fn``) applied to its full-range Y, with Cb and Cr untouched, or replaced by
     ``chroma_fn`` (uint8 (H, W, 3), the restored Y with Cb and Cr as decoded -> uint8 (H, W, 2)
     CbCr); an alpha channel (RGBA, LA, PA) is passed through, and a transparent colour (a PNG's
@@ -382,13 +383,13 @@ def map_luma(
         planes = np.asarray(image)
         out = Image.fromarray(np.dstack([fn(np.ascontiguousarray(planes[..., i])) for i in range(4)]), "CMYK")
     elif image.mode in ("RGB", "YCbCr"):
-        ycbcr = np.array(image.convert("YCbCr") if image.mode != "YCbCr" else image)
+        ycbcr = np.array(image) if image.mode == "YCbCr" else rgb2jfif(np.asarray(image))
         ycbcr[..., 0] = (colour_fn or fn)(np.ascontiguousarray(ycbcr[..., 0]))
         # The chroma model reads the restored Y: cleaner edges to follow than the decoded one
         # (python -m benchmarks.colour --decoded-y measures it).
         if chroma_fn is not None:
             ycbcr[..., 1:] = chroma_fn(ycbcr)
-        out = Image.fromarray(ycbcr, "YCbCr").convert("RGB")
+        out = Image.fromarray(jfif2rgb(ycbcr))  # as libjpeg converts: unchanged planes give its RGB
     else:
         raise ValueError(
             f"unsupported image mode {image.mode!r} (supported: L, I;16, RGB, YCbCr, CMYK, P, RGBA, LA)"

@@ -11,13 +11,19 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, JpegImagePlugin
 
-from arcnn.codec import QualityEstimate, estimate_quality, estimate_quality_from_pixels, webp_kind
+from arcnn.codec import (
+    QualityEstimate,
+    chroma_table_quality,
+    estimate_quality,
+    estimate_quality_from_pixels,
+    webp_kind,
+)
 from arcnn.zoo import REGISTRY
 
 __all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "WEBP_MODEL", "CHROMA_MODEL", "CHROMA_LOW_MODEL",
            "AUTO_TOLERANCE", "CHROMA_LOW_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY", "nearest_model",
            "auto_model", "auto_chroma_model", "pick_model", "pick_model_for", "chroma_model",
-           "pixel_quality", "file_quality"]  # fmt: skip
+           "pixel_quality", "file_quality", "chroma_quality"]  # fmt: skip
 
 DEFAULT_MODEL = "arcnn-q10"
 BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
@@ -31,8 +37,13 @@ CHROMA_LOW_MODEL = "arcnn-chroma-q10"  # the same for the lowest qualities, up t
 AUTO_TOLERANCE = 2
 # arcnn-chroma-q10 beats arcnn-chroma at the lowest qualities only (python -m benchmarks.colour --qualities).
 CHROMA_LOW_MAX_QUALITY = 12
-# --chroma auto leaves the chroma of better JPEGs as decoded: the chroma model stops helping above it.
-CHROMA_AUTO_MAX_QUALITY = 40
+# --chroma auto restores the chroma of a colour JPEG up to this quality of its chroma table
+# (chroma_table_quality), by subsampling: the highest of q25, 30, 35, 40 at which the chroma model
+# beats luminance-only restoration in RGB PSNR and lowers the CIEDE2000 ΔE by 0.1 or more on
+# BSDS500 val (python -m benchmarks.colour --data bsds500/val --every 3 --qualities 25 30 35 40
+# --settings 4:2:0 4:2:2 4:4:4); above it the colours gain little or get further. Other subsamplings: never.
+CHROMA_AUTO_MAX_QUALITY = {"4:2:0": 35, "4:2:2": 30, "4:4:4": 30}
+_SUBSAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}  # JpegImagePlugin.get_sampling
 
 
 def nearest_model(quality: int | None) -> str:
@@ -110,9 +121,9 @@ def pick_model_for(image: Image.Image, est: QualityEstimate | None) -> str:
 def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:
     """Registry name of the chroma model for ``image``, or None (chroma left as decoded).
 
-    ``chroma``: "off"; "on" (every colour image); "auto": colour JPEGs whose chroma is
-    subsampled (4:2:0 or 4:2:2), the case the chroma models are trained for, at an estimated
-    quality up to ``CHROMA_AUTO_MAX_QUALITY``. A JPEG's estimated quality picks the model
+    ``chroma``: "off"; "on" (every colour image); "auto": colour JPEGs coded as YCbCr at 4:2:0,
+    4:2:2 or 4:4:4 whose chroma table is no finer than IJG's at ``CHROMA_AUTO_MAX_QUALITY`` for
+    that subsampling (:func:`chroma_quality`). A JPEG's estimated quality picks the model
     (:func:`auto_chroma_model`).
     """
     if chroma not in ("auto", "on", "off"):
@@ -122,8 +133,20 @@ def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:
     jpeg = image.format == "JPEG" and bool(getattr(image, "quantization", None))
     quality = estimate_quality(image).quality if jpeg else None
     if chroma == "auto":
-        if not jpeg or JpegImagePlugin.get_sampling(image) not in (1, 2):
-            return None
-        if quality is None or quality > CHROMA_AUTO_MAX_QUALITY:
+        cq = chroma_quality(image)  # None unless a JPEG coded as Y, Cb, Cr
+        sampling = _SUBSAMPLING.get(JpegImagePlugin.get_sampling(image), "") if cq is not None else ""
+        if cq is None or cq > CHROMA_AUTO_MAX_QUALITY.get(sampling, 0):
             return None
     return auto_chroma_model(quality)
+
+
+def chroma_quality(image: Image.Image) -> int | None:
+    """The IJG quality a colour JPEG's chroma table amounts to (:func:`arcnn.codec.chroma_table_quality`):
+    its quality for libjpeg's and Pillow's tables. None for other images and for JPEGs whose planes
+    are not Y, Cb, Cr (grayscale, CMYK, coded as R, G, B)."""
+    tables, layer = getattr(image, "quantization", None), getattr(image, "layer", None)
+    if image.format != "JPEG" or not tables or not layer or len(layer) != 3:
+        return None
+    if image.info.get("adobe_transform") == 0 or layer[1][3] not in tables:
+        return None
+    return chroma_table_quality(np.asarray(tables[layer[1][3]]))

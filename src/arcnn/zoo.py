@@ -177,7 +177,7 @@ _CARDS = [
     ),
     ModelCard(
         name="arcnn-chroma",
-        use="the colour (Cb, Cr) of colour JPEGs up to q40",
+        use="the colour (Cb, Cr) of colour JPEGs up to q35 (q30 at 4:2:2 and 4:4:4)",
         file="arcnn-chroma.safetensors",
         quality=None,
         colour="cbcr",
