@@ -29,10 +29,21 @@ PAPER_ARCNN = {10: (29.13, 0.8232, 28.74), 20: (31.40, 0.8886, 30.69), 30: (32.6
 # Published peers on the same benchmark (LIVE1, grayscale JPEG, PSNR dB), as their papers report them.
 # DnCNN-3: Zhang, Zuo, Chen, Meng, Zhang, "Beyond a Gaussian Denoiser", IEEE TIP 2017, JPEG deblocking table.
 PUBLISHED_PSNR = {"DnCNN-3": {10: 29.19, 20: 31.59, 30: 32.98, 40: 33.96}}
+# DnCNN-3's published LIVE1 PSNR-B (Zhang et al. 2017, Table 5).
+PUBLISHED_PSNRB = {"DnCNN-3": {10: 28.90, 20: 31.07, 30: 32.34, 40: 33.28}}
 
 # Dong et al. 2015, Table 1 (LIVE1), the SA-DCT row (Foi et al. 2007) as the paper reports it.
 PAPER_SADCT = {10: (28.65, 0.8093, 28.01), 20: (30.81, 0.8781, 29.82), 30: (32.08, 0.9078, 31.27),
                40: (32.99, 0.9240, 32.35)}  # fmt: skip
+
+
+def blind_luma_models() -> list[str]:
+    """Shipped luminance models of JPEGs of every quality (one network for all): scored at each of
+    q10-q40 rather than at one training quality."""
+    from arcnn.policy import WEBP_MODEL
+    from arcnn.zoo import REGISTRY
+
+    return [n for n, c in REGISTRY.items() if c.quality is None and c.colour == "y" and n != WEBP_MODEL]
 
 
 def require_data(name: str) -> Path:

@@ -5,7 +5,8 @@
 
 At q = 10, 20, 30, 40 ``arcnn-blind`` should be within 0.15 dB PSNR of the model trained
 for that quality; at the qualities in between and above it should never be worse than
-the JPEG. Also scores the per-quality model nearest each quality, shows which model
+the JPEG. Also scores the per-quality model nearest each quality and ``arcnn-large`` (given the
+quality), shows which model
 ``--quality auto`` picks for a standard-table JPEG at each quality, and scores what it picks for
 the same decoded JPEG saved losslessly (a PNG that was a JPEG once: no tables, the quality
 estimated from the pixels, per image). Evaluation protocol as everywhere (grayscale JPEG of Y, Pillow).
@@ -23,12 +24,12 @@ from PIL import Image
 
 from arcnn.data import Degradation, list_images
 from arcnn.evaluate import evaluate
-from arcnn.policy import BLIND_MODEL, auto_model, nearest_model, pick_model
+from arcnn.policy import BLIND_MODEL, LARGE_MODEL, auto_model, nearest_model, pick_model
 from arcnn.zoo import REGISTRY
 from benchmarks._common import publish, require_data
 
 MATCHED = (10, 20, 30, 40)
-BETWEEN = (5, 15, 25, 35, 50, 60, 75, 90)
+BETWEEN = (5, 15, 25, 35, 50, 60, 75, 80, 90)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,14 +51,15 @@ def main(argv: list[str] | None = None) -> int:
         "decoded JPEG saved as a PNG, each image",
         "restored by the model `--quality auto` picks from its pixels (how many images got each).",
         "",
-        "| q | JPEG | nearest per-quality model | arcnn-blind | blind − nearest | blind − JPEG | auto |"
-        " auto, PNG |",
-        "|---|---|---|---|---|---|---|---|",
+        "| q | JPEG | nearest per-quality model | arcnn-blind | blind − nearest | blind − JPEG | "
+        f"{LARGE_MODEL} | large − blind | auto | auto, PNG |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     ok_matched, ok_between, ok_png = True, True, True
     for q in sorted(args.qualities or MATCHED + BETWEEN):
         jpeg = np.mean(list(run(q, "jpeg").values()))
         blind = np.mean(list(run(q, BLIND_MODEL).values()))
+        large = np.mean(list(run(q, LARGE_MODEL).values())) if LARGE_MODEL in REGISTRY else float("nan")
         name = nearest_model(q)
         ours = np.mean(list(run(q, name).values()))
         png = _png_choices(data, q)
@@ -69,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
             ok_png &= png_psnr - ours >= -0.15
         ok_between &= blind > jpeg
         lines.append(
-            f"| {q} | {jpeg:.2f} | {cell} | {blind:.2f} | {diff} | {blind - jpeg:+.2f} | {auto_model(q)} "
-            f"| {png_psnr:.2f} ({picks}) |"
+            f"| {q} | {jpeg:.2f} | {cell} | {blind:.2f} | {diff} | {blind - jpeg:+.2f} | {large:.2f} "
+            f"| {large - blind:+.2f} | {auto_model(q)} | {png_psnr:.2f} ({picks}) |"
         )
         print(lines[-1], flush=True)
     lines += [

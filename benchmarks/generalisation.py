@@ -23,7 +23,7 @@ from PIL import Image
 
 from arcnn.evaluate import evaluate
 from arcnn.zoo import REGISTRY
-from benchmarks._common import publish
+from benchmarks._common import blind_luma_models, publish
 
 IMAGES = ["astronaut", "coffee", "chelsea", "camera", "coins", "moon", "stereo_motorcycle",
           "immunohistochemistry", "brick", "grass", "gravel"]  # fmt: skip
@@ -62,20 +62,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.compare:
             return compare(folder, args.compare, args.quality)
         for name, card in REGISTRY.items():
-            if card.quality is None or card.colour != "y":  # chroma models: benchmarks/colour.py
+            blind = name in blind_luma_models()  # one network for every quality: each of q10-q40
+            if (card.quality is None and not blind) or card.colour != "y":  # chroma: benchmarks/colour.py
                 continue
-            jpeg = evaluate(folder, card.quality, "jpeg")["mean"]["psnr"]
-            ours = evaluate(folder, card.quality, name)["mean"]["psnr"]
-            live1 = card.scores.get("live1")
-            if live1:
-                live1_jpeg = evaluate_live1_jpeg(card.quality)
-                live1_gain = f"{live1['psnr'] - live1_jpeg:+.2f} dB" if live1_jpeg else "—"
-            else:
-                live1_gain = "—"
-            lines.append(
-                f"| {name} | {card.quality} | {jpeg:.2f} | {ours:.2f} | {ours - jpeg:+.2f} dB "
-                f"| {live1_gain} |"
-            )
+            for q in (10, 20, 30, 40) if blind else (card.quality,):
+                jpeg = evaluate(folder, q, "jpeg")["mean"]["psnr"]
+                ours = evaluate(folder, q, name)["mean"]["psnr"]
+                live1 = card.scores.get(f"live1_q{q}" if blind else "live1")
+                live1_jpeg = evaluate_live1_jpeg(q) if live1 else None
+                live1_gain = f"{live1['psnr'] - live1_jpeg:+.2f} dB" if live1 and live1_jpeg else "—"
+                gain = f"{ours - jpeg:+.2f} dB"
+                lines.append(f"| {name} | {q} | {jpeg:.2f} | {ours:.2f} | {gain} | {live1_gain} |")
     publish("generalisation", lines, args.write)
     return 0
 

@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 
+from arcnn.policy import LARGE_MODEL
 from arcnn.zoo import REGISTRY, SCORES_FILE
 from benchmarks._common import PAPER_ARCNN, PAPER_JPEG, PUBLISHED_PSNR, publish
 
@@ -29,12 +30,14 @@ def headline_lines() -> list[str]:
         "LIVE1, grayscale JPEG of Y, PSNR (dB). JPEG and AR-CNN as the paper's Table 1 reports them, "
         + ", ".join(f"{p} as published" for p in peers)
         + "; arcnn as measured, the network alone and as `arcnn restore` runs it on a JPEG file "
-        "(difference to the paper's AR-CNN in brackets).",
+        f"(difference to the paper's AR-CNN in brackets); `{LARGE_MODEL}`, one network for every "
+        f"quality, as measured (difference to {peers[0]} in brackets).",
         "",
         "| q | JPEG | AR-CNN (paper) | " + " | ".join(f"{p} (published)" for p in peers)
-        + " | arcnn, network alone | `arcnn restore` | model |",
-        "|---|---|---|" + "---|" * len(peers) + "---|---|---|",
+        + f" | arcnn, network alone | `arcnn restore` | model | `{LARGE_MODEL}` |",
+        "|---|---|---|" + "---|" * len(peers) + "---|---|---|---|",
     ]  # fmt: skip
+    large = scores.get(LARGE_MODEL, {})
     for q in QUALITIES:
         name = per_q.get(q)
         s = scores.get(name, {}) if name else {}
@@ -49,6 +52,7 @@ def headline_lines() -> list[str]:
         row = [str(q), f"{PAPER_JPEG[q][0]:.2f}", f"{paper:.2f}"]
         row += [f"{PUBLISHED_PSNR[p][q]:.2f}" for p in peers]
         row += [cell("live1"), cell("live1_restore"), name or "—"]
+        row += [cell(f"live1_q{q}", large, PUBLISHED_PSNR[peers[0]][q])]
         lines.append("| " + " | ".join(row) + " |")
     return lines
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from arcnn.evaluate import evaluate
@@ -25,7 +26,14 @@ from arcnn.files import write_bytes_atomic
 from arcnn.manifest import FILES
 from arcnn.weights import read_weights
 from arcnn.zoo import REGISTRY, SCORES_FILE
-from benchmarks._common import PAPER_ARCNN, require_data, write_readme_block
+from benchmarks._common import (
+    PAPER_ARCNN,
+    PUBLISHED_PSNR,
+    PUBLISHED_PSNRB,
+    blind_luma_models,
+    require_data,
+    write_readme_block,
+)
 from benchmarks.headline import headline_lines
 
 
@@ -50,6 +58,26 @@ def _beats(m: dict, q: int) -> str:
     p = PAPER_ARCNN[q]
     ok = m["psnr"] >= p[0] and m["ssim"] >= p[1] and m["psnrb"] >= p[2]
     return "yes" if ok else "no"
+
+
+def blind_table(live1: Path, classic5: Path, score: Callable[..., dict], scores: dict) -> list[str]:
+    """Rows of the quality-blind luminance models at q10-q40 on LIVE1 and Classic5 beside DnCNN-3's
+    published LIVE1 PSNR / PSNR-B (``scores[name]["live1_q10"]`` ... are stored)."""
+    peer = next(iter(PUBLISHED_PSNR))
+    title = (
+        f"One network for every quality, scored at each (same metrics); {peer} as published (PSNR / PSNR-B):"
+    )
+    lines = [title, "", "| model | q | LIVE1 | Classic5 |", "|---|---|---|---|"]
+    for q in (10, 20, 30, 40):
+        lines.append(f"| {peer} (published) | {q} | {PUBLISHED_PSNR[peer][q]:.2f} / — / "
+                     f"{PUBLISHED_PSNRB[peer][q]:.2f} | — |")  # fmt: skip
+        for name in blind_luma_models():
+            res = score(live1, q, name, f"live1_q{q}")
+            c5 = score(classic5, q, name, f"classic5_q{q}")["mean"]
+            entry = scores.setdefault(name, {"live1_images": {}})
+            entry[f"live1_q{q}"], entry[f"classic5_q{q}"] = res["mean"], c5
+            lines.append(f"| {name} | {q} | {_fmt(res['mean'])} | {_fmt(c5)} |")
+    return [*lines, ""]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -108,12 +136,18 @@ def main(argv: list[str] | None = None) -> int:
                         "live1_images": {r["name"]: r for r in res["images"]}}  # fmt: skip
         other_lines.append(f"| {name} | {card.architecture} | {q_text} | {_fmt(res['mean'])} | {_fmt(c5)} |")
 
+    blind_lines = blind_table(live1, classic5, score, scores)
+
     prov = [
         "| model | trained | samples (patches) | wall time | revision | command |",
         "|---|---|---|---|---|---|",
     ]
     for name, card in REGISTRY.items():
         meta, _ = read_weights(card.path)
+        if "run_hours" in meta:  # experiments/train_large.py's runs record less: the card says how
+            prov.append(f"| {name} | {card.recipe} | {meta.get('step')} steps | {meta['run_hours']} h | "
+                        f"{meta.get('git_revision', '?')} | `{meta.get('command', '?')}` |")  # fmt: skip
+            continue
         cfg = json.loads(meta.get("train_config", "{}"))
         hours = float(meta.get("train_seconds", "nan")) / 3600
         trained = f"{cfg.get('recipe', '?')} recipe, {cfg.get('patch', '?')}px, batch {cfg.get('batch', '?')}"
@@ -137,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     other_title = "Other shipped models, at their training quality (same metrics):"
     other_block = [other_title, "", *other_lines, ""] if others else []
     table = "\n".join([*lines, "", "Classic5 (grayscale), same metrics:", "", *c5_lines, "",
-                       *other_block, prov_title, "", *prov])  # fmt: skip
+                       *blind_lines, *other_block, prov_title, "", *prov])  # fmt: skip
     print(table)
     for name, s in scores.items():
         row = s["live1_images"].get("parrots.png")

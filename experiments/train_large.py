@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import math
 import os
@@ -81,6 +82,7 @@ def setup_args() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-s", type=float, default=300.0)
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--device", default="cpu", help="cpu, or cuda (bf16 autocast there)")
+    p.add_argument("--workers", type=int, default=0, help="processes drawing batches (0: the trainer)")
     p.add_argument("--decay-from", default="", help="branch: start from this run's state, decay the lr")
     p.add_argument("--decay-steps", type=int, default=0)
     p.add_argument("--export", default="", help="write the run's network as a weights file, and stop")
@@ -133,6 +135,51 @@ def luma_data(qualities: tuple[int, ...], args: argparse.Namespace) -> tuple[Dra
         return _forget(x, rng, args.unknown), y
 
     return draw, val, len(pairs)
+
+
+def prebuild(target: str = "y", workers: int = 16, val_images: int = 25) -> None:
+    """Build a run's pair caches (``make_pairs``) in ``workers`` processes, so that a fresh machine
+    (a lent GPU) does not build them one by one; the run then loads them."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    root = shared_data_dir() / "bsds500"
+    files, val_files = list_images(root / "train", root / "test"), list_images(root / "val")[:val_images]
+    qualities = _ints(QUALITIES[target])
+    if target == "y":
+        jobs = [(files, q) for q in qualities] + [(val_files, q) for q in VAL_QUALITIES]
+    else:
+        jobs = [(files, Degradation(q, chroma=True, subsampling=sub)) for q, sub in chroma_sets(qualities)]
+        jobs += [(val_files, Degradation(q, chroma=True)) for q in VAL_QUALITIES]
+    with ProcessPoolExecutor(workers) as pool:
+        list(pool.map(_build, jobs))
+
+
+def _build(job: tuple) -> None:
+    make_pairs(*job)
+
+
+class Batches(torch.utils.data.Dataset):
+    """Batch ``s`` of a run is ``draw(default_rng([seed, s]))``, whichever process draws it."""
+
+    def __init__(self, draw: Draw, seed: int) -> None:
+        self.draw, self.seed = draw, seed
+
+    def __len__(self) -> int:
+        return 2**62
+
+    def __getitem__(self, s: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.draw(np.random.default_rng([self.seed, s]))
+
+
+def batches(draw: Draw, args: argparse.Namespace, start: int, cuda: bool):
+    """The batches from step ``start`` on, drawn in ``args.workers`` processes (0: here)."""
+    if not args.workers:
+        return (draw(np.random.default_rng([args.seed, s])) for s in itertools.count(start))
+    loader = torch.utils.data.DataLoader(
+        Batches(draw, args.seed), batch_size=None, sampler=itertools.count(start),
+        num_workers=args.workers, pin_memory=cuda, prefetch_factor=4, persistent_workers=True,
+    )  # fmt: skip
+    return iter(loader)
 
 
 def chroma_sets(qualities: tuple[int, ...]) -> list[tuple[int, str]]:
@@ -359,8 +406,9 @@ def main(argv: list[str] | None = None) -> int:
 
     t0, last_ckpt, losses = time.monotonic(), time.monotonic(), []
     base = elapsed
+    stream = batches(draw, args, step, cuda)
     while time.monotonic() - t0 < 60 * args.minutes and (end is None or step < end):
-        x, y = draw(np.random.default_rng([args.seed, step]))
+        x, y = next(stream)
         x, y = x.to(device, non_blocking=True, memory_format=fmt), y.to(device, non_blocking=True)
         for g in opt.param_groups:
             g["lr"] = lr_at(args, step, decay_start)

@@ -138,6 +138,7 @@ def test_memory_grows_by_bytes_per_pixel_not_floats():
 
 
 def test_auto_quality_sends_good_and_table_less_files_to_the_blind_model(monkeypatch, tmp_path):
+    """And files of other qualities up to LARGE_MAX_QUALITY, or other tables, to the large model."""
     import io
 
     import arcnn.policy as policy
@@ -146,6 +147,7 @@ def test_auto_quality_sends_good_and_table_less_files_to_the_blind_model(monkeyp
     from arcnn.policy import pick_model
 
     monkeypatch.setitem(zoo.REGISTRY, policy.BLIND_MODEL, zoo.REGISTRY["arcnn-q10"])
+    monkeypatch.setitem(zoo.REGISTRY, policy.LARGE_MODEL, zoo.REGISTRY["arcnn-q20"])
     img = smooth_image(32, 32)
 
     def jpeg(**kw):
@@ -156,14 +158,14 @@ def test_auto_quality_sends_good_and_table_less_files_to_the_blind_model(monkeyp
 
     assert pick_model("auto", jpeg(quality=10)) == "arcnn-q10"
     assert pick_model("auto", jpeg(quality=41)) == "arcnn-q40"  # near the quality it was trained for
-    assert pick_model("auto", jpeg(quality=75)) == policy.BLIND_MODEL  # far from any: the blind model
-    assert pick_model("auto", jpeg(quality=90)) == policy.BLIND_MODEL  # q40's model would harm it
+    assert pick_model("auto", jpeg(quality=75)) == policy.LARGE_MODEL  # far from any: the large model
+    assert pick_model("auto", jpeg(quality=90)) == policy.BLIND_MODEL  # q40's and the large would harm it
     phone = [int(v) for v in np.clip(np.arange(64) // 16 + 1, 1, 255)]  # not an IJG-scaled table, ~q95
     assert pick_model("auto", jpeg(qtables=[phone])) == policy.BLIND_MODEL
     coarse = [int(v) for v in np.clip(np.arange(64) * 2 + 60, 1, 255)]  # another encoder, low quality
     est = estimate_quality(jpeg(qtables=[coarse]))
     assert est.quality <= 25 and not est.exact
-    assert pick_model("auto", jpeg(qtables=[coarse])) == policy.BLIND_MODEL  # other tables: the blind model
+    assert pick_model("auto", jpeg(qtables=[coarse])) == policy.LARGE_MODEL  # other tables: the large model
     assert pick_model("auto", Image.fromarray(img)) == policy.BLIND_MODEL  # no tables, no JPEG in its pixels
     big = smooth_image(128, 160)
     for q, name in ((10, "arcnn-q10"), (40, "arcnn-q40"), (95, policy.BLIND_MODEL)):

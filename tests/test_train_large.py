@@ -77,3 +77,16 @@ def test_chroma_batches_weigh_subsamplings_and_read_the_quality(monkeypatch):
     x = torch.zeros(2, 3, 4, 4)
     planes = train_large.quality_plane(x, 40)
     assert train_large._forget(planes, rng, 1.0)[:, 0].abs().sum() == 0
+
+
+def test_batches_from_loader_processes_are_the_trainers_own(data, monkeypatch):
+    monkeypatch.setenv("ARCNN_CACHE", str(data / "cache"))
+    train_large.prebuild("y", workers=2, val_images=1)  # builds the caches the run then loads
+    assert len(list((data / "cache").glob("pairs-*.npz"))) == 7 + 4  # 7 training qualities, 4 val
+    args = train_large.setup_args().parse_args(["run", *TINY, "--workers", "2"])
+    draw, _, _ = train_large.luma_data((10, 20), args)
+    inline = train_large.batches(draw, train_large.setup_args().parse_args(["run", *TINY]), 5, False)
+    loaded = train_large.batches(draw, args, 5, False)
+    for _ in range(3):
+        (x, y), (x2, y2) = next(inline), next(loaded)
+        assert torch.equal(x, x2) and torch.equal(y, y2)

@@ -74,8 +74,8 @@ def test_an_altered_shipped_file_is_refused(monkeypatch):
 def test_every_registered_model_loads_and_keeps_its_architecture():
     for name, card in REGISTRY.items():
         model = load_model(name)
-        if card.colour == "y":
-            assert model.config.channels == 1 and model.config.inputs == 1
+        if card.colour == "y":  # a U-Net reads the quality plane too
+            assert model.config.channels == 1 and model.config.inputs == 1 + (card.architecture == "unet")
         else:  # the chroma model reads Y, Cb, Cr (a U-Net the quality plane too) and restores Cb, Cr
             assert card.colour == "cbcr" and (model.config.inputs, model.config.channels) in ((3, 2), (4, 2))
         if card.architecture == "unet":
@@ -102,21 +102,25 @@ def test_samples_match_registry():
         sample_path("lena.png")
 
 
-def test_auto_model_uses_per_quality_models_near_their_quality_else_blind(monkeypatch):
+def test_auto_model_uses_per_quality_models_near_their_quality_else_large_or_blind(monkeypatch):
     import arcnn.policy as policy
     import arcnn.zoo as zoo
 
     monkeypatch.delitem(zoo.REGISTRY, policy.BLIND_MODEL, raising=False)
-    assert policy.auto_model(15) == "arcnn-q10"  # no blind model shipped: the nearest per-quality one
+    monkeypatch.delitem(zoo.REGISTRY, policy.LARGE_MODEL, raising=False)
+    assert policy.auto_model(15) == "arcnn-q10"  # neither shipped: the nearest per-quality one
     monkeypatch.setitem(zoo.REGISTRY, policy.BLIND_MODEL, zoo.REGISTRY["arcnn-q10"])
-    tol = policy.AUTO_TOLERANCE
+    assert policy.auto_model(15) == policy.BLIND_MODEL  # no large model: the blind one
+    monkeypatch.setitem(zoo.REGISTRY, policy.LARGE_MODEL, zoo.REGISTRY["arcnn-q20"])
+    tol, top = policy.AUTO_TOLERANCE, policy.LARGE_MAX_QUALITY
     assert policy.auto_model(10) == "arcnn-q10"
     assert policy.auto_model(10 + tol) == "arcnn-q10" and policy.auto_model(40 - tol) == "arcnn-q40"
-    assert policy.auto_model(10 - tol - 1) == policy.BLIND_MODEL  # below the lowest per-quality model
-    assert policy.auto_model(10 + tol + 1) == policy.BLIND_MODEL  # between two per-quality models
-    assert policy.auto_model(40 + tol + 1) == policy.BLIND_MODEL  # good JPEGs: the blind model
-    assert policy.auto_model(None) == policy.BLIND_MODEL  # no tables: PNG, BMP ...
-    assert policy.auto_model(10, standard=False) == policy.BLIND_MODEL  # another encoder's tables
+    assert policy.auto_model(10 - tol - 1) == policy.LARGE_MODEL  # below the lowest per-quality model
+    assert policy.auto_model(10 + tol + 1) == policy.LARGE_MODEL  # between two per-quality models
+    assert policy.auto_model(40 + tol + 1) == policy.LARGE_MODEL  # above them, up to its limit
+    assert policy.auto_model(top) == policy.LARGE_MODEL and policy.auto_model(top + 1) == policy.BLIND_MODEL
+    assert policy.auto_model(None) == policy.BLIND_MODEL  # no tables, no quality: PNG, BMP ...
+    assert policy.auto_model(10, standard=False) == policy.LARGE_MODEL  # another encoder's tables
 
 
 def test_models_for_other_degradations_are_never_picked_by_quality(monkeypatch):

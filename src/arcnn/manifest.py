@@ -30,6 +30,7 @@ FILES: dict[str, str] = {
     "weights/arcnn-chroma.safetensors": "e5a1dcc2e0be4c780bf160b2064a99a0f47f19056c22f1844a359224be5b1e47",
     "weights/arcnn-chroma-q10.safetensors": "ded758d6923760d3f9a6e93e0e74bdb399ab51db94761eb82dc776355c4445b7",
     "weights/arcnn-chroma-unet.safetensors": "9bc11d66503d16c36b1915cdaa55b2e93c2d2a3b4c4bc72d4d68c005c46d91d8",
+    "weights/arcnn-large.safetensors": "e452530239e0773ea46312617d8020d0d078a7f4cfedc3e82f700762b5167230",
     # The same networks as ONNX, run by the default engine (tools/export_shipped.py writes them).
     "weights/onnx/arcnn-q10.onnx": "bf1f7a235acf4ec98121a42744fdd4f7ab79df3612b45300c8bad40cf8364c7d",
     "weights/onnx/arcnn-q20.onnx": "dd08389b33e3de6e6a09743edecb9942c44b9bdaef6bbeca71fb2f9d237b771a",
@@ -45,6 +46,7 @@ FILES: dict[str, str] = {
     "weights/onnx/arcnn-chroma.onnx": "f39a1c668d0a63a947f82620a69cc7f0c892f9f41371fcef13f4ccfdde24dc55",
     "weights/onnx/arcnn-chroma-q10.onnx": "6f65c3cab6f9b2fbd5e476bb0ebbaaf974885c0581836990febc6e9c5b998772",
     "weights/onnx/arcnn-chroma-unet.onnx": "dae1ca3b97208873147c3c985259ca05c36bf8413cc7d22c70a26cfd26f86fff",
+    "weights/onnx/arcnn-large.onnx": "cd789367ccd55d0926c368a934bc33b6fd4add6beac1feecc36db5d9f04f25f1",
     # int8 versions (experiments/quantize_int8.py writes them; not used by arcnn restore).
     "weights/int8/arcnn-q10.onnx": "fc9246c081b9b789988f481299dc1148621c09445c1f454590255bd4c243951d",
     "weights/int8/arcnn-q20.onnx": "9a0bc0647715f8477a2105ef2c188059d8fe5adfd5daa2d6f19691e18b9f0489",

@@ -20,21 +20,27 @@ from arcnn.codec import (
 )
 from arcnn.zoo import REGISTRY
 
-__all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "WEBP_MODEL", "CHROMA_MODEL", "CHROMA_LOW_MODEL",
-           "AUTO_TOLERANCE", "CHROMA_LOW_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY", "nearest_model",
+__all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "WEBP_MODEL", "CHROMA_MODEL", "CHROMA_LOW_MODEL",
+           "AUTO_TOLERANCE", "LARGE_MAX_QUALITY", "CHROMA_LOW_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY",
+           "nearest_model",
            "auto_model", "auto_chroma_model", "pick_model", "pick_model_for", "chroma_model",
            "pixel_quality", "file_quality", "chroma_quality"]  # fmt: skip
 
 DEFAULT_MODEL = "arcnn-q10"
 BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
+LARGE_MODEL = "arcnn-large"  # the best luminance model up to LARGE_MAX_QUALITY (it reads the quality)
 WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
 CHROMA_MODEL = "arcnn-chroma"  # restores Cb and Cr of colour JPEGs, for every quality
 CHROMA_LOW_MODEL = "arcnn-chroma-q10"  # the same for the lowest qualities, up to CHROMA_LOW_MAX_QUALITY
 
-# A per-quality model for an estimated quality within this many steps of its own; the blind model
-# for every other quality (it beats the nearest per-quality model there on BSDS500 val), for other
-# encoders' tables (the per-quality models know IJG's alone) and for unknown qualities.
+# A per-quality model for an estimated quality within this many steps of its own; the large model
+# for every other quality up to LARGE_MAX_QUALITY and for other encoders' tables (the per-quality
+# models know IJG's alone); the blind model above it and for unknown qualities.
 AUTO_TOLERANCE = 2
+# arcnn-large beats arcnn-blind up to here on BSDS500 val; above it, where it was never trained, it
+# falls below arcnn-blind and then below the JPEG itself, as it does with the quality unknown on good
+# JPEGs (python -m benchmarks.blind --data bsds500/val --qualities 60 75 80 90).
+LARGE_MAX_QUALITY = 75
 # arcnn-chroma-q10 beats arcnn-chroma at the lowest qualities only (python -m benchmarks.colour --qualities).
 CHROMA_LOW_MAX_QUALITY = 12
 # --chroma auto restores the chroma of a colour JPEG up to this quality of its chroma table
@@ -57,17 +63,17 @@ def nearest_model(quality: int | None) -> str:
 def auto_model(quality: int | None, standard: bool = True) -> str:
     """The model ``--quality auto`` uses for an image whose quality was estimated as ``quality``.
 
-    The per-quality model trained within ``AUTO_TOLERANCE`` of ``quality``; for every other quality,
-    for other encoders' tables (``standard=False``) and for unknown qualities (``None``: PNG, BMP),
-    the quality-blind model, when it is shipped.
+    The per-quality model trained within ``AUTO_TOLERANCE`` of ``quality``; for every other quality
+    up to ``LARGE_MAX_QUALITY`` and for other encoders' tables (``standard=False``), the large model;
+    above it and for unknown qualities (``None``: PNG, BMP), the quality-blind model; each when shipped.
     """
     near = nearest_model(quality)
-    if BLIND_MODEL not in REGISTRY:
-        return near
-    trained = REGISTRY[near].quality
+    trained = REGISTRY[near].quality if near in REGISTRY else None
     if quality is not None and standard and trained is not None and abs(trained - quality) <= AUTO_TOLERANCE:
         return near
-    return BLIND_MODEL
+    if quality is not None and quality <= LARGE_MAX_QUALITY and LARGE_MODEL in REGISTRY:
+        return LARGE_MODEL
+    return BLIND_MODEL if BLIND_MODEL in REGISTRY else near
 
 
 def auto_chroma_model(quality: int | None) -> str:

@@ -211,6 +211,21 @@ _CARDS = [
         "36,251 steps of 16 crops of 64 px on 1 CPU core, the last 20,000 a cosine decay from 1.5e-4 "
         "(state and logs: experiments/checkpoints/arcnn-chroma-half)",
     ),
+    ModelCard(
+        name="arcnn-large",
+        use="the best luminance of JPEGs up to q75 (one model, reads the file's quality; above DnCNN-3 on "
+        "LIVE1 at a quarter of its cost); not for better JPEGs, which it harms",
+        file="arcnn-large.safetensors",
+        quality=None,
+        architecture="unet",
+        training_data="BSDS500 train+test (400 images), Y channel, Pillow grayscale JPEG at q = 10, 15, 20, "
+        "25, 30, 35, 40; images drawn by 1 / their JPEG MSE; the quality as an input plane (unknown for "
+        "10% of the crops)",
+        recipe="experiments/train_large.py: a 4-scale U-Net (widths 32-64-128-128), 7,220 steps of 16 crops "
+        "of 64 px on 2 CPU cores, then on one H200 (experiments/gpu_large.sh) 22,844 steps of 64 crops of "
+        "128 px at a constant 4e-4 and 9,864 steps of cosine decay (state and logs: "
+        "experiments/checkpoints/arcnn-large)",
+    ),
 ]
 _SCORES = _measured()
 REGISTRY: dict[str, ModelCard] = {c.name: replace(c, scores=_SCORES.get(c.name, {})) for c in _CARDS}

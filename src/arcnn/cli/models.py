@@ -17,7 +17,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def model_rows() -> list[dict]:
     """One row per shipped model: name, quality, use, MAC per pixel (counted), LIVE1 PSNR / SSIM at its
-    quality (``python -m benchmarks.zoo_table`` measures them; None where it does not score the model)."""
+    quality, q10 for a model of every quality (``python -m benchmarks.zoo_table`` measures them; None
+    where it does not score the model)."""
     from safetensors import safe_open
 
     from arcnn.flops import macs_per_pixel
@@ -30,7 +31,10 @@ def model_rows() -> list[dict]:
         with safe_open(str(card.path), framework="pt") as f:
             config = config_from_json((f.metadata() or {})["model_config"])
         live1 = card.scores.get("live1_restore") or card.scores.get("live1") or {}
-        rows.append({"name": card.name, "quality": card.quality, "use": card.use,
+        quality = card.quality
+        if not live1 and "live1_q10" in card.scores:  # a model of every quality: its q10 score
+            live1, quality = card.scores["live1_q10"], 10
+        rows.append({"name": card.name, "quality": quality, "use": card.use,
                      "macs_per_pixel": round(macs_per_pixel(build_network(config))),
                      "live1_psnr": live1.get("psnr"), "live1_ssim": live1.get("ssim")})  # fmt: skip
     return rows
