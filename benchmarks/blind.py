@@ -2,6 +2,7 @@
 
     python -m benchmarks.blind [--write]
     python -m benchmarks.blind --data bsds500/val --qualities 40 50 60   # a check off the test set
+    python -m benchmarks.blind --data bsds500/val --images 20 --qualities 60 75 80 90   # its first 20
 
 At q = 10, 20, 30, 40 ``arcnn-blind`` should be within 0.15 dB PSNR of the model trained
 for that quality; at the qualities in between and above it should never be worse than
@@ -16,8 +17,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from collections import Counter
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -37,10 +40,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write", action="store_true", help="update the blind block (docs/results.md)")
     ap.add_argument("--data", default="live1", help="folder of ../shared/data (bsds500/val to check on val)")
     ap.add_argument("--qualities", type=int, nargs="+", default=None, help="default: 5 ... 90")
+    ap.add_argument("--images", type=int, default=0, help="the first N images of --data only (0: all)")
     args = ap.parse_args(argv)
-    if args.write and (args.data != "live1" or args.qualities):
+    if args.write and (args.data != "live1" or args.qualities or args.images):
         ap.error("--write is for the published table: LIVE1 at the default qualities")
     data = require_data(args.data)
+    if args.images:
+        with tempfile.TemporaryDirectory() as tmp:
+            for f in list_images(data)[: args.images]:
+                (Path(tmp) / f.name).symlink_to(f.resolve())
+            return measure(args, Path(tmp))
+    return measure(args, data)
+
+
+def measure(args: argparse.Namespace, data: Path) -> int:
+    """Print (and with --write publish) the table for the images in ``data``."""
     if BLIND_MODEL not in REGISTRY:
         print(f"{BLIND_MODEL} is not shipped: nothing to measure", file=sys.stderr)
         return 2

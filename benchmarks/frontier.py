@@ -7,8 +7,8 @@ grayscale JPEG files (Pillow, as the protocol codes them) into a temporary folde
 restores the first ``--files`` of them file to file with ``arcnn restore`` (decode, quality from
 the tables, network, consistency projection, PNG encode and write), timed in this process, and
 scores the PNGs against the clean luminance: the PSNR gain over the JPEGs on the same files. Rows:
-every shipped per-quality luminance model at its quality and ``arcnn-blind`` at each quality, on
-ONNX Runtime float32 (the default), PyTorch float32 (``--backend torch``) and PyTorch bf16
+every shipped per-quality luminance model at its quality, ``arcnn-large`` and ``arcnn-blind`` at
+each quality, on ONNX Runtime float32 (the default), PyTorch float32 (``--backend torch``) and PyTorch bf16
 (``--bf16``, where the CPU has bf16), and the int8 ONNX file where ``weights/int8/NAME.onnx``
 exists; jpegqs (``/usr/bin/jpegqs``, when installed) with its default settings and with ``-q 1``,
 two threads; DnCNN-3's architecture with random weights (speed only: its PSNR is the published
@@ -237,6 +237,7 @@ README_ROWS = [
     ("`--bf16`", "arcnn-qN, PyTorch bfloat16", "arcnn-qN", "bf16"),
     ("`--model fast-arcnn-q10`", "Fast AR-CNN, ONNX Runtime float32", "fast-arcnn-q10", "onnxruntime"),
     ("`--model fast-arcnn-q10 --int8`", "Fast AR-CNN, ONNX Runtime int8", "fast-arcnn-q10", "int8"),
+    ("`--model arcnn-large`", "the U-Net, ONNX Runtime float32", "arcnn-large", "onnxruntime"),
     ("`--model arcnn-blind`", "quality-blind, ONNX Runtime float32", "arcnn-blind", "onnxruntime"),
     ("(not arcnn) `jpegqs`", "jpegqs, its defaults (JPEG out)", "jpegqs default", "jpegqs"),
     ("(not arcnn) `jpegqs -q 1`", "jpegqs, its lowest setting (JPEG out)", "jpegqs -q 1", "jpegqs"),

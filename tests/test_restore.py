@@ -198,3 +198,21 @@ def test_full_range_luma_is_restored_in_the_studio_range():
 
     assert np.all(np.asarray(map_luma(gray, plus(1), colour_fn=plus(5))) == 101)
     assert np.all(np.asarray(map_luma(rgb, plus(1), colour_fn=plus(5)).convert("L")) == 105)
+
+
+def test_the_large_model_leaves_good_and_unknown_jpegs_to_the_blind_model():
+    import io
+
+    from arcnn.pipeline import Restorer, RestoreOptions
+    from arcnn.policy import BLIND_MODEL, LARGE_MAX_QUALITY, LARGE_MODEL, within_range
+
+    assert within_range(LARGE_MODEL, LARGE_MAX_QUALITY) == LARGE_MODEL
+    assert within_range(LARGE_MODEL, LARGE_MAX_QUALITY + 1) == BLIND_MODEL  # it would harm them
+    assert within_range(LARGE_MODEL, None) == BLIND_MODEL
+    assert within_range("arcnn-q40", 90) == "arcnn-q40"  # any other model as asked
+    restorer = Restorer(RestoreOptions(model=LARGE_MODEL))
+    for q, name in ((20, LARGE_MODEL), (90, BLIND_MODEL)):
+        buf = io.BytesIO()
+        Image.fromarray(smooth_image(48, 48)).save(buf, format="JPEG", quality=q)
+        buf.seek(0)
+        assert restorer.restore_image(Image.open(buf)).model == name

@@ -36,7 +36,7 @@ from arcnn.engine import on_backend, restore_chroma, restore_luma
 from arcnn.files import DEFAULT_PNG_LEVEL, open_image
 from arcnn.netconfig import Network
 from arcnn.options import RestoreOptions
-from arcnn.policy import chroma_model, file_quality, pick_model, pick_model_for
+from arcnn.policy import chroma_model, file_quality, pick_model, pick_model_for, within_range
 from arcnn.zoo import REGISTRY, load_model
 
 __all__ = ["RestoreOptions", "Restorer", "Restored", "Opened", "RestoreError", "restore", "map_luma",
@@ -214,9 +214,9 @@ class Restorer:
             fn = _sadct_fn(im, o.quality)
         else:
             by_quality = pick_model_for(im, estimate) if o.quality == "auto" else pick_model(o.quality)
-            name = self._luma_name(by_quality)
             given = o.quality if isinstance(o.quality, int) else None
             q = estimate.quality if estimate is not None else given
+            name = within_range(self._luma_name(by_quality), q)
             fn = self._luma_fn(self.network(name), luma_qtable(im) if o.consistency else None, q)
             yfn = partial(fn, full_range=True)
             cname = chroma_model(im, o.chroma)

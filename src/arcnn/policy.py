@@ -22,7 +22,7 @@ from arcnn.zoo import REGISTRY
 
 __all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "WEBP_MODEL", "CHROMA_MODEL", "CHROMA_LOW_MODEL",
            "AUTO_TOLERANCE", "LARGE_MAX_QUALITY", "CHROMA_LOW_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY",
-           "nearest_model",
+           "nearest_model", "within_range",
            "auto_model", "auto_chroma_model", "pick_model", "pick_model_for", "chroma_model",
            "pixel_quality", "file_quality", "chroma_quality"]  # fmt: skip
 
@@ -39,7 +39,7 @@ CHROMA_LOW_MODEL = "arcnn-chroma-q10"  # the same for the lowest qualities, up t
 AUTO_TOLERANCE = 2
 # arcnn-large beats arcnn-blind up to here on BSDS500 val; above it, where it was never trained, it
 # falls below arcnn-blind and then below the JPEG itself, as it does with the quality unknown on good
-# JPEGs (python -m benchmarks.blind --data bsds500/val --qualities 60 75 80 90).
+# JPEGs (python -m benchmarks.blind --data bsds500/val --images 20 --qualities 60 75 80 90).
 LARGE_MAX_QUALITY = 75
 # arcnn-chroma-q10 beats arcnn-chroma at the lowest qualities only (python -m benchmarks.colour --qualities).
 CHROMA_LOW_MAX_QUALITY = 12
@@ -74,6 +74,14 @@ def auto_model(quality: int | None, standard: bool = True) -> str:
     if quality is not None and quality <= LARGE_MAX_QUALITY and LARGE_MODEL in REGISTRY:
         return LARGE_MODEL
     return BLIND_MODEL if BLIND_MODEL in REGISTRY else near
+
+
+def within_range(name: str, quality: int | None) -> str:
+    """``name``, unless it is the large model and ``quality`` is above ``LARGE_MAX_QUALITY`` or
+    unknown: such images it harms, even when asked for by name, so they get the blind model."""
+    if name == LARGE_MODEL and (quality is None or quality > LARGE_MAX_QUALITY) and BLIND_MODEL in REGISTRY:
+        return BLIND_MODEL
+    return name
 
 
 def auto_chroma_model(quality: int | None) -> str:

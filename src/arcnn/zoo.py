@@ -214,7 +214,7 @@ _CARDS = [
     ModelCard(
         name="arcnn-large",
         use="the best luminance of JPEGs up to q75 (one model, reads the file's quality; above DnCNN-3 on "
-        "LIVE1 at a quarter of its cost); not for better JPEGs, which it harms",
+        "LIVE1 at a quarter of its cost); better JPEGs get arcnn-blind",
         file="arcnn-large.safetensors",
         quality=None,
         architecture="unet",
