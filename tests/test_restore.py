@@ -203,7 +203,7 @@ def test_full_range_luma_is_restored_in_the_studio_range():
 def test_the_large_model_leaves_good_and_unknown_jpegs_to_the_blind_model():
     import io
 
-    from arcnn.pipeline import Restorer, RestoreOptions
+    from arcnn.pipeline import RestoreOptions, Restorer
     from arcnn.policy import BLIND_MODEL, LARGE_MAX_QUALITY, LARGE_MODEL, within_range
 
     assert within_range(LARGE_MODEL, LARGE_MAX_QUALITY) == LARGE_MODEL
