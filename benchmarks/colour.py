@@ -37,7 +37,7 @@ from arcnn.engine import restore_chroma, restore_luma
 from arcnn.files import open_image
 from arcnn.metrics import ciede2000, psnr
 from arcnn.pipeline import Restorer, luma_qtable, map_luma
-from arcnn.policy import CHROMA_MODEL, auto_chroma_model, chroma_model, file_quality, pick_model
+from arcnn.policy import CHROMA_MODEL, chroma_model, file_quality, pick_model
 from arcnn.zoo import REGISTRY
 from benchmarks._common import publish, require_data, restorer
 
@@ -102,7 +102,7 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
     with open_image(data) as im:
         estimate = file_quality(im)
         name = pick_model("auto", im)
-        cname = args.chroma_model or auto_chroma_model(None if estimate is None else estimate.quality)
+        cname = args.chroma_model or CHROMA_MODEL
         auto = chroma_model(im, "auto")
         qtable = None if args.no_consistency else luma_qtable(im)
         im.load()

@@ -111,11 +111,11 @@ def test_chroma_model_choice(monkeypatch):
     rgb = smooth_image(32, 32, colour=True)
     monkeypatch.setitem(zoo.REGISTRY, policy.CHROMA_MODEL, zoo.REGISTRY[policy.DEFAULT_MODEL])
     assert chroma_model(_jpeg(rgb, "4:2:0")) == policy.CHROMA_MODEL
-    assert chroma_model(_jpeg(rgb, "4:2:0", quality=10)) == policy.CHROMA_LOW_MODEL  # the lowest qualities
-    assert chroma_model(_jpeg(rgb, "4:2:0", quality=policy.CHROMA_LOW_MAX_QUALITY + 1)) == policy.CHROMA_MODEL
+    assert chroma_model(_jpeg(rgb, "4:2:0", quality=10)) == policy.CHROMA_MODEL  # one model for every quality
     assert chroma_model(Image.fromarray(rgb), "on") == policy.CHROMA_MODEL  # quality unknown
-    assert chroma_model(_jpeg(rgb, "4:2:0", quality=60)) is None  # above CHROMA_AUTO_MAX_QUALITY
-    assert chroma_model(_jpeg(rgb, "4:2:0", quality=60), "on") == policy.CHROMA_MODEL
+    top = policy.CHROMA_AUTO_MAX_QUALITY["4:2:0"] + 1
+    assert chroma_model(_jpeg(rgb, "4:2:0", quality=top)) is None  # above CHROMA_AUTO_MAX_QUALITY
+    assert chroma_model(_jpeg(rgb, "4:2:0", quality=top), "on") == policy.CHROMA_MODEL
     assert chroma_model(_jpeg(rgb, "4:4:4"), "on") == policy.CHROMA_MODEL
     assert chroma_model(_jpeg(rgb, "4:2:0"), "off") is None
     assert chroma_model(Image.fromarray(rgb)) is None  # not a JPEG
@@ -135,16 +135,20 @@ def test_chroma_auto_stops_by_subsampling_and_by_the_chroma_table(monkeypatch):
     rgb = smooth_image(32, 32, colour=True)
     monkeypatch.setitem(zoo.REGISTRY, policy.CHROMA_MODEL, zoo.REGISTRY[policy.DEFAULT_MODEL])
     for subsampling, limit in policy.CHROMA_AUTO_MAX_QUALITY.items():
-        assert chroma_model(_jpeg(rgb, subsampling, quality=10)) == policy.CHROMA_LOW_MODEL
+        assert chroma_model(_jpeg(rgb, subsampling, quality=10)) == policy.CHROMA_MODEL
         assert chroma_model(_jpeg(rgb, subsampling, quality=limit)) == policy.CHROMA_MODEL
         assert chroma_model(_jpeg(rgb, subsampling, quality=limit + 1)) is None
         assert chroma_model(_jpeg(rgb, subsampling, quality=limit + 1), "on") == policy.CHROMA_MODEL
     assert set(policy.CHROMA_AUTO_MAX_QUALITY) == {"4:2:0", "4:2:2", "4:4:4"}
     assert all(chroma_table_quality(ijg_table(q, chroma=True)) == q for q in range(3, 101))
     limit = policy.CHROMA_AUTO_MAX_QUALITY["4:2:0"]
-    with Image.open(io.BytesIO(encode(rgb, "mozjpeg", 40))) as moz:  # luminance ~q30, chroma ~q52
-        assert estimate_quality(moz).quality <= limit < policy.chroma_quality(moz)
-        assert chroma_model(moz) is None and chroma_model(moz, "on") is not None
+    finer = 0  # mozjpeg qualities whose luminance is within the limit and whose chroma is not
+    for q in range(40, 95, 5):
+        with Image.open(io.BytesIO(encode(rgb, "mozjpeg", q))) as moz:
+            if estimate_quality(moz).quality <= limit < policy.chroma_quality(moz):
+                assert chroma_model(moz) is None and chroma_model(moz, "on") is not None
+                finer += 1
+    assert finer
     with Image.open(io.BytesIO(encode(rgb, "mozjpeg", 10))) as moz:
         assert chroma_model(moz) is not None
     buf = io.BytesIO()  # planes coded as R, G, B (Adobe transform 0): no chroma to restore

@@ -16,6 +16,7 @@ from PIL import Image
 from starlette.testclient import TestClient
 
 import arcnn.serve.queue as serve_queue
+from arcnn import policy
 from arcnn.cli import main
 from arcnn.cli.serve import make_app
 from arcnn.serve import ServeSettings
@@ -59,7 +60,7 @@ def test_restore_gives_the_pixels_of_arcnn_restore(client, tmp_path):
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "image/png"
     assert r.headers["x-arcnn-model"] == "arcnn-q10"
-    assert r.headers["x-arcnn-chroma-model"] == "arcnn-chroma-q10"
+    assert r.headers["x-arcnn-chroma-model"] == policy.CHROMA_MODEL
     assert r.headers["x-arcnn-quality"] == "10" and r.headers["x-arcnn-quality-estimate"] == "q10"
     expected = np.asarray(Image.open(tmp_path / "cli.png"))
     assert expected.shape == (48, 64, 3)

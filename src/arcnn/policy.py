@@ -20,18 +20,18 @@ from arcnn.codec import (
 )
 from arcnn.zoo import REGISTRY
 
-__all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "WEBP_MODEL", "CHROMA_MODEL", "CHROMA_LOW_MODEL",
-           "AUTO_TOLERANCE", "LARGE_MAX_QUALITY", "CHROMA_LOW_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY",
+__all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "WEBP_MODEL", "CHROMA_MODEL",
+           "AUTO_TOLERANCE", "LARGE_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY",
            "nearest_model", "within_range",
-           "auto_model", "auto_chroma_model", "pick_model", "pick_model_for", "chroma_model",
+           "auto_model", "pick_model", "pick_model_for", "chroma_model",
            "pixel_quality", "file_quality", "chroma_quality"]  # fmt: skip
 
 DEFAULT_MODEL = "arcnn-q10"
 BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
 LARGE_MODEL = "arcnn-large"  # the best luminance model up to LARGE_MAX_QUALITY (it reads the quality)
 WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
-CHROMA_MODEL = "arcnn-chroma"  # restores Cb and Cr of colour JPEGs, for every quality
-CHROMA_LOW_MODEL = "arcnn-chroma-q10"  # the same for the lowest qualities, up to CHROMA_LOW_MAX_QUALITY
+# Restores Cb and Cr of colour JPEGs of every quality and subsampling (a U-Net that reads the quality).
+CHROMA_MODEL = "arcnn-chroma-unet"
 
 # A per-quality model for an estimated quality within this many steps of its own; the large model
 # for every other quality up to LARGE_MAX_QUALITY and for other encoders' tables (the per-quality
@@ -41,14 +41,14 @@ AUTO_TOLERANCE = 2
 # falls below arcnn-blind and then below the JPEG itself, as it does with the quality unknown on good
 # JPEGs (python -m benchmarks.blind --data bsds500/val --images 20 --qualities 60 75 80 90).
 LARGE_MAX_QUALITY = 75
-# arcnn-chroma-q10 beats arcnn-chroma at the lowest qualities only (python -m benchmarks.colour --qualities).
-CHROMA_LOW_MAX_QUALITY = 12
 # --chroma auto restores the chroma of a colour JPEG up to this quality of its chroma table
-# (chroma_table_quality), by subsampling: the highest of q25, 30, 35, 40 at which the chroma model
-# beats luminance-only restoration in RGB PSNR and lowers the CIEDE2000 ΔE by 0.1 or more on
-# BSDS500 val (python -m benchmarks.colour --data bsds500/val --every 3 --qualities 25 30 35 40
-# --settings 4:2:0 4:2:2 4:4:4); above it the colours gain little or get further. Other subsamplings: never.
-CHROMA_AUTO_MAX_QUALITY = {"4:2:0": 35, "4:2:2": 30, "4:4:4": 30}
+# (chroma_table_quality), by subsampling: the highest of q30, 40, 50, 60, 75, 90 at which the chroma
+# model beats luminance-only restoration in RGB PSNR and lowers the CIEDE2000 ΔE by 0.1 or more on
+# BSDS500 val (python -m benchmarks.colour --data bsds500/val --every 3 --qualities 30 40 50 60 75 90
+# --settings 4:2:0 4:2:2 4:4:4 --chroma-model arcnn-chroma-unet, run as two commands, 30-60 and 75 90);
+# above it the colours gain little.
+# Other subsamplings: never.
+CHROMA_AUTO_MAX_QUALITY = {"4:2:0": 60, "4:2:2": 60, "4:4:4": 50}
 _SUBSAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}  # JpegImagePlugin.get_sampling
 
 
@@ -82,13 +82,6 @@ def within_range(name: str, quality: int | None) -> str:
     if name == LARGE_MODEL and (quality is None or quality > LARGE_MAX_QUALITY) and BLIND_MODEL in REGISTRY:
         return BLIND_MODEL
     return name
-
-
-def auto_chroma_model(quality: int | None) -> str:
-    """The chroma model for a colour JPEG whose quality was estimated as ``quality`` (None: unknown)."""
-    if quality is not None and quality <= CHROMA_LOW_MAX_QUALITY and CHROMA_LOW_MODEL in REGISTRY:
-        return CHROMA_LOW_MODEL
-    return CHROMA_MODEL
 
 
 def pixel_quality(image: Image.Image) -> QualityEstimate | None:
@@ -137,21 +130,18 @@ def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:
 
     ``chroma``: "off"; "on" (every colour image); "auto": colour JPEGs coded as YCbCr at 4:2:0,
     4:2:2 or 4:4:4 whose chroma table is no finer than IJG's at ``CHROMA_AUTO_MAX_QUALITY`` for
-    that subsampling (:func:`chroma_quality`). A JPEG's estimated quality picks the model
-    (:func:`auto_chroma_model`).
+    that subsampling (:func:`chroma_quality`).
     """
     if chroma not in ("auto", "on", "off"):
         raise ValueError(f"chroma must be auto, on or off, not {chroma!r}")
     if chroma == "off" or CHROMA_MODEL not in REGISTRY or image.mode in ("L", "LA", "I", "I;16", "F", "1"):
         return None
-    jpeg = image.format == "JPEG" and bool(getattr(image, "quantization", None))
-    quality = estimate_quality(image).quality if jpeg else None
     if chroma == "auto":
         cq = chroma_quality(image)  # None unless a JPEG coded as Y, Cb, Cr
         sampling = _SUBSAMPLING.get(JpegImagePlugin.get_sampling(image), "") if cq is not None else ""
         if cq is None or cq > CHROMA_AUTO_MAX_QUALITY.get(sampling, 0):
             return None
-    return auto_chroma_model(quality)
+    return CHROMA_MODEL
 
 
 def chroma_quality(image: Image.Image) -> int | None:

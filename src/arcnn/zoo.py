@@ -177,7 +177,8 @@ _CARDS = [
     ),
     ModelCard(
         name="arcnn-chroma",
-        use="the colour (Cb, Cr) of colour JPEGs up to q35 (q30 at 4:2:2 and 4:4:4)",
+        use="the colour (Cb, Cr) of colour JPEGs: the 9-7-1-5 network --chroma auto used before "
+        "arcnn-chroma-unet",
         file="arcnn-chroma.safetensors",
         quality=None,
         colour="cbcr",
@@ -188,7 +189,7 @@ _CARDS = [
     ),
     ModelCard(
         name="arcnn-chroma-q10",
-        use="the colour of the lowest-quality colour JPEGs (up to q12)",
+        use="the same for q10 colour JPEGs (--chroma auto used it up to q12 before arcnn-chroma-unet)",
         file="arcnn-chroma-q10.safetensors",
         quality=10,
         colour="cbcr",
@@ -198,8 +199,8 @@ _CARDS = [
     ),
     ModelCard(
         name="arcnn-chroma-unet",
-        use="the colour of JPEGs of any quality and subsampling at a fifth of arcnn-chroma's cost "
-        "(not yet --chroma auto's pick)",
+        use="the colour (Cb, Cr) of colour JPEGs of any quality and subsampling (--chroma auto's pick), "
+        "better than arcnn-chroma at a fifth of its cost",
         file="arcnn-chroma-unet.safetensors",
         quality=None,
         colour="cbcr",
