@@ -96,22 +96,35 @@ def _ints(text: str) -> tuple[int, ...]:
 # One training batch from a seeded generator: (degraded, clean) float32 tensors in [0, 1], the
 # degraded (N, inputs, P, P) with the quality plane (q/100, 0: unknown) in front.
 Draw = Callable[[np.random.Generator], tuple[torch.Tensor, torch.Tensor]]
+# A set of pairs: the images and how each is degraded (``make_pairs``'s arguments).
+Job = tuple[list[Path], Degradation]
+
+
+def pair_jobs(target: str, qualities: tuple[int, ...], val_images: int) -> tuple[list[Job], list[Job]]:
+    """``(files, degradation)`` of each set of a run's training pairs (BSDS500 train+test) and of its
+    validation pairs (the first ``val_images`` of BSDS500 val): the sets ``load_data``,
+    ``chroma_data`` and ``prebuild`` make."""
+    root = shared_data_dir() / "bsds500"
+    files, val_files = list_images(root / "train", root / "test"), list_images(root / "val")[:val_images]
+    if target == "y":
+        val = [(val_files, Degradation(q)) for q in VAL_QUALITIES]
+        return [(files, Degradation(q)) for q in qualities], val
+    train = [(files, Degradation(q, chroma=True, subsampling=sub)) for q, sub in chroma_sets(qualities)]
+    return train, [(val_files, Degradation(q, chroma=True)) for q in VAL_QUALITIES]
 
 
 def load_data(qualities: tuple[int, ...], val_images: int) -> tuple[PairSet, np.ndarray, list]:
     """Training pairs of every quality (degraded planes (H, W, 2): quality, Y), draw weights, and
     the validation pairs ``[(quality, clean, degraded), ...]``."""
-    root = shared_data_dir() / "bsds500"
-    files = list_images(root / "train", root / "test")
+    train, val_jobs = pair_jobs("y", qualities, val_images)
     clean, degraded = [], []
-    for q in qualities:
-        s = make_pairs(files, q)
+    for files, deg in train:
+        s = make_pairs(files, deg)
         clean += s.clean
-        degraded += [np.dstack([np.full_like(d, q), d]) for d in s.degraded]
+        degraded += [np.dstack([np.full_like(d, deg.quality), d]) for d in s.degraded]
     pairs = PairSet(clean, degraded)
     plain = PairSet(clean, [d[..., 1] for d in degraded])
-    val_files = list_images(root / "val")[:val_images]
-    val = [(q, c, d) for q in VAL_QUALITIES for c, d in zip(*_lists(make_pairs(val_files, q)))]
+    val = [(deg.quality, c, d) for files, deg in val_jobs for c, d in zip(*_lists(make_pairs(files, deg)))]
     return pairs, image_weights(plain, "psnr"), val
 
 
@@ -142,16 +155,9 @@ def prebuild(target: str = "y", workers: int = 16, val_images: int = 25) -> None
     (a lent GPU) does not build them one by one; the run then loads them."""
     from concurrent.futures import ProcessPoolExecutor
 
-    root = shared_data_dir() / "bsds500"
-    files, val_files = list_images(root / "train", root / "test"), list_images(root / "val")[:val_images]
-    qualities = _ints(QUALITIES[target])
-    if target == "y":
-        jobs = [(files, q) for q in qualities] + [(val_files, q) for q in VAL_QUALITIES]
-    else:
-        jobs = [(files, Degradation(q, chroma=True, subsampling=sub)) for q, sub in chroma_sets(qualities)]
-        jobs += [(val_files, Degradation(q, chroma=True)) for q in VAL_QUALITIES]
+    train, val = pair_jobs(target, _ints(QUALITIES[target]), val_images)
     with ProcessPoolExecutor(workers) as pool:
-        list(pool.map(_build, jobs))
+        list(pool.map(_build, train + val))
 
 
 def _build(job: tuple) -> None:
@@ -208,15 +214,14 @@ def chroma_data(qualities: tuple[int, ...], args: argparse.Namespace) -> tuple[D
     """The chroma run's batches ((Y, Cb, Cr) as decoded -> clean (Cb, Cr), uint8 (H, W, 3) and
     (H, W, 2) images), its validation pairs ``[(quality, clean YCbCr, degraded, clean RGB), ...]``
     (4:2:0), and how many training pairs."""
-    root = shared_data_dir() / "bsds500"
-    files = list_images(root / "train", root / "test")
+    train, val_jobs = pair_jobs("cbcr", qualities, args.val_images)
     sets: list[tuple[int, str, PairSet]] = []
     clean: list[np.ndarray] = []
-    for q, sub in chroma_sets(qualities):
-        s = make_pairs(files, Degradation(q, chroma=True, subsampling=sub))
+    for files, deg in train:
+        s = make_pairs(files, deg)
         # The clean image is the same in every set: kept once, as (Cb, Cr).
         clean = clean or [np.ascontiguousarray(c[..., 1:]) for c in s.clean]
-        sets.append((q, sub, PairSet(clean, s.degraded)))
+        sets.append((deg.quality, deg.subsampling, PairSet(clean, s.degraded)))
     set_p, within = set_weights(sets)
 
     def draw(rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -228,12 +233,11 @@ def chroma_data(qualities: tuple[int, ...], args: argparse.Namespace) -> tuple[D
                 ys.append(y)
         return _forget(torch.cat(xs), rng, args.unknown), torch.cat(ys)
 
-    val_files = list_images(root / "val")[: args.val_images]
-    rgb = [_load_rgb(f) for f in val_files]
+    rgb = [_load_rgb(f) for f in val_jobs[0][0]]
     val = []
-    for q in VAL_QUALITIES:
-        s = make_pairs(val_files, Degradation(q, chroma=True))
-        val += [(q, c, d, r) for c, d, r in zip(s.clean, s.degraded, rgb)]
+    for files, deg in val_jobs:
+        s = make_pairs(files, deg)
+        val += [(deg.quality, c, d, r) for c, d, r in zip(s.clean, s.degraded, rgb)]
     return draw, val, sum(len(p) for _, _, p in sets)
 
 

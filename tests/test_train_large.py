@@ -90,3 +90,14 @@ def test_batches_from_loader_processes_are_the_trainers_own(data, monkeypatch):
     for _ in range(3):
         (x, y), (x2, y2) = next(inline), next(loaded)
         assert torch.equal(x, x2) and torch.equal(y, y2)
+
+
+def test_one_list_of_pair_sets_for_training_validation_and_prebuild(data, monkeypatch):
+    monkeypatch.setattr(train_large, "SUBSAMPLINGS", {"4:2:0": (0.75, None), "4:4:4": (0.25, (90,))})
+    train, val = train_large.pair_jobs("cbcr", (10, 40), val_images=1)
+    assert [(d.quality, d.subsampling) for _, d in train] == [(10, "4:2:0"), (40, "4:2:0"), (90, "4:4:4")]
+    assert all(d.chroma for _, d in train + val)
+    assert [len(f) for f, _ in train] == [4] * 3 and [len(f) for f, _ in val] == [1] * 4
+    train, val = train_large.pair_jobs("y", (10, 20), val_images=2)
+    assert [d.quality for _, d in train + val] == [10, 20, *train_large.VAL_QUALITIES]
+    assert not any(d.chroma for _, d in train + val)

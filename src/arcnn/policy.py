@@ -71,7 +71,7 @@ def auto_model(quality: int | None, standard: bool = True) -> str:
     trained = REGISTRY[near].quality if near in REGISTRY else None
     if quality is not None and standard and trained is not None and abs(trained - quality) <= AUTO_TOLERANCE:
         return near
-    if quality is not None and quality <= LARGE_MAX_QUALITY and LARGE_MODEL in REGISTRY:
+    if _large_suits(quality) and LARGE_MODEL in REGISTRY:
         return LARGE_MODEL
     return BLIND_MODEL if BLIND_MODEL in REGISTRY else near
 
@@ -79,9 +79,15 @@ def auto_model(quality: int | None, standard: bool = True) -> str:
 def within_range(name: str, quality: int | None) -> str:
     """``name``, unless it is the large model and ``quality`` is above ``LARGE_MAX_QUALITY`` or
     unknown: such images it harms, even when asked for by name, so they get the blind model."""
-    if name == LARGE_MODEL and (quality is None or quality > LARGE_MAX_QUALITY) and BLIND_MODEL in REGISTRY:
+    if name == LARGE_MODEL and not _large_suits(quality) and BLIND_MODEL in REGISTRY:
         return BLIND_MODEL
     return name
+
+
+def _large_suits(quality: int | None) -> bool:
+    """Whether the large model improves images of this quality (up to ``LARGE_MAX_QUALITY``; not
+    unknown ones): measured by ``python -m benchmarks.blind``."""
+    return quality is not None and quality <= LARGE_MAX_QUALITY
 
 
 def pixel_quality(image: Image.Image) -> QualityEstimate | None:
