@@ -79,6 +79,8 @@ def test_result_says_how_it_was_made():
     Image.fromarray(np.zeros((16, 16), np.uint8)).save(png, format="PNG")
     result = Restorer(RestoreOptions(model="arcnn-q20")).restore(png.getvalue())
     assert result.model == "arcnn-q20" and result.chroma_model is None
+    fast = Restorer(RestoreOptions(fast=True, chroma="off")).restore(sample_path("astronaut-q10.jpg"))
+    assert fast.model == "fast-arcnn-q10" and fast.chroma_model is None  # the fast tier's q10 model
 
 
 BAD_OPTIONS = [
@@ -87,7 +89,8 @@ BAD_OPTIONS = [
     {"max_pixels": float("inf")}, {"max_pixels": -1}, {"method": "magic"}, {"tile": 0},
     {"consistency": "yes"}, {"colour": "on"}, {"method": "sadct", "model": "arcnn-q10"},
     {"backend": "onnxruntime", "bf16": True}, {"png_level": -1}, {"png_level": 10}, {"png_level": 6.0},
-    {"png_level": "6"}, {"png_level": True},
+    {"png_level": "6"}, {"png_level": True}, {"fast": 1}, {"fast": True, "model": "arcnn-q10"},
+    {"fast": True, "method": "sadct"},
 ]  # fmt: skip
 
 

@@ -127,6 +127,7 @@ def test_415_for_what_is_not_an_image(client):
     "quality=0", "quality=high", "chroma=maybe", "format=gif", "method=sadct", "quality=10&quality=20",
     "model=src/arcnn/weights/arcnn-q10.safetensors", "model=/etc/passwd", "model=../../weights/arcnn-q10",
     "model=arcnn-chroma", "png_level=10", "png_level=-1", "png_level=fast", "png_level=6.0",
+    "fast=1", "fast=yes", "fast=true&model=arcnn-q10",
 ])  # fmt: skip
 def test_422_for_a_bad_option_or_a_model_that_is_not_a_shipped_name(client, query):
     one_line_error(client.post(f"/restore?{query}", content=jpeg_bytes()), 422)
@@ -140,6 +141,12 @@ def test_png_level_as_arcnn_restore_writes_it(client):
     assert png_zlib_level(default.content) == ZLIB_FLEVEL[6]
     assert png_zlib_level(fast.content) == ZLIB_FLEVEL[1]
     np.testing.assert_array_equal(pixels(fast.content), pixels(default.content))
+
+
+def test_the_fast_tier_as_arcnn_restore_picks_it(client):
+    r = client.post("/restore?fast=true&chroma=off", content=jpeg_bytes())
+    assert r.status_code == 200 and r.headers["x-arcnn-model"] == "fast-arcnn-q10", r.text
+    assert client.post("/restore?fast=false", content=jpeg_bytes()).headers["x-arcnn-model"] == "arcnn-q10"
 
 
 def test_422_for_a_format_that_cannot_hold_the_image_and_for_no_image(client):

@@ -37,7 +37,7 @@ def options_from_args(args: argparse.Namespace) -> RestoreOptions:
     """The pipeline options a parsed ``arcnn restore`` command line asks for."""
     return RestoreOptions(model=args.model, quality=args.quality, method=args.method, chroma=args.chroma,
                           consistency=args.consistency == "auto", backend=args.backend, bf16=args.bf16,
-                          int8=args.int8, ensemble=args.ensemble, max_pixels=args.max_pixels,
+                          int8=args.int8, fast=args.fast, ensemble=args.ensemble, max_pixels=args.max_pixels,
                           png_level=args.png_level)  # fmt: skip
 
 

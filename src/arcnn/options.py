@@ -33,6 +33,8 @@ class RestoreOptions:
     backend: "auto" (ONNX Runtime float32, without importing PyTorch for shipped models), "torch"
         (PyTorch float32) or "onnxruntime" (:func:`arcnn.engine.on_backend`).
     bf16: bfloat16 arithmetic (PyTorch). ensemble: 1, 4 or 8 (self-ensemble).
+    fast: pick from the fast tier (Fast AR-CNN) instead of the default models
+        (:func:`arcnn.policy.auto_model`); not with ``model`` or method "sadct".
     int8: 8-bit integer arithmetic (ONNX Runtime) for the shipped models that have an int8 version
         (the per-quality ones, ``weights/int8/``); other networks run as ``backend`` says.
     tile: output tile side (memory bound; the result does not depend on it); None: ``TILE``, wider for
@@ -51,6 +53,7 @@ class RestoreOptions:
     backend: str = "auto"
     bf16: bool = False
     int8: bool = False
+    fast: bool = False
     ensemble: int = 1
     tile: int | None = None
     max_pixels: float = DEFAULT_MAX_PIXELS
@@ -64,6 +67,9 @@ class RestoreOptions:
             raise ValueError(f"method must be one of {', '.join(METHODS)}, not {self.method!r}")
         if self.method == "sadct" and self.model is not None:
             raise ValueError("model chooses a network; it cannot be combined with method sadct")
+        if self.fast is True and (self.model is not None or self.method == "sadct"):
+            raise ValueError("fast picks a network from the fast tier: it cannot be combined with model "
+                             "or method sadct")  # fmt: skip
         if self.chroma not in CHROMA:
             raise ValueError(f"chroma must be auto, on or off, not {self.chroma!r}")
         if self.backend not in BACKENDS:
@@ -76,7 +82,7 @@ class RestoreOptions:
             raise ValueError(f"ensemble must be 1, 4 or 8, not {self.ensemble!r}")
         if self.tile is not None and (not isinstance(self.tile, int) or not 8 <= self.tile <= 1 << 16):
             raise ValueError(f"tile must be an integer in 8..65536, not {self.tile!r}")
-        for name in ("consistency", "bf16", "int8"):
+        for name in ("consistency", "bf16", "int8", "fast"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, not {getattr(self, name)!r}")
         check_max_pixels(self.max_pixels)

@@ -213,7 +213,8 @@ class Restorer:
         if o.method == "sadct":
             fn = _sadct_fn(im, o.quality)
         else:
-            by_quality = pick_model_for(im, estimate) if o.quality == "auto" else pick_model(o.quality)
+            by_quality = (pick_model_for(im, estimate, o.fast) if o.quality == "auto"
+                          else pick_model(o.quality, fast=o.fast))  # fmt: skip
             given = o.quality if isinstance(o.quality, int) else None
             q = estimate.quality if estimate is not None else given
             name = within_range(self._luma_name(by_quality), q)
@@ -253,7 +254,7 @@ class Restorer:
                       model: str | None = None) -> np.ndarray:  # fmt: skip
         """Restore a bare uint8 (H, W) luminance plane (evaluation, benchmarks) with ``model`` (default:
         the options' model, or by ``quality``); ``qtable``: project onto that JPEG table's intervals."""
-        name = model or self._luma_name(pick_model(quality))
+        name = model or self._luma_name(pick_model(quality, fast=self.options.fast))
         return self._luma_fn(self.network(name), qtable, quality)(luma)
 
     def _luma_name(self, by_quality: str) -> str:

@@ -20,7 +20,7 @@ from arcnn.codec import (
 )
 from arcnn.zoo import REGISTRY
 
-__all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "WEBP_MODEL", "CHROMA_MODEL",
+__all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "FAST_BLIND_MODEL", "WEBP_MODEL", "CHROMA_MODEL",
            "AUTO_TOLERANCE", "LARGE_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY",
            "nearest_model", "within_range",
            "auto_model", "pick_model", "pick_model_for", "chroma_model",
@@ -29,6 +29,7 @@ __all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "WEBP_MODEL", "CHROMA_
 DEFAULT_MODEL = "arcnn-q10"
 BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
 LARGE_MODEL = "arcnn-large"  # the best luminance model up to LARGE_MAX_QUALITY (it reads the quality)
+FAST_BLIND_MODEL = "fast-arcnn-blind"  # the fast tier's model for every quality (Fast AR-CNN)
 WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
 # Restores Cb and Cr of colour JPEGs of every quality and subsampling (a U-Net that reads the quality).
 CHROMA_MODEL = "arcnn-chroma-unet"
@@ -52,25 +53,30 @@ CHROMA_AUTO_MAX_QUALITY = {"4:2:0": 60, "4:2:2": 60, "4:4:4": 50}
 _SUBSAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}  # JpegImagePlugin.get_sampling
 
 
-def nearest_model(quality: int | None) -> str:
-    """The shipped per-quality model whose training quality is nearest ``quality``."""
-    per_q = [c for c in REGISTRY.values() if c.per_quality]
+def nearest_model(quality: int | None, fast: bool = False) -> str:
+    """The shipped per-quality model whose training quality is nearest ``quality``: a 9-7-1-5 one, or
+    with ``fast`` a Fast AR-CNN one."""
+    per_q = [c for c in REGISTRY.values() if (c.fast_per_quality if fast else c.per_quality)]
     if quality is None or not per_q:
         return DEFAULT_MODEL
     return min(per_q, key=lambda c: (abs(int(c.quality or 0) - quality), c.quality)).name
 
 
-def auto_model(quality: int | None, standard: bool = True) -> str:
+def auto_model(quality: int | None, standard: bool = True, fast: bool = False) -> str:
     """The model ``--quality auto`` uses for an image whose quality was estimated as ``quality``.
 
     The per-quality model trained within ``AUTO_TOLERANCE`` of ``quality``; for every other quality
     up to ``LARGE_MAX_QUALITY`` and for other encoders' tables (``standard=False``), the large model;
     above it and for unknown qualities (``None``: PNG, BMP), the quality-blind model; each when shipped.
+    ``fast``: the fast tier, Fast AR-CNN's per-quality models within the tolerance, its blind model
+    for every other image (the default tier's pick where one is not shipped).
     """
-    near = nearest_model(quality)
+    near = nearest_model(quality, fast)
     trained = REGISTRY[near].quality if near in REGISTRY else None
     if quality is not None and standard and trained is not None and abs(trained - quality) <= AUTO_TOLERANCE:
         return near
+    if fast:
+        return FAST_BLIND_MODEL if FAST_BLIND_MODEL in REGISTRY else auto_model(quality, standard)
     if _large_suits(quality) and LARGE_MODEL in REGISTRY:
         return LARGE_MODEL
     return BLIND_MODEL if BLIND_MODEL in REGISTRY else near
@@ -107,28 +113,29 @@ def file_quality(image: Image.Image) -> QualityEstimate | None:
     return pixel_quality(image)
 
 
-def pick_model(quality: int | str | None, image: Image.Image | None = None) -> str:
+def pick_model(quality: int | str | None, image: Image.Image | None = None, fast: bool = False) -> str:
     """Registry name for ``quality``: a number, or ``"auto"``.
 
     ``"auto"``: a JPEG's quality from its tables; a lossy WebP file gets the WebP model when it is
     shipped; other 8-bit images (PNG, BMP, ...) the quality their pixels show they had as a JPEG
     (:func:`arcnn.codec.estimate_quality_from_pixels`), or, without such evidence, the blind model.
+    A number: the nearest per-quality model; with ``fast``, as :func:`auto_model` picks in the fast tier.
     """
     if quality not in (None, "auto"):
-        return nearest_model(int(quality))
+        return auto_model(int(quality), fast=True) if fast else nearest_model(int(quality))
     if image is None:
-        return auto_model(None)
-    return pick_model_for(image, file_quality(image))
+        return auto_model(None, fast=fast)
+    return pick_model_for(image, file_quality(image), fast)
 
 
-def pick_model_for(image: Image.Image, est: QualityEstimate | None) -> str:
-    """``pick_model("auto", image)`` given the image's quality estimate (:func:`file_quality`),
+def pick_model_for(image: Image.Image, est: QualityEstimate | None, fast: bool = False) -> str:
+    """``pick_model("auto", image, fast)`` given the image's quality estimate (:func:`file_quality`),
     for a caller that already has it: the pixel estimate is not cheap."""
     if image.format == "WEBP" and WEBP_MODEL in REGISTRY and webp_kind(image) == "lossy":
         return WEBP_MODEL
     if est is None:
-        return auto_model(None)
-    return auto_model(est.quality, standard=est.exact if image.format == "JPEG" else True)
+        return auto_model(None, fast=fast)
+    return auto_model(est.quality, standard=est.exact if image.format == "JPEG" else True, fast=fast)
 
 
 def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:

@@ -67,6 +67,11 @@ class ModelCard:
         return f"weights/int8/{self.name}.onnx"
 
     @property
+    def fast_per_quality(self) -> bool:
+        """A Fast AR-CNN luminance model for plain JPEGs of one quality: the fast tier picks among them."""
+        return self.quality is not None and self.colour == "y" and self.architecture == "fast-arcnn"
+
+    @property
     def per_quality(self) -> bool:
         """A 9-7-1-5 luminance model for plain JPEGs of one quality: what ``--quality auto`` picks among."""
         return (

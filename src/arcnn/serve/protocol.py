@@ -18,7 +18,8 @@ __all__ = ["ApiError", "MEDIA_TYPES", "PARAMETERS", "parse_query", "multipart_fi
            "result_headers", "header_value"]  # fmt: skip
 
 MEDIA_TYPES = {"png": "image/png", "webp": "image/webp", "tiff": "image/tiff", "jpeg": "image/jpeg"}
-PARAMETERS = ("model", "quality", "chroma", "format", "png_level")  # named like arcnn restore's options
+# Named like arcnn restore's options.
+PARAMETERS = ("model", "quality", "chroma", "fast", "format", "png_level")
 
 
 @dataclass
@@ -57,8 +58,11 @@ def parse_query(pairs: Iterable[tuple[str, str]], settings: ServeSettings) -> tu
     level: Any = given.get("png_level", DEFAULT_PNG_LEVEL)  # not digits: RestoreOptions refuses it
     if isinstance(level, str) and re.fullmatch(r"[0-9]{1,3}", level):
         level = int(level)
+    fast = {"true": True, "false": False}.get(given.get("fast", "false"))
+    if fast is None:
+        raise ApiError(422, f"fast must be true or false, not {given['fast']!r}")
     try:
-        options = RestoreOptions(model=model, quality=quality, chroma=given.get("chroma", "auto"),
+        options = RestoreOptions(model=model, quality=quality, chroma=given.get("chroma", "auto"), fast=fast,
                                  max_pixels=settings.max_pixels, png_level=level)  # fmt: skip
     except ValueError as e:
         raise ApiError(422, str(e)) from e
