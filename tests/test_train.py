@@ -219,6 +219,8 @@ def test_blind_training_mixes_qualities(image_dir, tmp_path):
     logs = []
     train(cfg, tmp_path / "run", log=logs.append)
     assert "q10/50" in logs[0] and "on 8 pairs" in logs[0]  # 4 images, each at both qualities
+    fewer = _cfg(image_dir, qualities=(10, 30, 50), steps=2, val_every=1, val_images=2)  # q50 validates none
+    assert train(fewer, tmp_path / "few", log=lambda *_: None) is not None
     with pytest.raises(ValueError, match="quality"):
         make_config("fast", qualities=(10, 0))
 

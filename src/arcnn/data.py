@@ -221,6 +221,8 @@ def make_pairs(files: list[Path], degradation: int | Degradation, cache: bool = 
     ``~/.cache/arcnn``), keyed by the files' paths, sizes, mtimes and the degradation.
     """
     deg = degradation if isinstance(degradation, Degradation) else Degradation(int(degradation))
+    if not files:  # a blind run's validation images are shared out over its qualities: some get none
+        return PairSet([], [])
     # v3: chroma pairs whose clean planes are rounded as libjpeg rounds them (v2: Pillow's, truncated)
     version = "v3" if deg.chroma else "v2"
     key = hashlib.sha256((f"v1 q{deg.quality}" if deg.is_protocol else f"{version} {deg!r}").encode())

@@ -1,0 +1,90 @@
+"""Layouts of Fast AR-CNN for speed on ONNX Runtime, side by side in one run.
+
+    python -m benchmarks.fast_variants [--size 1024] [--write]
+
+Fast AR-CNN (9-1-7-1-9, PReLU) spends most of its multiply-adds in the 7x7 enhancement layer, and
+ONNX Runtime fuses a ReLU into the convolution before it while it runs a PReLU as a pass of its
+own. Each layout, with random weights (the speed does not depend on them), is exported to ONNX and
+restores a size x size plane as ``arcnn restore`` cuts it into tiles (``engine.restore_luma``, float32),
+best of 3, in turn with AR-CNN's 9-7-1-5 and the float32 matrix-product ceiling. Multiply-adds per
+pixel from the FLOP counter. What each layout restores needs training: this table says which are
+worth it. ``--write`` updates the ``fast-variants`` block of docs/speed.md. Needs no data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from arcnn.engine import restore_luma
+from arcnn.export import OnnxModel, export_onnx
+from arcnn.flops import macs_per_pixel
+from arcnn.models import ModelConfig, build_model, preset
+from benchmarks._common import matmul_ceiling, publish
+
+VARIANTS: dict[str, ModelConfig] = {
+    "fast-arcnn (9-1-7-1-9, PReLU), shipped": preset("fast-arcnn"),
+    "ReLU": preset("fast-arcnn", activation="relu"),
+    "5x5 enhancement (9-1-5-1-9)": preset("fast-arcnn", kernels=(9, 1, 5, 1, 9)),
+    "ReLU, 5x5 enhancement (preset fast-arcnn-relu)": preset("fast-arcnn-relu"),
+    "ReLU, 24 enhancement channels": preset("fast-arcnn", activation="relu", widths=(64, 24, 24, 64, 1)),
+    "arcnn (9-7-1-5), for scale": preset("arcnn"),
+}
+
+
+def rate(config: ModelConfig, plane: np.ndarray, folder: Path) -> float:
+    """Megapixels per second of ``config`` (random weights) on ONNX Runtime, best of 3 after a warm-up."""
+    torch.manual_seed(0)
+    net = OnnxModel(export_onnx(build_model(config), folder / "variant.onnx"))
+    restore_luma(net, plane[:256, :256])
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        restore_luma(net, plane)
+        best = min(best, time.perf_counter() - t)
+    return plane.size / best / 1e6
+
+
+def measure(size: int) -> list[str]:
+    ceiling = matmul_ceiling(torch.float32)
+    plane = np.random.default_rng(0).integers(0, 256, (size, size), dtype=np.uint8)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, config in VARIANTS.items():
+            macs = macs_per_pixel(build_model(config))
+            mps = rate(config, plane, Path(tmp))
+            rows.append((label, config, macs, mps))
+            print(f"{label}: {mps:.2f} MP/s", flush=True)
+    base = rows[0][3]
+    lines = [f"ONNX Runtime float32, {torch.get_num_threads()} threads, a {size}×{size} plane, random "
+             f"weights; float32 matrix-product ceiling {ceiling:.0f} GFLOP/s "
+             "(`python -m benchmarks.fast_variants`).", "",
+             "| layout | kernels | widths | activation | MAC/px | MP/s | × fast-arcnn | of ceiling |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for label, c, macs, mps in rows:
+        kernels, widths = "-".join(map(str, c.kernels)), "-".join(map(str, c.widths))
+        lines.append(f"| {label} | {kernels} | {widths} | {c.activation} | {macs / 1e3:.1f} k | {mps:.2f} | "
+                     f"{mps / base:.2f}× | {2 * macs * mps / 1e3 / ceiling:.0%} |")  # fmt: skip
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=1024, help="side of the plane restored")
+    ap.add_argument("--write", action="store_true", help="update the fast-variants block (docs/speed.md)")
+    args = ap.parse_args(argv)
+    if not 64 <= args.size <= 8192:
+        print("--size must be in 64..8192", file=sys.stderr)
+        return 2
+    publish("fast-variants", measure(args.size), args.write)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
