@@ -16,8 +16,8 @@ the JPEG as libjpeg decodes it to RGB. ``--write`` updates the ``colour`` block 
 and the README's ``colour-readme`` block (the default at 4:2:0); it needs every setting and image
 of LIVE1. ``--data bsds500/val --every 3`` checks on a third of BSDS500 val, where the thresholds
 of ``--chroma auto`` were set (``arcnn.policy.CHROMA_AUTO_MAX_QUALITY``).
-``--jfif-luma``, ``--decoded-y`` and ``--chroma-model`` measure what ``arcnn restore`` does not
-do; such a variant never replaces the published blocks.
+``--jfif-luma``, ``--decoded-y``, ``--chroma-model`` and ``--model`` measure what ``arcnn restore``
+does not do by default; such a variant never replaces the published blocks.
 """
 
 from __future__ import annotations
@@ -96,19 +96,21 @@ def _as_arcnn_restore(data: bytes, restorers: dict[str, Restorer]) -> tuple[dict
 def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[str, np.ndarray], tuple]:
     """What ``arcnn restore`` does not do, built from the library's pieces as ``Restorer`` builds it
     (``RestoreOptions`` cannot ask for these): the luminance model fed JFIF Y as is (``--jfif-luma``),
-    the chroma model reading the decoded Y (``--decoded-y``), another chroma model (``--chroma-model``).
+    the chroma model reading the decoded Y (``--decoded-y``), another chroma model (``--chroma-model``),
+    another luminance model at every quality (``--model``).
     The luminance is restored once and shared by both rows; the default is the colour row where
     ``--chroma auto`` restores chroma, else the Y-only row."""
     with open_image(data) as im:
         estimate = file_quality(im)
-        name = pick_model("auto", im)
+        q = None if estimate is None else estimate.quality
+        name = args.model or pick_model("auto", im)
         cname = args.chroma_model or CHROMA_MODEL
         auto = chroma_model(im, "auto")
         qtable = None if args.no_consistency else luma_qtable(im)
         im.load()
         ycc = np.asarray(im.convert("YCbCr"))
         y = restore_luma(r.network(name), np.ascontiguousarray(ycc[..., 0]), full_range=not args.jfif_luma,
-                         qtable=qtable)  # fmt: skip
+                         qtable=qtable, quality=q)  # fmt: skip
 
         def keep_y(_: np.ndarray) -> np.ndarray:
             return y
@@ -116,7 +118,6 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
         def chroma(planes: np.ndarray) -> np.ndarray:
             if args.decoded_y:
                 planes = np.dstack([ycc[..., :1], planes[..., 1:]])
-            q = None if estimate is None else estimate.quality
             return restore_chroma(r.network(cname, "chroma"), planes, quality=q)
 
         out = {"yonly": map_luma(im, keep_y), "colour": map_luma(im, keep_y, chroma)}
@@ -226,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="the chroma model reads the decoded Y, not the restored one")  # fmt: skip
     ap.add_argument("--chroma-model", default=None,
                     help="this chroma model at every quality (default: as arcnn restore picks)")  # fmt: skip
+    ap.add_argument("--model", default=None,
+                    help="this luminance model for every image (default: arcnn restore's pick)")  # fmt: skip
     args = ap.parse_args(argv)
     files = list_images(require_data(args.data))[:: args.every]
     if CHROMA_MODEL not in REGISTRY:
@@ -238,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     consistency = not args.no_consistency
     restorers = {k: restorer(chroma=c, consistency=consistency) for k, c in
                  (("yonly", "off"), ("colour", "on"), ("auto", "auto"))}  # fmt: skip
-    variant = args.jfif_luma or args.decoded_y or args.chroma_model
+    variant = args.jfif_luma or args.decoded_y or args.chroma_model or args.model
 
     def restore(data: bytes) -> tuple[dict[str, np.ndarray], tuple]:
         return _variant(data, restorers["colour"], args) if variant else _as_arcnn_restore(data, restorers)

@@ -27,6 +27,7 @@ from arcnn.export import OnnxModel, export_onnx
 from arcnn.flops import macs_per_pixel
 from arcnn.models import ModelConfig, build_model, preset
 from benchmarks._common import matmul_ceiling, publish
+from benchmarks.frontier import cpu_name
 
 VARIANTS: dict[str, ModelConfig] = {
     "fast-arcnn (9-1-7-1-9, PReLU), shipped": preset("fast-arcnn"),
@@ -62,9 +63,9 @@ def measure(size: int) -> list[str]:
             rows.append((label, config, macs, mps))
             print(f"{label}: {mps:.2f} MP/s", flush=True)
     base = rows[0][3]
-    lines = [f"ONNX Runtime float32, {torch.get_num_threads()} threads, a {size}×{size} plane, random "
-             f"weights; float32 matrix-product ceiling {ceiling:.0f} GFLOP/s "
-             "(`python -m benchmarks.fast_variants`).", "",
+    lines = [f"Run of {time.strftime('%Y-%m-%d')} on {cpu_name()}: ONNX Runtime float32, "
+             f"{torch.get_num_threads()} threads, a {size}×{size} plane, random weights; float32 "
+             f"matrix-product ceiling {ceiling:.0f} GFLOP/s (`python -m benchmarks.fast_variants`).", "",
              "| layout | kernels | widths | activation | MAC/px | MP/s | × fast-arcnn | of ceiling |",
              "|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for label, c, macs, mps in rows:
