@@ -123,25 +123,27 @@ def test_auto_model_uses_per_quality_models_near_their_quality_else_large_or_bli
     assert policy.auto_model(10, standard=False) == policy.LARGE_MODEL  # another encoder's tables
 
 
-def test_the_fast_tier_picks_fast_arcnn_models_near_their_quality_else_its_blind_one(monkeypatch):
+def test_the_fast_tier_picks_the_nearest_fast_arcnn_model_up_to_its_limit_else_its_blind_one(monkeypatch):
     import arcnn.policy as policy
     import arcnn.zoo as zoo
 
     for name in [n for n, c in zoo.REGISTRY.items() if c.fast_per_quality] + [policy.FAST_BLIND_MODEL]:
         monkeypatch.delitem(zoo.REGISTRY, name, raising=False)
+    assert policy.auto_model(10, fast=True) == policy.auto_model(10)  # no fast model: the default's pick
     fast10 = zoo.replace(zoo.REGISTRY["arcnn-q10"], name="fast-arcnn-q10", architecture="fast-arcnn")
     monkeypatch.setitem(zoo.REGISTRY, "fast-arcnn-q10", fast10)
     fast30 = zoo.replace(fast10, name="fast-arcnn-q30", quality=30)
     monkeypatch.setitem(zoo.REGISTRY, "fast-arcnn-q30", fast30)
     assert fast10.fast_per_quality and not fast10.per_quality
-    assert policy.auto_model(31, fast=True) == "fast-arcnn-q30"
-    assert policy.pick_model(9, fast=True) == "fast-arcnn-q10"
-    assert policy.auto_model(20, fast=True) == policy.auto_model(20)  # no fast blind: the default's pick
+    top = policy.FAST_MAX_QUALITY
+    assert policy.auto_model(31, fast=True) == "fast-arcnn-q30" == policy.auto_model(top, fast=True)
+    assert policy.pick_model(5, fast=True) == "fast-arcnn-q10" == policy.auto_model(20, fast=True)  # a tie
+    assert policy.auto_model(10, standard=False, fast=True) == "fast-arcnn-q10"  # another encoder's tables
+    assert policy.auto_model(top + 1, fast=True) == policy.auto_model(top + 1)  # no fast blind model
     assert policy.auto_model(None, fast=True) == policy.auto_model(None)
     monkeypatch.setitem(zoo.REGISTRY, policy.FAST_BLIND_MODEL, zoo.replace(fast10, quality=None))
-    for q in (5, 20, 90, None):
+    for q in (top + 1, 95, None):
         assert policy.auto_model(q, fast=True) == policy.pick_model(q, fast=True) == policy.FAST_BLIND_MODEL
-    assert policy.auto_model(10, standard=False, fast=True) == policy.FAST_BLIND_MODEL  # another encoder
     assert policy.auto_model(30) == policy.pick_model(30) == "arcnn-q30"  # the default tier is untouched
 
 

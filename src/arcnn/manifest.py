@@ -23,6 +23,7 @@ FILES: dict[str, str] = {
     "weights/fast-arcnn-q10.safetensors": "253c778bb18bc4377f752d94a79b8bd0522c537bb45c96b47a59da1e02d78327",
     "weights/fast-arcnn-q20.safetensors": "7699bd30015e7eff539c6127dbba412f458e4946f31e96805a903d8d356b0a77",
     "weights/fast-arcnn-q30.safetensors": "aba209cbb34c2d02c9e93a882755183fdf25cd4b6bd270969fbd79d14dfc913b",
+    "weights/fast-arcnn-q40.safetensors": "1178be8ece73041ba08b68388fed5334f7830c942a540364847da9a8226f91be",
     "weights/srcnn-q10.safetensors": "53f81ead24984e8948ccd0792f96dbf9f43126f4fd9c7fe346862668a784dcfa",
     "weights/deeper-srcnn-q10.safetensors": "707baf7922c810325c3e12fb2e8719f9a0d734c07a0c205829f77cf800ac12ef",
     "weights/arcnn5-q10.safetensors": "1d1bb267adea542fb1c69d3fff8ad633a8e73c9e4983bf892e3ec798ae1733da",
@@ -41,6 +42,7 @@ FILES: dict[str, str] = {
     "weights/onnx/fast-arcnn-q10.onnx": "0ebe016e388ab4f7c223547d0c489d2d84ae495adac687b1d4fbf37a72e26caf",
     "weights/onnx/fast-arcnn-q20.onnx": "50e66181bc6bf99377b42253e9ed4cdfbce2746f7158cd4129e178c27538257f",
     "weights/onnx/fast-arcnn-q30.onnx": "27032995255728be5f8fde5b8636ae01d0ef7b82487ebb46925a48f233ce12c3",
+    "weights/onnx/fast-arcnn-q40.onnx": "c9b0aefc0fa7aa850d245e5fcab1b6c95e70709903e59e243c2d857b4ebba109",
     "weights/onnx/srcnn-q10.onnx": "1d9ae86f01edd40900b75972e9953fce7c1e150708fb11d1ea656928fabb3a2c",
     "weights/onnx/deeper-srcnn-q10.onnx": "69a5bc13f4ecce57599c9255754a61acac41bb0c6bafc3e795a6d891a0f01a2d",
     "weights/onnx/arcnn5-q10.onnx": "a35fb00164b3f1781a3e9bef21d8cfcfd0e18d3e65a1f6f199a97b750d537f5d",
@@ -71,6 +73,9 @@ FILES: dict[str, str] = {
     "repo:experiments/weights/arcnn-q10-gpu4.safetensors": "a7d26a7b674097214cc40b4d7f39a9e199f056581aa37f1d2f891e9a9c533f81",
     "repo:experiments/weights/arcnn-blind-cpu.safetensors": "ac5ad41950bdf834c6e29a4f1e1ae3c2035403567a6baf20afaf0713718cbb3d",
     "repo:experiments/weights/arcnn-blind-gpu4.safetensors": "5092fdddfe94ecdd7a3c4e327b57ddc577b5b15e1eedfe3e749114b042e93881",
+    # A try not shipped: a Fast AR-CNN blind model after 35 minutes on one core, which harms q90-q95
+    # JPEGs (python -m benchmarks.fast_arcnn --limits).
+    "repo:experiments/weights/fast-arcnn-blind-cpu.safetensors": "1b32302d6c8461e8211c473e261677576fa12eb79e01e949a2266c1f6c5afede",
 }  # fmt: skip
 
 

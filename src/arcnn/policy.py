@@ -21,7 +21,7 @@ from arcnn.codec import (
 from arcnn.zoo import REGISTRY
 
 __all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "FAST_BLIND_MODEL", "WEBP_MODEL", "CHROMA_MODEL",
-           "AUTO_TOLERANCE", "LARGE_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY",
+           "AUTO_TOLERANCE", "LARGE_MAX_QUALITY", "FAST_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY",
            "nearest_model", "within_range",
            "auto_model", "pick_model", "pick_model_for", "chroma_model",
            "pixel_quality", "file_quality", "chroma_quality"]  # fmt: skip
@@ -29,7 +29,7 @@ __all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "FAST_BLIND_MODEL", "W
 DEFAULT_MODEL = "arcnn-q10"
 BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
 LARGE_MODEL = "arcnn-large"  # the best luminance model up to LARGE_MAX_QUALITY (it reads the quality)
-FAST_BLIND_MODEL = "fast-arcnn-blind"  # the fast tier's model for every quality (Fast AR-CNN)
+FAST_BLIND_MODEL = "fast-arcnn-blind"  # the fast tier's model for every quality, once one is shipped
 WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
 # Restores Cb and Cr of colour JPEGs of every quality and subsampling (a U-Net that reads the quality).
 CHROMA_MODEL = "arcnn-chroma-unet"
@@ -42,6 +42,10 @@ AUTO_TOLERANCE = 2
 # falls below arcnn-blind and then below the JPEG itself, as it does with the quality unknown on good
 # JPEGs (python -m benchmarks.blind --data bsds500/val --images 20 --qualities 60 75 80 90).
 LARGE_MAX_QUALITY = 75
+# --fast: the Fast AR-CNN model nearest the file's quality up to here, the fast blind model above:
+# the nearest one (fast-arcnn-q40) still lifts q75 and harms q80 and q90 on BSDS500 val
+# (python -m benchmarks.fast_arcnn --limits).
+FAST_MAX_QUALITY = 75
 # --chroma auto restores the chroma of a colour JPEG up to this quality of its chroma table
 # (chroma_table_quality), by subsampling: the highest of q30, 40, 50, 60, 75, 90 at which the chroma
 # model beats luminance-only restoration in RGB PSNR and lowers the CIEDE2000 ΔE by 0.1 or more on
@@ -68,18 +72,27 @@ def auto_model(quality: int | None, standard: bool = True, fast: bool = False) -
     The per-quality model trained within ``AUTO_TOLERANCE`` of ``quality``; for every other quality
     up to ``LARGE_MAX_QUALITY`` and for other encoders' tables (``standard=False``), the large model;
     above it and for unknown qualities (``None``: PNG, BMP), the quality-blind model; each when shipped.
-    ``fast``: the fast tier, Fast AR-CNN's per-quality models within the tolerance, its blind model
-    for every other image (the default tier's pick where one is not shipped).
+    ``fast``: the fast tier instead (:func:`_fast_model`).
     """
-    near = nearest_model(quality, fast)
+    if fast:
+        return _fast_model(quality, standard)
+    near = nearest_model(quality)
     trained = REGISTRY[near].quality if near in REGISTRY else None
     if quality is not None and standard and trained is not None and abs(trained - quality) <= AUTO_TOLERANCE:
         return near
-    if fast:
-        return FAST_BLIND_MODEL if FAST_BLIND_MODEL in REGISTRY else auto_model(quality, standard)
     if _large_suits(quality) and LARGE_MODEL in REGISTRY:
         return LARGE_MODEL
     return BLIND_MODEL if BLIND_MODEL in REGISTRY else near
+
+
+def _fast_model(quality: int | None, standard: bool) -> str:
+    """The fast tier's pick: the Fast AR-CNN model trained nearest ``quality`` up to ``FAST_MAX_QUALITY``
+    (its blind model, trained briefly, is well below them there), its blind model above it and for
+    unknown qualities; the default tier's pick where the fast one is not shipped."""
+    near = REGISTRY.get(nearest_model(quality, fast=True))
+    if quality is not None and quality <= FAST_MAX_QUALITY and near is not None and near.fast_per_quality:
+        return near.name
+    return FAST_BLIND_MODEL if FAST_BLIND_MODEL in REGISTRY else auto_model(quality, standard)
 
 
 def within_range(name: str, quality: int | None) -> str:

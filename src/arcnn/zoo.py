@@ -119,7 +119,7 @@ _CARDS = [
     ),
     ModelCard(
         name="fast-arcnn-q10",
-        use="the fast tier (--fast) for JPEGs of quality 8-12: Fast AR-CNN, a sixth of arcnn-q10's cost",
+        use="the fast tier (--fast) for JPEGs of quality up to 15: Fast AR-CNN, a sixth of arcnn-q10's cost",
         file="fast-arcnn-q10.safetensors",
         quality=10,
         architecture="fast-arcnn",
@@ -127,7 +127,7 @@ _CARDS = [
     ),
     ModelCard(
         name="fast-arcnn-q20",
-        use="the fast tier (--fast) for JPEGs of quality 18-22",
+        use="the fast tier (--fast) for JPEGs of quality 16-25",
         file="fast-arcnn-q20.safetensors",
         quality=20,
         architecture="fast-arcnn",
@@ -135,11 +135,19 @@ _CARDS = [
     ),
     ModelCard(
         name="fast-arcnn-q30",
-        use="the fast tier (--fast) for JPEGs of quality 28-32",
+        use="the fast tier (--fast) for JPEGs of quality 26-35",
         file="fast-arcnn-q30.safetensors",
         quality=30,
         architecture="fast-arcnn",
         recipe="fast, 128px crops, all layers from fast-arcnn-q10, 45 minutes on one CPU core",
+    ),
+    ModelCard(
+        name="fast-arcnn-q40",
+        use="the fast tier (--fast) for JPEGs of quality 36-75",
+        file="fast-arcnn-q40.safetensors",
+        quality=40,
+        architecture="fast-arcnn",
+        recipe="fast, 128px crops, all layers from fast-arcnn-q30, 35 minutes on one CPU core",
     ),
     ModelCard(
         name="srcnn-q10",

@@ -49,8 +49,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="8-bit integer arithmetic (ONNX Runtime) for the per-quality models: faster, "
                         "slightly less exact (docs/speed.md)")  # fmt: skip
     r.add_argument("--fast", action="store_true",
-                   help="the fast tier: Fast AR-CNN models (fast-arcnn-qN near their quality, "
-                        "fast-arcnn-blind for the rest), faster and less exact (docs/speed.md)")  # fmt: skip
+                   help="the fast tier: Fast AR-CNN models (the fast-arcnn-qN nearest the quality, up to "
+                        "q75), faster and less exact (docs/speed.md)")  # fmt: skip
     r.add_argument("--ensemble", type=int, choices=[1, 4, 8], default=1,
                    help="mean of 4 (flips) or 8 (and rotations) restorations: slower")  # fmt: skip
     r.add_argument("--backend", choices=BACKENDS, default="auto",
