@@ -51,7 +51,7 @@ def _cell(m: dict | None, jpeg: dict) -> str:
 
 
 def quality_rows(qualities: list[int], blind_qualities: list[int]) -> list[str]:
-    live1 = require_data("live1")
+    live1, blind = require_data("live1"), str(kept_weights(BLIND_TRY))
 
     def score(q: int, name: str) -> dict | None:
         return evaluate(live1, q, name)["mean"] if name in REGISTRY else None
@@ -66,7 +66,7 @@ def quality_rows(qualities: list[int], blind_qualities: list[int]) -> list[str]:
         cells = [f"{jpeg['psnr']:.2f} / {jpeg['ssim']:.4f} / {jpeg['psnrb']:.2f}",
                  _cell(score(q, f"arcnn-q{q}") if tier else None, jpeg),
                  _cell(score(q, f"fast-arcnn-q{q}") if tier else None, jpeg),
-                 _cell(evaluate(live1, q, str(kept_weights(BLIND_TRY)))["mean"], jpeg),
+                 _cell(evaluate(live1, q, blind)["mean"], jpeg),
                  f"`{auto_model(q, fast=True)}`"]  # fmt: skip
         rows.append(f"| {q} | " + " | ".join(cells) + " |")
         print(rows[-1], flush=True)
@@ -74,16 +74,14 @@ def quality_rows(qualities: list[int], blind_qualities: list[int]) -> list[str]:
 
 
 def limit_rows(qualities: list[int]) -> list[str]:
-    val = require_data("bsds500/val")
+    val, blind = require_data("bsds500/val"), str(kept_weights(BLIND_TRY))
     rows = [f"BSDS500 val ({len(list(val.iterdir()))} images), PSNR gain over the JPEG (dB):", "",
             "| q | JPEG | nearest per-quality fast model | fast blind (tried) | `--fast` picks |",
             "|---|---|---|---|---|"]  # fmt: skip
     for q in qualities:
         jpeg = evaluate(val, q, "jpeg")["mean"]["psnr"]
         near = nearest_model(q, fast=True)
-        cells = [
-            f"{evaluate(val, q, n)['mean']['psnr'] - jpeg:+.2f}" for n in (near, str(kept_weights(BLIND_TRY)))
-        ]
+        cells = [f"{evaluate(val, q, n)['mean']['psnr'] - jpeg:+.2f}" for n in (near, blind)]
         rows.append(f"| {q} | {jpeg:.2f} | {cells[0]} ({near}) | {cells[1]} | `{auto_model(q, fast=True)}` |")
         print(rows[-1], flush=True)
     return rows

@@ -39,10 +39,9 @@ VARIANTS: dict[str, ModelConfig] = {
 }
 
 
-def rate(config: ModelConfig, plane: np.ndarray, folder: Path) -> float:
-    """Megapixels per second of ``config`` (random weights) on ONNX Runtime, best of 3 after a warm-up."""
-    torch.manual_seed(0)
-    net = OnnxModel(export_onnx(build_model(config), folder / "variant.onnx"))
+def rate(model: torch.nn.Module, plane: np.ndarray, folder: Path) -> float:
+    """Megapixels per second of ``model`` on ONNX Runtime, best of 3 after a warm-up."""
+    net = OnnxModel(export_onnx(model, folder / "variant.onnx"))
     restore_luma(net, plane[:256, :256])
     best = float("inf")
     for _ in range(3):
@@ -58,8 +57,9 @@ def measure(size: int) -> list[str]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, config in VARIANTS.items():
-            macs = macs_per_pixel(build_model(config))
-            mps = rate(config, plane, Path(tmp))
+            torch.manual_seed(0)
+            model = build_model(config)
+            macs, mps = macs_per_pixel(model), rate(model, plane, Path(tmp))
             rows.append((label, config, macs, mps))
             print(f"{label}: {mps:.2f} MP/s", flush=True)
     base = rows[0][3]

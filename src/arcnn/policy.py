@@ -42,9 +42,9 @@ AUTO_TOLERANCE = 2
 # falls below arcnn-blind and then below the JPEG itself, as it does with the quality unknown on good
 # JPEGs (python -m benchmarks.blind --data bsds500/val --images 20 --qualities 60 75 80 90).
 LARGE_MAX_QUALITY = 75
-# --fast: the Fast AR-CNN model nearest the file's quality up to here, the fast blind model above:
-# the nearest one (fast-arcnn-q40) still lifts q75 and harms q80 and q90 on BSDS500 val
-# (python -m benchmarks.fast_arcnn --limits).
+# --fast: the Fast AR-CNN model nearest the file's quality up to here; above it, a fast blind model
+# once one is shipped, else the default tier's pick: the nearest one (fast-arcnn-q40) still lifts q75
+# and harms q80 and q90 on BSDS500 val (python -m benchmarks.fast_arcnn --limits).
 FAST_MAX_QUALITY = 75
 # --chroma auto restores the chroma of a colour JPEG up to this quality of its chroma table
 # (chroma_table_quality), by subsampling: the highest of q30, 40, 50, 60, 75, 90 at which the chroma
@@ -86,9 +86,9 @@ def auto_model(quality: int | None, standard: bool = True, fast: bool = False) -
 
 
 def _fast_model(quality: int | None, standard: bool) -> str:
-    """The fast tier's pick: the Fast AR-CNN model trained nearest ``quality`` up to ``FAST_MAX_QUALITY``
-    (its blind model, trained briefly, is well below them there), its blind model above it and for
-    unknown qualities; the default tier's pick where the fast one is not shipped."""
+    """The fast tier's pick: the Fast AR-CNN model trained nearest ``quality`` up to ``FAST_MAX_QUALITY``;
+    above it and for unknown qualities ``FAST_BLIND_MODEL`` when shipped (none is: the one tried harmed
+    q90-q95 JPEGs), else the default tier's pick (:func:`auto_model`)."""
     near = REGISTRY.get(nearest_model(quality, fast=True))
     if quality is not None and quality <= FAST_MAX_QUALITY and near is not None and near.fast_per_quality:
         return near.name
