@@ -229,14 +229,14 @@ def parse_block(text: str) -> tuple[dict[str, str], list[Row]]:
 
 
 # What README.md's speed block shows: (how to ask for it, what it runs, method, engine). "arcnn-qN" is
-# each per-quality model at its own quality; rows the run did not measure are left out.
+# each per-quality model at its own quality (:func:`_group`); rows the run did not measure are left out.
 README_ROWS = [
     ("`arcnn restore` (defaults)", "arcnn-qN, ONNX Runtime float32", "arcnn-qN", "onnxruntime"),
     ("`--int8`", "arcnn-qN, ONNX Runtime int8", "arcnn-qN", "int8"),
     ("`--backend torch`", "arcnn-qN, PyTorch float32", "arcnn-qN", "torch"),
     ("`--bf16`", "arcnn-qN, PyTorch bfloat16", "arcnn-qN", "bf16"),
-    ("`--model fast-arcnn-q10`", "Fast AR-CNN, ONNX Runtime float32", "fast-arcnn-q10", "onnxruntime"),
-    ("`--model fast-arcnn-q10 --int8`", "Fast AR-CNN, ONNX Runtime int8", "fast-arcnn-q10", "int8"),
+    ("`--model fast-arcnn-qN`", "Fast AR-CNN, ONNX Runtime float32", "fast-arcnn-qN", "onnxruntime"),
+    ("`--model fast-arcnn-qN --int8`", "Fast AR-CNN, ONNX Runtime int8", "fast-arcnn-qN", "int8"),
     ("`--model arcnn-large`", "the U-Net, ONNX Runtime float32", "arcnn-large", "onnxruntime"),
     ("`--model arcnn-blind`", "quality-blind, ONNX Runtime float32", "arcnn-blind", "onnxruntime"),
     ("(not arcnn) `jpegqs`", "jpegqs, its defaults (JPEG out)", "jpegqs default", "jpegqs"),
@@ -246,9 +246,42 @@ README_ROWS = [
 ]  # fmt: skip
 
 
+# The families of per-quality models, each shown as one series (``arcnn-q10`` at q10: ``arcnn-qN``).
+FAMILIES = ("arcnn", "fast-arcnn", "fast-arcnn-relu")
+
+
 def _group(method: str, quality: int) -> str:
-    """``arcnn-qN`` for a per-quality model at its own quality, else the method itself."""
-    return "arcnn-qN" if method == f"arcnn-q{quality}" else method
+    """``FAMILY-qN`` for a per-quality model of :data:`FAMILIES` at its own quality, else the method."""
+    family = method.removesuffix(f"-q{quality}")
+    return f"{family}-qN" if family != method and family in FAMILIES else method
+
+
+# Issue 22's fast tier: at least this much more gain than jpegqs's defaults, at this share of its rate.
+FAST_GAIN_OVER_JPEGQS, FAST_SHARE_OF_JPEGQS = 1.0, 0.40
+
+
+def fast_target_lines(rows: list[Row]) -> list[str]:
+    """The ``fast-targets`` block (docs/speed.md): per quality and engine, the fast tier's model (the
+    one ``--fast`` picks at that quality) against jpegqs's defaults, from the frontier's rows."""
+    from arcnn.policy import auto_model
+
+    gain, share = FAST_GAIN_OVER_JPEGQS, FAST_SHARE_OF_JPEGQS
+    lines = ["The fast tier (`--fast`) against jpegqs's defaults, from the frontier table above "
+             f"(targets: {gain:.1f} dB more gain, {share:.0%} of its rate):", "",
+             "| quality | `--fast` runs | engine | gain − jpegqs's (dB) | met | MP/s ÷ jpegqs's | met |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for q in sorted({r.quality for r in rows}):
+        qs = next((r for r in rows if r.quality == q and r.method == "jpegqs default"), None)
+        pick = auto_model(q, fast=True)
+        for r in (r for r in rows if r.quality == q and r.method == pick and qs is not None):
+            more, part = r.gain - qs.gain, r.mps / qs.mps
+            lines.append(f"| q{q} | {pick} | {r.engine} | {more:+.2f} | {_yes(more >= gain)} | {part:.0%} "
+                         f"| {_yes(part >= share)} |")  # fmt: skip
+    return lines
+
+
+def _yes(met: bool) -> str:
+    return "yes" if met else "**no**"
 
 
 def readme_lines(run: dict[str, str], rows: list[Row]) -> list[str]:
@@ -316,7 +349,8 @@ def plot(rows: list[Row], path: Path) -> None:
     for ax in axes[:, 0]:
         ax.set_ylabel("PSNR gain over the JPEG (dB)")
     engines = [e for e in ENGINE_MARKERS if any(r.engine == e for r in rows)]
-    names = {"arcnn-qN": "arcnn-qN (at its quality)", "DnCNN-3 (random weights)": "DnCNN-3 (published gain)"}
+    names = {f"{f}-qN": f"{f}-qN (at its quality)" for f in FAMILIES}
+    names["DnCNN-3 (random weights)"] = "DnCNN-3 (published gain)"
     handles = [Line2D([], [], ls="", marker="s", ms=8, color=colours[g], label=names.get(g, g))
                for g in groups]  # fmt: skip
     handles += [Line2D([], [], ls="", color="none", label="")]  # a gap between the two lists
@@ -395,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
     # rounded as the table shows them.
     run, rows = parse_block(text)
     publish("speed", readme_lines(run, rows), args.write)
+    publish("fast-targets", fast_target_lines(rows), args.write)
     if args.write:
         plot(rows, PLOT)
     return 0

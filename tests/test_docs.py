@@ -79,13 +79,14 @@ def test_generated_blocks_are_well_formed_and_unique():
 
 
 def test_readme_speed_table_is_made_from_the_frontier_table():
-    """README.md's speed block is what ``benchmarks.frontier`` makes of docs/speed.md's frontier
-    table (both are written by one ``--write`` run; ``--from-docs --write`` remakes the README's)."""
+    """README.md's speed block and docs/speed.md's fast-targets block are what ``benchmarks.frontier``
+    makes of docs/speed.md's frontier table (all written by one ``--write`` run; ``--from-docs --write``
+    remakes the two)."""
     from benchmarks._common import block_file, read_block
-    from benchmarks.frontier import parse_block, readme_lines
+    from benchmarks.frontier import fast_target_lines, parse_block, readme_lines
 
     assert block_file("speed") == README and block_file("frontier").name == "speed.md"
     run, rows = parse_block(read_block("frontier"))
-    assert read_block("speed") == "\n".join(readme_lines(run, rows)), (
-        "README.md's speed block is stale: python -m benchmarks.frontier --from-docs --write"
-    )
+    stale = "{} is stale: python -m benchmarks.frontier --from-docs --write"
+    assert read_block("speed") == "\n".join(readme_lines(run, rows)), stale.format("README.md's speed block")
+    assert read_block("fast-targets") == "\n".join(fast_target_lines(rows)), stale.format("fast-targets")

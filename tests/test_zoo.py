@@ -131,10 +131,12 @@ def test_the_fast_tier_picks_the_nearest_fast_arcnn_model_up_to_its_limit_else_i
         monkeypatch.delitem(zoo.REGISTRY, name, raising=False)
     assert policy.auto_model(10, fast=True) == policy.auto_model(10)  # no fast model: the default's pick
     fast10 = zoo.replace(zoo.REGISTRY["arcnn-q10"], name="fast-arcnn-q10", architecture="fast-arcnn")
+    fast10 = zoo.replace(fast10, tier="fast")
     monkeypatch.setitem(zoo.REGISTRY, "fast-arcnn-q10", fast10)
     fast30 = zoo.replace(fast10, name="fast-arcnn-q30", quality=30)
     monkeypatch.setitem(zoo.REGISTRY, "fast-arcnn-q30", fast30)
     assert fast10.fast_per_quality and not fast10.per_quality
+    assert not zoo.replace(fast10, tier="").fast_per_quality  # the tier, not the layout, decides
     top = policy.FAST_MAX_QUALITY
     assert policy.auto_model(31, fast=True) == "fast-arcnn-q30" == policy.auto_model(top, fast=True)
     assert policy.pick_model(5, fast=True) == "fast-arcnn-q10" == policy.auto_model(20, fast=True)  # a tie

@@ -39,6 +39,7 @@ class ModelCard:
     colour: str = "y"  # the channel(s) it restores: "y" = luminance
     architecture: str = "arcnn"  # models.PRESETS name, or "unet"; --quality auto picks among "arcnn" ones
     box: tuple[int, int] | None = None  # social-media degradation it was trained on (data.Degradation)
+    tier: str = ""  # "fast": one of the models the fast tier (--fast) picks among
     training_data: str = "BSDS500 train+test (400 images), Y channel, Pillow grayscale JPEG"
     recipe: str = ""
     use: str = ""  # what a user would pick it for
@@ -68,8 +69,8 @@ class ModelCard:
 
     @property
     def fast_per_quality(self) -> bool:
-        """A Fast AR-CNN luminance model for plain JPEGs of one quality: the fast tier picks among them."""
-        return self.quality is not None and self.colour == "y" and self.architecture == "fast-arcnn"
+        """A fast-tier luminance model for plain JPEGs of one quality: the fast tier picks among them."""
+        return self.tier == "fast" and self.quality is not None and self.colour == "y" and not self.box
 
     @property
     def per_quality(self) -> bool:
@@ -123,6 +124,7 @@ _CARDS = [
         file="fast-arcnn-q10.safetensors",
         quality=10,
         architecture="fast-arcnn",
+        tier="fast",
         recipe="fast, 128px crops",
     ),
     ModelCard(
@@ -131,6 +133,7 @@ _CARDS = [
         file="fast-arcnn-q20.safetensors",
         quality=20,
         architecture="fast-arcnn",
+        tier="fast",
         recipe="fast, 128px crops, all layers from fast-arcnn-q10, 45 minutes on one CPU core",
     ),
     ModelCard(
@@ -139,6 +142,7 @@ _CARDS = [
         file="fast-arcnn-q30.safetensors",
         quality=30,
         architecture="fast-arcnn",
+        tier="fast",
         recipe="fast, 128px crops, all layers from fast-arcnn-q10, 45 minutes on one CPU core",
     ),
     ModelCard(
@@ -147,6 +151,7 @@ _CARDS = [
         file="fast-arcnn-q40.safetensors",
         quality=40,
         architecture="fast-arcnn",
+        tier="fast",
         recipe="fast, 128px crops, all layers from fast-arcnn-q30, 35 minutes on one CPU core",
     ),
     ModelCard(
