@@ -6,13 +6,14 @@
 Each LIVE1 image is saved by Pillow as an RGB JPEG at quality q, in each setting: IJG's tables
 (Pillow's and libjpeg's) with 4:2:0, 4:2:2 or 4:4:4 chroma, and ``mozjpeg``: mozjpeg's default
 tables (N. Robidoux's, for luminance and chroma alike, scaled by libjpeg's quality curve) at 4:2:0.
-The file's bytes are restored by ``arcnn.pipeline.Restorer``, as ``arcnn restore`` restores them
-(on PyTorch): Y only (``--chroma off``: the luminance model ``--quality auto`` picks, kept
-consistent with the file, chroma as decoded), colour (``--chroma on``: the same Y plus the chroma
-model picked from the file's quality, reading the restored Y) and the default (``--chroma auto``:
-what users get). Reports RGB PSNR (all three channels), the PSNR of MATLAB Y and the CIEDE2000
-colour difference ΔE (``arcnn.metrics.ciede2000``, lower is better), means over images, against
-the JPEG as libjpeg decodes it to RGB. ``--write`` updates the ``colour`` block (docs/results.md)
+The file's bytes are restored by ``arcnn.pipeline.Restorer``, as ``arcnn restore`` restores them (on
+ONNX Runtime, its default engine): Y only (``--chroma off``: the luminance model ``--quality auto``
+picks, kept consistent with the file, chroma as decoded), colour (``--chroma on``: the same Y plus
+the chroma model picked from the file's quality, reading the restored Y) and the default (``--chroma
+auto``: what users get). Reports RGB PSNR (all three channels), the PSNR of MATLAB Y and the
+CIEDE2000 colour difference ΔE (``arcnn.metrics.ciede2000``, lower is better), means over images,
+against the JPEG as libjpeg decodes it to RGB.
+``--write`` updates the ``colour`` block (docs/results.md)
 and the README's ``colour-readme`` block (the default at 4:2:0); it needs every setting and image
 of LIVE1. ``--data bsds500/val --every 3`` checks on a third of BSDS500 val, where the thresholds
 of ``--chroma auto`` were set (``arcnn.policy.CHROMA_AUTO_MAX_QUALITY``).
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         with Image.open(f) as im:
             images.append(np.asarray(im.convert("RGB")))
     consistency = not args.no_consistency
-    restorers = {k: restorer(chroma=c, consistency=consistency) for k, c in
+    restorers = {k: restorer(chroma=c, consistency=consistency, backend="auto") for k, c in
                  (("yonly", "off"), ("colour", "on"), ("auto", "auto"))}  # fmt: skip
     variant = args.jfif_luma or args.decoded_y or args.chroma_model or args.model
 

@@ -4,11 +4,12 @@
     python -m benchmarks.fast_arcnn --limits [--write]     # where --fast stops using them: BSDS500 val
 
 Quality: LIVE1 under the evaluation protocol (PSNR dB / SSIM / PSNR-B dB, the network alone) of the
-JPEG, the default tier's per-quality model (``arcnn-qN``), the fast tier's (``fast-arcnn-qN``) and the
-fast blind model tried (``experiments/weights/fast-arcnn-blind-cpu.safetensors``, not shipped); at
+JPEG, each shipped per-quality family of :data:`FAMILIES` (the default tier's ``arcnn-qN``, Fast
+AR-CNN as published ``fast-arcnn-qN``, its ReLU 5x5 layout ``fast-arcnn-relu-qN``) and the fast
+blind model tried (``experiments/weights/fast-arcnn-blind-cpu.safetensors``, not shipped); at
 ``--blind-qualities`` the JPEG and that blind model alone. The last column is what ``--fast``
-picks. Speed: float32 restoration (``Restorer.restore_plane``, PyTorch) of a size x size image,
-best of 3, with torch's threads, for the two architectures (it does not depend on the weights).
+picks. Speed: float32 restoration (``Restorer.restore_plane``) of a size x size plane on ONNX
+Runtime and on PyTorch, best of 3, with torch's threads, by each family's q10 model.
 ``--limits``: on BSDS500 val, the gain over the JPEG of the per-quality Fast AR-CNN model nearest each
 quality and of the fast blind model tried, from q5 to q95 (``arcnn.policy.FAST_MAX_QUALITY`` was set from
 it): the ``fast-limit`` block of docs/speed.md.
@@ -21,19 +22,26 @@ import sys
 import time
 
 import numpy as np
+import torch
 
 from arcnn.evaluate import evaluate
+from arcnn.flops import macs_per_pixel
 from arcnn.policy import auto_model, nearest_model
-from arcnn.zoo import REGISTRY
+from arcnn.zoo import REGISTRY, load_model
 from benchmarks._common import kept_weights, publish, require_data, restorer
+from benchmarks.frontier import cpu_name
 
 # The fast blind model tried (not shipped: it harms q90-q95 JPEGs, --limits shows it).
 BLIND_TRY = "fast-arcnn-blind-cpu.safetensors"
 
 
-def speed(name: str, size: int) -> float:
-    """Megapixels per second, best of 3 runs after a warm-up."""
-    r = restorer(name)
+# The per-quality families compared, as columns: the default tier's and the fast layouts'.
+FAMILIES = ("arcnn", "fast-arcnn", "fast-arcnn-relu")
+
+
+def speed(name: str, size: int, backend: str) -> float:
+    """Megapixels per second of shipped model ``name`` on ``backend``, best of 3 runs after a warm-up."""
+    r = restorer(name, backend=backend)
     img = np.random.default_rng(0).integers(0, 256, (size, size), dtype=np.uint8)
     r.restore_plane(img[:256, :256])
     best = float("inf")
@@ -50,27 +58,48 @@ def _cell(m: dict | None, jpeg: dict) -> str:
     return f"{m['psnr']:.2f} / {m['ssim']:.4f} / {m['psnrb']:.2f} ({m['psnr'] - jpeg['psnr']:+.2f})"
 
 
+def _families() -> list[str]:
+    """The families of :data:`FAMILIES` that ship a q10 model."""
+    return [f for f in FAMILIES if f"{f}-q10" in REGISTRY]
+
+
 def quality_rows(qualities: list[int], blind_qualities: list[int]) -> list[str]:
     live1, blind = require_data("live1"), str(kept_weights(BLIND_TRY))
+    families = _families()
 
     def score(q: int, name: str) -> dict | None:
         return evaluate(live1, q, name)["mean"] if name in REGISTRY else None
 
+    head = " | ".join(f"{f}-qN" for f in families)
     rows = [
-        "| q | JPEG | arcnn-qN | fast-arcnn-qN | fast blind (tried) | `--fast` picks |",
-        "|---|---|---|---|---|---|",
+        f"| q | JPEG | {head} | fast blind (tried) | `--fast` picks |",
+        "|---|---|" + "---|" * len(families) + "---|---|",
     ]
     for q in sorted(set(qualities) | set(blind_qualities)):
         jpeg = evaluate(live1, q, "jpeg")["mean"]
         tier = q in qualities
         cells = [f"{jpeg['psnr']:.2f} / {jpeg['ssim']:.4f} / {jpeg['psnrb']:.2f}",
-                 _cell(score(q, f"arcnn-q{q}") if tier else None, jpeg),
-                 _cell(score(q, f"fast-arcnn-q{q}") if tier else None, jpeg),
+                 *(_cell(score(q, f"{f}-q{q}") if tier else None, jpeg) for f in families),
                  _cell(evaluate(live1, q, blind)["mean"], jpeg),
                  f"`{auto_model(q, fast=True)}`"]  # fmt: skip
         rows.append(f"| {q} | " + " | ".join(cells) + " |")
         print(rows[-1], flush=True)
     return rows
+
+
+def speed_lines(size: int) -> list[str]:
+    """Each family's q10 model restoring a size x size plane, float32 on ONNX Runtime and PyTorch."""
+    lines = [f"Run of {time.strftime('%Y-%m-%d')} on {cpu_name()}, {torch.get_num_threads()} threads: "
+             f"float32 restoration of a {size}×{size} plane (MP/s; × the 9-7-1-5's):", "",
+             "| model | MAC/px | ONNX Runtime | PyTorch |", "|---|---|---|---|"]  # fmt: skip
+    rates = {f"{f}-q10": [speed(f"{f}-q10", size, b) for b in ("onnxruntime", "torch")] for f in _families()}
+    base = rates["arcnn-q10"]
+    for name, (o, t) in rates.items():
+        macs = macs_per_pixel(load_model(name)) / 1e3
+        lines.append(
+            f"| {name} | {macs:.1f} k | {o:.2f} ({o / base[0]:.2f}×) | {t:.2f} ({t / base[1]:.2f}×) |"
+        )
+    return lines
 
 
 def limit_rows(qualities: list[int]) -> list[str]:
@@ -99,13 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         publish("fast-limit", limit_rows([5, 50, 60, 75, 80, 90, 95]), args.write)
         return 0
     rows = quality_rows(args.qualities, args.blind_qualities)
-    base, fast = speed("arcnn-q10", args.size), speed("fast-arcnn-q10", args.size)
-    lines = [
-        "LIVE1, PSNR dB / SSIM / PSNR-B dB of the network alone (its gain over the JPEG in PSNR):", "",
-        *rows, "",
-        f"Float32 (PyTorch) on a {args.size}×{args.size} image: 9-7-1-5 (`arcnn-qN`) {base:.2f} MP/s, "
-        f"Fast AR-CNN {fast:.2f} MP/s ({fast / base:.2f}×). `python -m benchmarks.fast_arcnn --write`",
-    ]  # fmt: skip
+    lines = ["LIVE1, PSNR dB / SSIM / PSNR-B dB of the network alone (its gain over the JPEG in PSNR):", "",
+             *rows, "", *speed_lines(args.size), "", "`python -m benchmarks.fast_arcnn --write`"]  # fmt: skip
     publish("fast-arcnn", lines, args.write)
     return 0
 
