@@ -90,3 +90,12 @@ def test_readme_speed_table_is_made_from_the_frontier_table():
     stale = "{} is stale: python -m benchmarks.frontier --from-docs --write"
     assert read_block("speed") == "\n".join(readme_lines(run, rows)), stale.format("README.md's speed block")
     assert read_block("fast-targets") == "\n".join(fast_target_lines(rows)), stale.format("fast-targets")
+
+
+def test_readme_models_table_lists_the_registry():
+    """README.md's models block is ``benchmarks.models_table``'s (run with ``--write`` after a model
+    is added or rescored)."""
+    from benchmarks._common import read_block
+    from benchmarks.models_table import readme_lines
+
+    assert read_block("models") == "\n".join(readme_lines()), "python -m benchmarks.models_table --write"
