@@ -80,7 +80,7 @@ def test_result_says_how_it_was_made():
     result = Restorer(RestoreOptions(model="arcnn-q20")).restore(png.getvalue())
     assert result.model == "arcnn-q20" and result.chroma_model is None
     fast = Restorer(RestoreOptions(fast=True, chroma="off")).restore(sample_path("astronaut-q10.jpg"))
-    assert fast.model == "fast-arcnn-q10" and fast.chroma_model is None  # the fast tier's q10 model
+    assert fast.model == "fast-arcnn-relu-q10" and fast.chroma_model is None  # the fast tier's q10 model
 
 
 BAD_OPTIONS = [

@@ -145,7 +145,7 @@ def test_png_level_as_arcnn_restore_writes_it(client):
 
 def test_the_fast_tier_as_arcnn_restore_picks_it(client):
     r = client.post("/restore?fast=true&chroma=off", content=jpeg_bytes())
-    assert r.status_code == 200 and r.headers["x-arcnn-model"] == "fast-arcnn-q10", r.text
+    assert r.status_code == 200 and r.headers["x-arcnn-model"] == "fast-arcnn-relu-q10", r.text
     assert client.post("/restore?fast=false", content=jpeg_bytes()).headers["x-arcnn-model"] == "arcnn-q10"
 
 
