@@ -29,7 +29,7 @@ __all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "FAST_BLIND_MODEL", "W
 DEFAULT_MODEL = "arcnn-q10"
 BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
 LARGE_MODEL = "arcnn-large"  # the best luminance model up to LARGE_MAX_QUALITY (it reads the quality)
-FAST_BLIND_MODEL = "fast-arcnn-blind"  # the fast tier's model for every quality, once one is shipped
+FAST_BLIND_MODEL = "fast-arcnn-relu-blind"  # the fast tier's every-quality model, once one ships
 WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
 # Restores Cb and Cr of colour JPEGs of every quality and subsampling (a U-Net that reads the quality).
 CHROMA_MODEL = "arcnn-chroma-unet"
@@ -43,7 +43,7 @@ AUTO_TOLERANCE = 2
 # JPEGs (python -m benchmarks.blind --data bsds500/val --images 20 --qualities 60 75 80 90).
 LARGE_MAX_QUALITY = 75
 # --fast: the Fast AR-CNN model nearest the file's quality up to here; above it, a fast blind model
-# once one is shipped, else the default tier's pick: the nearest one (fast-arcnn-q40) still lifts q75
+# once one is shipped, else the default tier's pick: the nearest one (fast-arcnn-relu-q40) lifts q75
 # and harms q80 and q90 on BSDS500 val (python -m benchmarks.fast_arcnn --limits).
 FAST_MAX_QUALITY = 75
 # --chroma auto restores the chroma of a colour JPEG up to this quality of its chroma table
