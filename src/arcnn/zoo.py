@@ -136,29 +136,17 @@ _CARDS = [
         architecture="fast-arcnn",
         recipe="fast, 128px crops",
     ),
-    ModelCard(
-        name="fast-arcnn-q20",
-        use="JPEGs of quality 16-25: Fast AR-CNN as published (--fast used it before fast-arcnn-relu-q20)",
-        file="fast-arcnn-q20.safetensors",
-        quality=20,
-        architecture="fast-arcnn",
-        recipe="fast, 128px crops, all layers from fast-arcnn-q10, 45 minutes on one CPU core",
-    ),
-    ModelCard(
-        name="fast-arcnn-q30",
-        use="JPEGs of quality 26-35: Fast AR-CNN as published (--fast used it before fast-arcnn-relu-q30)",
-        file="fast-arcnn-q30.safetensors",
-        quality=30,
-        architecture="fast-arcnn",
-        recipe="fast, 128px crops, all layers from fast-arcnn-q10, 45 minutes on one CPU core",
-    ),
-    ModelCard(
-        name="fast-arcnn-q40",
-        use="JPEGs of quality 36-75: Fast AR-CNN as published (--fast used it before fast-arcnn-relu-q40)",
-        file="fast-arcnn-q40.safetensors",
-        quality=40,
-        architecture="fast-arcnn",
-        recipe="fast, 128px crops, all layers from fast-arcnn-q30, 35 minutes on one CPU core",
+    *(
+        ModelCard(
+            name=f"fast-arcnn-q{q}",
+            use=f"JPEGs of quality {band}: Fast AR-CNN as published (--fast used it before "
+            f"fast-arcnn-relu-q{q})",
+            file=f"fast-arcnn-q{q}.safetensors",
+            quality=q,
+            architecture="fast-arcnn",
+            recipe=f"fast, 128px crops, all layers from fast-arcnn-q{src}, {minutes} minutes on one CPU core",
+        )
+        for q, band, src, minutes in ((20, "16-25", 10, 45), (30, "26-35", 10, 45), (40, "36-75", 30, 35))
     ),
     *(
         ModelCard(
