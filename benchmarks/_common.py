@@ -10,9 +10,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from arcnn.data import shared_data_dir
@@ -105,16 +107,40 @@ def publish(block: str, lines: list[str], write: bool) -> None:
         write_readme_block(block, text)
 
 
-def matmul_ceiling(dtype: torch.dtype, n: int = 2048, seconds: float = 3.0) -> float:
-    """The machine's best GFLOP/s on an n x n matrix product in ``dtype``, with torch's threads."""
-    a, b = torch.rand(n, n).to(dtype), torch.rand(n, n).to(dtype)
-    torch.mm(a, b)
+def best_rate(run: Callable[[], object], work: float, seconds: float = 3.0) -> float:
+    """The best ``work / 1e9`` per second of ``run()`` (GFLOP/s, GOP/s), calling it for ``seconds``
+    after a warm-up call."""
+    run()
     best, t_end = 0.0, time.perf_counter() + seconds
     while time.perf_counter() < t_end:
         t = time.perf_counter()
-        torch.mm(a, b)
-        best = max(best, 2 * n**3 / (time.perf_counter() - t) / 1e9)
+        run()
+        best = max(best, work / (time.perf_counter() - t) / 1e9)
     return best
+
+
+def matmul_ceiling(dtype: torch.dtype, n: int = 2048, seconds: float = 3.0) -> float:
+    """The machine's best GFLOP/s on an n x n matrix product in ``dtype``, with torch's threads."""
+    a, b = torch.rand(n, n).to(dtype), torch.rand(n, n).to(dtype)
+    return best_rate(lambda: torch.mm(a, b), 2 * n**3, seconds)
+
+
+def plane_rates(
+    runs: dict[str, Callable[[np.ndarray], object]], side: int, repeats: int = 3
+) -> dict[str, float]:
+    """Best MP/s of each ``run(plane)`` on one random uint8 side x side plane, after a warm-up on a
+    corner (kernels, thread pool); the runs are taken in turn ``repeats`` times, so a busy moment
+    of the machine falls on all alike."""
+    plane = np.random.default_rng(0).integers(0, 256, (side, side), dtype=np.uint8)
+    for run in runs.values():
+        run(plane[:128, :128])
+    best = dict.fromkeys(runs, float("inf"))
+    for _ in range(repeats):
+        for name, run in runs.items():
+            t = time.perf_counter()
+            run(plane)
+            best[name] = min(best[name], time.perf_counter() - t)
+    return {name: plane.size / s / 1e6 for name, s in best.items()}
 
 
 def restorer(model: Any = None, **options: Any) -> Restorer:

@@ -21,14 +21,13 @@ import argparse
 import sys
 import time
 
-import numpy as np
 import torch
 
 from arcnn.evaluate import evaluate
 from arcnn.flops import macs_per_pixel
 from arcnn.policy import auto_model, nearest_model
 from arcnn.zoo import REGISTRY, load_model
-from benchmarks._common import kept_weights, publish, require_data, restorer
+from benchmarks._common import kept_weights, plane_rates, publish, require_data, restorer
 from benchmarks.frontier import cpu_name
 
 # The fast blind model tried (not shipped: it harms q90-q95 JPEGs, --limits shows it).
@@ -40,16 +39,8 @@ FAMILIES = ("arcnn", "fast-arcnn", "fast-arcnn-relu")
 
 
 def speed(name: str, size: int, backend: str) -> float:
-    """Megapixels per second of shipped model ``name`` on ``backend``, best of 3 runs after a warm-up."""
-    r = restorer(name, backend=backend)
-    img = np.random.default_rng(0).integers(0, 256, (size, size), dtype=np.uint8)
-    r.restore_plane(img[:256, :256])
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        r.restore_plane(img)
-        best = min(best, time.perf_counter() - t)
-    return size * size / best / 1e6
+    """Megapixels per second of shipped model ``name`` on ``backend`` restoring a size x size plane."""
+    return plane_rates({name: restorer(name, backend=backend).restore_plane}, size)[name]
 
 
 def _cell(m: dict | None, jpeg: dict) -> str:

@@ -19,14 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from arcnn.engine import restore_luma
 from arcnn.export import OnnxModel, export_onnx
 from arcnn.flops import macs_per_pixel
 from arcnn.models import ModelConfig, build_model, preset
-from benchmarks._common import matmul_ceiling, publish
+from benchmarks._common import matmul_ceiling, plane_rates, publish
 from benchmarks.frontier import cpu_name
 
 VARIANTS: dict[str, ModelConfig] = {
@@ -39,27 +38,20 @@ VARIANTS: dict[str, ModelConfig] = {
 }
 
 
-def rate(model: torch.nn.Module, plane: np.ndarray, folder: Path) -> float:
-    """Megapixels per second of ``model`` on ONNX Runtime, best of 3 after a warm-up."""
+def rate(model: torch.nn.Module, side: int, folder: Path) -> float:
+    """Megapixels per second of ``model`` on ONNX Runtime restoring a side x side plane."""
     net = OnnxModel(export_onnx(model, folder / "variant.onnx"))
-    restore_luma(net, plane[:256, :256])
-    best = float("inf")
-    for _ in range(3):
-        t = time.perf_counter()
-        restore_luma(net, plane)
-        best = min(best, time.perf_counter() - t)
-    return plane.size / best / 1e6
+    return plane_rates({"net": lambda plane: restore_luma(net, plane)}, side)["net"]
 
 
 def measure(size: int) -> list[str]:
     ceiling = matmul_ceiling(torch.float32)
-    plane = np.random.default_rng(0).integers(0, 256, (size, size), dtype=np.uint8)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for label, config in VARIANTS.items():
             torch.manual_seed(0)
             model = build_model(config)
-            macs, mps = macs_per_pixel(model), rate(model, plane, Path(tmp))
+            macs, mps = macs_per_pixel(model), rate(model, size, Path(tmp))
             rows.append((label, config, macs, mps))
             print(f"{label}: {mps:.2f} MP/s", flush=True)
     base = rows[0][3]

@@ -18,13 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
-from collections.abc import Callable
 
 import numpy as np
 import torch
 
-from benchmarks._common import matmul_ceiling, publish, require_data
+from benchmarks._common import best_rate, matmul_ceiling, plane_rates, publish, require_data
 
 MODELS = ("arcnn-q10", "arcnn-q20", "arcnn-q30", "arcnn-q40", "fast-arcnn-q10")
 TARGET_DB, TARGET_SPEEDUP = 0.02, 2.5  # issue 22: within 0.02 dB of float32, at least 2.5x its rate
@@ -36,17 +34,6 @@ def setup_args() -> argparse.ArgumentParser:
     p.add_argument("--side", type=int, default=2048, help="side of the timed plane")
     p.add_argument("--write", action="store_true", help="update the int8 block (docs/speed.md)")
     return p
-
-
-def _best_rate(run: Callable[[], object], ops: float, seconds: float = 3.0) -> float:
-    """Best G(FL)OP/s of ``run``, which does ``ops`` operations, over ``seconds`` after a warm-up."""
-    run()
-    best, t_end = 0.0, time.perf_counter() + seconds
-    while time.perf_counter() < t_end:
-        t = time.perf_counter()
-        run()
-        best = max(best, ops / (time.perf_counter() - t) / 1e9)
-    return best
 
 
 def ort_matmul_ceiling(kind: str, n: int = 2048) -> float:
@@ -75,24 +62,7 @@ def ort_matmul_ceiling(kind: str, n: int = 2048) -> float:
     opts.intra_op_num_threads = torch.get_num_threads()
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     session = ort.InferenceSession(model.SerializeToString(), opts, providers=["CPUExecutionProvider"])
-    return _best_rate(lambda: session.run(None, {"a": a}), 2 * n**3)
-
-
-def plane_rates(models: list, side: int, repeats: int = 2) -> list[float]:
-    """Best MP/s of each of ``models`` through ``restore_luma`` on one random side x side plane,
-    the models taken in turn ``repeats`` times, so a busy moment of the machine falls on all alike."""
-    from arcnn.engine import restore_luma
-
-    img = np.random.default_rng(0).integers(0, 256, (side, side), dtype=np.uint8)
-    for m in models:
-        restore_luma(m, img[:128, :128])  # warm-up: kernels, thread pool
-    best = [0.0] * len(models)
-    for _ in range(repeats):
-        for i, m in enumerate(models):
-            t = time.perf_counter()
-            restore_luma(m, img)
-            best[i] = max(best[i], img.size / (time.perf_counter() - t) / 1e6)
-    return best
+    return best_rate(lambda: session.run(None, {"a": a}), 2 * n**3)
 
 
 def measure(name: str, side: int) -> dict:
@@ -116,7 +86,12 @@ def measure(name: str, side: int) -> dict:
     scores = [
         float(evaluate(live1, quality, m, backend="onnxruntime")["mean"]["psnr"]) for m in (name, str(path))
     ]
-    rates = plane_rates([f32, int8], side)
+    from arcnn.engine import restore_luma
+
+    runs = {"f32": f32, "int8": int8}
+    rates = list(
+        plane_rates({k: lambda p, m=m: restore_luma(m, p) for k, m in runs.items()}, side, repeats=2).values()
+    )
     recipe = json.loads(int8.session.get_modelmeta().custom_metadata_map.get("quantization", "{}"))
     macs = macs_per_pixel(load_model(name))
     return {"quality": quality, "macs": macs, "psnr": scores, "mps": rates, "recipe": recipe}

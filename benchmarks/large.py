@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from arcnn.engine import on_backend, restore_luma
@@ -26,7 +24,7 @@ from arcnn.evaluate import evaluate
 from arcnn.flops import macs_per_pixel
 from arcnn.models import ConvStack, ModelConfig, Network
 from arcnn.unet import UNet, UNetConfig
-from benchmarks._common import PUBLISHED_PSNR, publish, require_data
+from benchmarks._common import PUBLISHED_PSNR, plane_rates, publish, require_data
 
 QUALITIES = (10, 20, 30, 40)
 LARGE = UNetConfig(widths=(32, 64, 128, 128), blocks=(1, 1, 2, 2))
@@ -40,18 +38,11 @@ def networks(large: UNetConfig) -> dict[str, Network]:
 
 
 def speeds(nets: dict[str, Network], size: int, backend: str) -> dict[str, float]:
-    """Megapixels per second of each network on one size x size plane, best of 3, interleaved."""
+    """Megapixels per second of each network on one size x size plane (q10), best of 3, interleaved."""
     runs = {name: on_backend(net, backend) for name, net in nets.items()}
-    plane = np.random.default_rng(0).integers(0, 256, (size, size), dtype=np.uint8)
-    best = dict.fromkeys(runs, float("inf"))
-    for net in runs.values():
-        restore_luma(net, plane[:128, :128], quality=10)  # warm-up
-    for _ in range(3):
-        for name, net in runs.items():
-            t = time.perf_counter()
-            restore_luma(net, plane, quality=10)
-            best[name] = min(best[name], time.perf_counter() - t)
-    return {name: size * size / s / 1e6 for name, s in best.items()}
+    return plane_rates(
+        {name: lambda p, n=net: restore_luma(n, p, quality=10) for name, net in runs.items()}, size
+    )
 
 
 def quality_rows(weights: Path) -> list[str]:

@@ -56,6 +56,24 @@ def test_a_benchmark_without_its_data_exits_2_with_one_line(monkeypatch, tmp_pat
     assert err.startswith("research data missing") and err.count("\n") == 1
 
 
+def test_plane_rates_times_each_run_on_the_whole_plane_and_best_rate_counts_its_work():
+    import time
+
+    from benchmarks._common import best_rate, plane_rates
+
+    seen: dict[str, list] = {"fast": [], "slow": []}
+
+    def run(name: str, pause: float):
+        return lambda plane: (seen[name].append(plane.shape), time.sleep(pause))
+
+    rates = plane_rates({"fast": run("fast", 0.001), "slow": run("slow", 0.02)}, side=200, repeats=2)
+    assert seen["fast"] == seen["slow"] == [(128, 128), (200, 200), (200, 200)]  # warm-up, then timed
+    assert 200 * 200 / 0.02 / 1e6 * 0.5 < rates["slow"] < rates["fast"] < 200 * 200 / 0.001 / 1e6
+    calls = []
+    gflops = best_rate(lambda: (calls.append(1), time.sleep(0.01)), work=1e7, seconds=0.1)
+    assert 3 < len(calls) < 12 and 0.2 < gflops <= 1.0
+
+
 ARMS = [(fig, arm, extra) for fig, (_, _, _, arms) in transfer.FIGURES.items() for arm, extra in arms.items()]
 
 
