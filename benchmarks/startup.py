@@ -7,8 +7,9 @@ PNG: its luminance and chroma restored) as a user runs them, ``python -m arcnn .
 process each time, after one unmeasured run that warms the file cache; reports the median of
 ``--runs``, for the default engine (ONNX Runtime) and for ``--backend torch``, with the CPU time
 the process used (its share of a busy machine does not change it much) and whether the command
-imported PyTorch. No research data needed. ``--write`` puts the table into its block in
-docs/speed.md.
+imported PyTorch; and the floor no engine goes below in float32: the multiply-adds of the networks
+the restore runs (from the FLOP counter) at this machine's float32 matrix-product ceiling, measured
+in the same run. No research data needed. ``--write`` puts the table into its block in docs/speed.md.
 """
 
 from __future__ import annotations
@@ -64,12 +65,30 @@ def median_times(argv: list[str], runs: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
+def network_floor() -> tuple[str, float, float]:
+    """(the networks the sample's restore runs, their G multiply-adds, seconds at the float32 ceiling)."""
+    import torch
+
+    from arcnn.files import open_image
+    from arcnn.flops import macs_per_pixel
+    from arcnn.policy import chroma_model, pick_model
+    from arcnn.zoo import load_model
+    from benchmarks._common import matmul_ceiling
+
+    with open_image(sample_path(SAMPLE).read_bytes()) as im:
+        names = [pick_model("auto", im), chroma_model(im, "auto")]
+        pixels = im.width * im.height
+    gmacs = sum(macs_per_pixel(load_model(n)) for n in names if n) * pixels / 1e9
+    return ", ".join(n for n in names if n), gmacs, 2 * gmacs / matmul_ceiling(torch.float32)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=5, help="fresh processes per command (median)")
     ap.add_argument("--write", action="store_true", help="update the startup block (docs/speed.md)")
     args = ap.parse_args(argv)
     load = os.getloadavg()[0]
+    names, gmacs, floor = network_floor()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "restored.png")
@@ -86,9 +105,11 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(f"| {label} | {engine} | **{wall:.2f}** | {cpu:.2f} | {torch} |")
             print(rows[-1], file=sys.stderr, flush=True)
     lines = [
-        f"From process start to exit, median of {args.runs} fresh processes (`python -m "
-        f"benchmarks.startup`); {os.cpu_count()} CPU cores, load average {load:.1f} when it started. "
-        "The restore is the shipped 512×512 colour q10 sample, luminance and chroma restored.",
+        f"Run of {time.strftime('%Y-%m-%d')}: from process start to exit, median of {args.runs} fresh "
+        f"processes (`python -m benchmarks.startup`); {os.cpu_count()} CPU cores, load average {load:.1f} "
+        "when it started. The restore is the shipped 512×512 colour q10 sample, luminance and chroma "
+        f"restored: its networks ({names}) do {gmacs:.1f} G multiply-adds, {floor:.2f} s at this "
+        "machine's float32 matrix-product ceiling measured in the same run.",
         "",
         "| command | engine | wall seconds | CPU seconds | imports PyTorch |",
         "|---|---|---|---|---|",
