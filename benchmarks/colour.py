@@ -6,13 +6,15 @@
 Each LIVE1 image is saved by Pillow as an RGB JPEG at quality q, in each setting: IJG's tables
 (Pillow's and libjpeg's) with 4:2:0, 4:2:2 or 4:4:4 chroma, and ``mozjpeg``: mozjpeg's default
 tables (N. Robidoux's, for luminance and chroma alike, scaled by libjpeg's quality curve) at 4:2:0.
-The file's bytes are restored by ``arcnn.pipeline.Restorer``, as ``arcnn restore`` restores them (on
-ONNX Runtime, its default engine): Y only (``--chroma off``: the luminance model ``--quality auto``
-picks, kept consistent with the file, chroma as decoded), colour (``--chroma on``: the same Y plus
-the chroma model picked from the file's quality, reading the restored Y) and the default (``--chroma
-auto``: what users get). Reports RGB PSNR (all three channels), the PSNR of MATLAB Y and the
-CIEDE2000 colour difference ΔE (``arcnn.metrics.ciede2000``, lower is better), means over images,
-against the JPEG as libjpeg decodes it to RGB.
+The file's bytes are restored as ``arcnn restore`` restores them (on ONNX Runtime, its default
+engine): Y only (``--chroma off``: the luminance model ``--quality auto`` picks, kept consistent
+with the file, chroma as decoded), colour (``--chroma on``: the same Y plus the chroma model picked
+from the file's quality, reading the restored Y) and the default (``--chroma auto``: what users
+get). The three share one restoration of the luminance, built from the library's pieces as
+``arcnn.pipeline.Restorer`` builds it; the first file of each row is also restored three times by
+``Restorer`` itself, and the run stops unless every pixel agrees. Reports RGB PSNR (all three
+channels), the PSNR of MATLAB Y and the CIEDE2000 colour difference ΔE (``arcnn.metrics.ciede2000``,
+lower is better), means over images, against the JPEG as libjpeg decodes it to RGB.
 ``--write`` updates the ``colour`` block (docs/results.md)
 and the README's ``colour-readme`` block (the default at 4:2:0); it needs every setting and image
 of LIVE1. ``--data bsds500/val --every 3`` checks on a third of BSDS500 val, where the thresholds
@@ -38,7 +40,7 @@ from arcnn.engine import restore_chroma, restore_luma
 from arcnn.files import open_image
 from arcnn.metrics import ciede2000, psnr
 from arcnn.pipeline import Restorer, luma_qtable, map_luma
-from arcnn.policy import CHROMA_MODEL, chroma_model, file_quality, pick_model
+from arcnn.policy import CHROMA_MODEL, chroma_model, file_quality, pick_model, within_range
 from arcnn.zoo import REGISTRY
 from benchmarks._common import publish, require_data, restorer
 
@@ -104,7 +106,7 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
     with open_image(data) as im:
         estimate = file_quality(im)
         q = None if estimate is None else estimate.quality
-        name = args.model or pick_model("auto", im)
+        name = args.model or within_range(pick_model("auto", im), q)
         cname = args.chroma_model or CHROMA_MODEL
         auto = chroma_model(im, "auto")
         qtable = None if args.no_consistency else luma_qtable(im)
@@ -126,15 +128,28 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
     return {k: np.asarray(v) for k, v in out.items()}, (name, cname, str(auto and cname))
 
 
+def _checked(data: bytes, restorers: dict[str, Restorer], args: argparse.Namespace, check: bool) -> tuple:
+    """:func:`_variant`'s rows (one luminance restoration for the three), compared pixel for pixel
+    with :func:`_as_arcnn_restore`'s when ``check``."""
+    images, names = _variant(data, restorers["colour"], args)
+    if check:
+        exact, exact_names = _as_arcnn_restore(data, restorers)
+        differ = [k for k in exact if not np.array_equal(images[k], exact[k])]
+        if differ or names != exact_names:
+            raise SystemExit(f"rows {differ} or models {names} differ from arcnn restore's ({exact_names})")
+    return images, names
+
+
 def measure(images: list[np.ndarray], setting: str, q: int, restore: Any) -> tuple[dict, tuple]:
-    """Mean (RGB PSNR, Y PSNR, ΔE) of each row over ``images``, and the models most images got."""
+    """Mean (RGB PSNR, Y PSNR, ΔE) of each row over ``images``, and the models most images got.
+    ``restore(data, first)``: the rows of one JPEG file; ``first``: the row's first file."""
     scores: dict[str, list] = {k: [] for k in ROWS}
     used: Counter = Counter()
-    for rgb in images:
+    for i, rgb in enumerate(images):
         data = encode(rgb, setting, q)
         with Image.open(io.BytesIO(data)) as im:
             outs = {"jpeg": np.asarray(im.convert("RGB"))}  # as libjpeg decodes it to RGB
-        restored, names = restore(data)
+        restored, names = restore(data, i == 0)
         outs |= restored
         used[names] += 1
         ref_y = rgb2ycbcr(rgb)[..., 0]
@@ -244,8 +259,8 @@ def main(argv: list[str] | None = None) -> int:
                  (("yonly", "off"), ("colour", "on"), ("auto", "auto"))}  # fmt: skip
     variant = args.jfif_luma or args.decoded_y or args.chroma_model or args.model
 
-    def restore(data: bytes) -> tuple[dict[str, np.ndarray], tuple]:
-        return _variant(data, restorers["colour"], args) if variant else _as_arcnn_restore(data, restorers)
+    def restore(data: bytes, first: bool) -> tuple[dict[str, np.ndarray], tuple]:
+        return _checked(data, restorers, args, check=first and not variant)
 
     results: dict[str, dict] = {s: {} for s in args.settings}
     names: dict[str, dict] = {s: {} for s in args.settings}
