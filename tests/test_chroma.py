@@ -155,3 +155,38 @@ def test_chroma_auto_stops_by_subsampling_and_by_the_chroma_table(monkeypatch):
     Image.fromarray(rgb).save(buf, "JPEG", quality=10, subsampling="4:4:4", keep_rgb=True)
     with Image.open(buf) as coded_rgb:
         assert policy.chroma_quality(coded_rgb) is None and chroma_model(coded_rgb) is None
+
+
+@pytest.mark.parametrize("quality", [10, 95])
+def test_colour_benchmark_shares_one_luminance_and_matches_arcnn_restore(quality, monkeypatch):
+    """benchmarks.colour's rows from one luminance restoration are arcnn restore's, pixel for pixel
+    (the shipped models, where --chroma auto restores chroma and where it does not); a difference
+    stops the run."""
+    import argparse
+
+    import benchmarks.colour as colour
+    from benchmarks._common import restorer
+
+    data = colour.encode(smooth_image(48, 40, colour=True), "4:2:0", quality)
+    args = argparse.Namespace(jfif_luma=False, decoded_y=False, no_consistency=False, chroma_model=None,
+                              model=None)  # fmt: skip
+    restorers = {
+        k: restorer(chroma=c, backend="auto")
+        for k, c in (("yonly", "off"), ("colour", "on"), ("auto", "auto"))
+    }
+    shared, names = colour._checked(data, restorers, args, check=True)
+    exact, exact_names = colour._as_arcnn_restore(data, restorers)
+    assert names == exact_names and all(np.array_equal(shared[k], exact[k]) for k in exact)
+    assert (names[2] == "None") == (quality == 95)  # chroma restored at q10 only, by default
+    assert not np.array_equal(shared["yonly"], shared["colour"])
+
+    variant = colour._variant
+
+    def off_by_one(*a):
+        images, n = variant(*a)
+        return {**images, "yonly": images["yonly"] ^ 1}, n
+
+    monkeypatch.setattr(colour, "_variant", off_by_one)
+    with pytest.raises(SystemExit, match="yonly"):
+        colour._checked(data, restorers, args, check=True)
+    colour._checked(data, restorers, args, check=False)  # unchecked files are not compared
