@@ -121,3 +121,32 @@ def test_gpu_jobs_make_configs_and_copy_their_layers(jobfile, name, extra):
         return
     model = build_model(cfg.model_config)
     transfer_layers(model, str(ROOT / src), cfg.init_layers, 0)  # the file is there and its shapes fit
+
+
+def test_colour_readme_table_is_read_back_from_the_results_table():
+    """benchmarks.colour makes the README's table from the text of the results block: every quality
+    of the 4:2:0 table, its JPEG and default cells as rounded there."""
+    import numpy as np
+
+    from benchmarks.colour import SETTINGS, parse_block, readme_lines, results_lines
+
+    def m(base: float) -> dict:
+        return {
+            k: np.array([base + i, base + i + 2.5, 6.0 - i])
+            for i, k in enumerate(("jpeg", "yonly", "colour", "auto"))
+        }
+
+    results = {s: {q: m(20 + q / 10 + j) for q in (5, 40, 95)} for j, s in enumerate(SETTINGS)}
+    chroma = "arcnn-chroma-unet"
+    names = {
+        s: {q: ("arcnn-q40", chroma, "None" if q == 95 else chroma) for q in (5, 40, 95)} for s in SETTINGS
+    }
+    label, n, by_q = parse_block("\n".join(results_lines("LIVE1", 29, results, names)))
+    assert (label, n, list(by_q)) == ("LIVE1", 29, [5, 40, 95])
+    assert by_q[40] == {"jpeg": (24.0, 26.5, 6.0), "auto": (27.0, 29.5, 3.0)}
+    lines = readme_lines(label, n, by_q)
+    assert lines[:2] == ["| LIVE1, 4:2:0 | q5 | q40 | q95 |", "|---|---|---|---|"]
+    assert lines[3] == "| `arcnn restore`: RGB PSNR dB | 23.50 | 27.00 | 32.50 |"
+    assert lines[5] == "| `arcnn restore`: ΔE | 3.00 | 3.00 | 3.00 |"
+    with pytest.raises(SystemExit):
+        parse_block("Not measured yet.")
