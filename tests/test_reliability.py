@@ -244,6 +244,36 @@ def test_sigint_at_start_up_is_one_line(tmp_path, tiny):
     assert "Traceback" not in err and len(err.strip().splitlines()) <= 1
 
 
+def test_an_error_an_interrupt_causes_at_start_up_is_one_line(monkeypatch, capsys):
+    """Ctrl-C inside an extension's import can surface as another error (numpy: ImportError); after
+    a Ctrl-C that error is reported as the interrupt, in one line; without one it is not hidden."""
+    import arcnn.__main__ as entry_point
+    import arcnn.cli
+
+    def interrupted_import():
+        try:
+            entry_point._interrupt(signal.SIGINT, None)
+        except KeyboardInterrupt as e:
+            raise ImportError('PyCapsule_Import could not import module "datetime"') from e
+
+    def broken_import():
+        raise ImportError("a real one")
+
+    old = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(entry_point, "_INTERRUPTED", [])
+    try:
+        monkeypatch.setattr(arcnn.cli, "entry", interrupted_import)
+        with pytest.raises(SystemExit) as e:
+            entry_point.main()
+        assert e.value.code == 130 and capsys.readouterr().err == "arcnn: error: interrupted\n"
+        monkeypatch.setattr(entry_point, "_INTERRUPTED", [])
+        monkeypatch.setattr(arcnn.cli, "entry", broken_import)
+        with pytest.raises(ImportError, match="a real one"):
+            entry_point.main()
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 def test_stale_temporary_files_of_killed_runs_are_removed(tmp_path, tiny):
     out = tmp_path / "out"
     out.mkdir()
