@@ -92,6 +92,19 @@ def test_readme_speed_table_is_made_from_the_frontier_table():
     assert read_block("fast-targets") == "\n".join(fast_target_lines(rows)), stale.format("fast-targets")
 
 
+def test_readme_colour_table_is_made_from_the_results_table():
+    """README.md's colour block is what ``benchmarks.colour`` makes of docs/results.md's colour
+    table, and shows every quality of that table's 4:2:0 rows."""
+    from benchmarks._common import block_file, read_block
+    from benchmarks.colour import parse_block, readme_lines
+
+    assert block_file("colour-readme") == README and block_file("colour").name == "results.md"
+    label, n, by_q = parse_block(read_block("colour"))
+    assert label == "LIVE1" and n == 29 and {10, 40} <= set(by_q)
+    stale = "README.md's colour block is stale: python -m benchmarks.colour --from-docs --write"
+    assert read_block("colour-readme") == "\n".join(readme_lines(label, n, by_q)), stale
+
+
 def test_readme_models_table_lists_the_registry():
     """README.md's models block is ``benchmarks.models_table``'s (run with ``--write`` after a model
     is added or rescored)."""
