@@ -68,6 +68,7 @@ def ort_matmul_ceiling(kind: str, n: int = 2048) -> float:
 def measure(name: str, side: int) -> dict:
     """LIVE1 PSNR and plane rate of model ``name``: its shipped float32 ONNX file (the default
     engine) and its int8 file, both on onnxruntime."""
+    from arcnn.engine import restore_luma
     from arcnn.evaluate import evaluate
     from arcnn.export import OnnxModel
     from arcnn.flops import macs_per_pixel
@@ -86,12 +87,8 @@ def measure(name: str, side: int) -> dict:
     scores = [
         float(evaluate(live1, quality, m, backend="onnxruntime")["mean"]["psnr"]) for m in (name, str(path))
     ]
-    from arcnn.engine import restore_luma
-
-    runs = {"f32": f32, "int8": int8}
-    rates = list(
-        plane_rates({k: lambda p, m=m: restore_luma(m, p) for k, m in runs.items()}, side, repeats=2).values()
-    )
+    runs = {"f32": lambda p: restore_luma(f32, p), "int8": lambda p: restore_luma(int8, p)}
+    rates = list(plane_rates(runs, side, repeats=2).values())  # [float32, int8]
     recipe = json.loads(int8.session.get_modelmeta().custom_metadata_map.get("quantization", "{}"))
     macs = macs_per_pixel(load_model(name))
     return {"quality": quality, "macs": macs, "psnr": scores, "mps": rates, "recipe": recipe}
