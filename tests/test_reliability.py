@@ -245,33 +245,39 @@ def test_sigint_at_start_up_is_one_line(tmp_path, tiny):
 
 
 def test_an_error_an_interrupt_causes_at_start_up_is_one_line(monkeypatch, capsys):
-    """Ctrl-C inside an extension's import can surface as another error (numpy: ImportError); after
-    a Ctrl-C that error is reported as the interrupt, in one line; without one it is not hidden."""
-    import arcnn.__main__ as entry_point
-    import arcnn.cli
+    """Ctrl-C or SIGTERM inside an extension's import can surface as another error (numpy:
+    ImportError); after such a signal that error is reported as the signal, in one line; without
+    one it is not hidden."""
+    import arcnn.cli as cli
 
-    def interrupted_import():
-        try:
-            entry_point._interrupt(signal.SIGINT, None)
-        except KeyboardInterrupt as e:
-            raise ImportError('PyCapsule_Import could not import module "datetime"') from e
+    def import_hit_by(handler, signum):
+        def main():
+            try:
+                handler(signum, None)
+            except KeyboardInterrupt as e:
+                raise ImportError('PyCapsule_Import could not import module "datetime"') from e
+
+        return main
 
     def broken_import():
         raise ImportError("a real one")
 
-    old = signal.getsignal(signal.SIGINT)
-    monkeypatch.setattr(entry_point, "_INTERRUPTED", [])
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        monkeypatch.setattr(arcnn.cli, "entry", interrupted_import)
-        with pytest.raises(SystemExit) as e:
-            entry_point.main()
-        assert e.value.code == 130 and capsys.readouterr().err == "arcnn: error: interrupted\n"
-        monkeypatch.setattr(entry_point, "_INTERRUPTED", [])
-        monkeypatch.setattr(arcnn.cli, "entry", broken_import)
+        for handler, signum, code, line in ((cli._interrupt, signal.SIGINT, 130, "interrupted"),
+                                            (cli._terminate, signal.SIGTERM, 143, "terminated")):  # fmt: skip
+            monkeypatch.setattr(cli, "_SIGNALLED", [])
+            monkeypatch.setattr(cli, "main", import_hit_by(handler, signum))
+            with pytest.raises(SystemExit) as e:
+                cli.entry()
+            assert e.value.code == code and capsys.readouterr().err == f"arcnn: error: {line}\n"
+        monkeypatch.setattr(cli, "_SIGNALLED", [])
+        monkeypatch.setattr(cli, "main", broken_import)
         with pytest.raises(ImportError, match="a real one"):
-            entry_point.main()
+            cli.entry()
     finally:
-        signal.signal(signal.SIGINT, old)
+        for s, h in old.items():
+            signal.signal(s, h)
 
 
 def test_stale_temporary_files_of_killed_runs_are_removed(tmp_path, tiny):

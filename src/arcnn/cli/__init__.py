@@ -57,12 +57,25 @@ class Terminated(KeyboardInterrupt):
     are removed, the write in flight ends) before the process exits with 143."""
 
 
+# The signals received: Ctrl-C or SIGTERM landing inside an extension module's import (numpy, ONNX
+# Runtime, loaded lazily by the commands) can surface as another error (numpy raises ImportError).
+_SIGNALLED: list[int] = []
+
+
 def _terminate(signum: int, frame: FrameType | None) -> None:
+    _SIGNALLED.append(signum)
     raise Terminated
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C as Python answers it (KeyboardInterrupt), noted first."""
+    _SIGNALLED.append(signum)
+    signal.default_int_handler(signum, frame)
 
 
 def entry() -> None:
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         code = main()
     except Terminated:  # outside main's own handling: during start-up
@@ -71,4 +84,10 @@ def entry() -> None:
     except KeyboardInterrupt:
         err("interrupted")
         code = 130
+    except Exception:
+        if not _SIGNALLED:
+            raise
+        terminated = _SIGNALLED[-1] == signal.SIGTERM
+        err("terminated" if terminated else "interrupted")
+        code = 143 if terminated else 130
     sys.exit(code)
