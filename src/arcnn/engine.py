@@ -54,9 +54,10 @@ def restore_luma(
     ``quality``: the JPEG quality, for networks that read it as a plane (``unet.UNetConfig``
     ``conditioned``); None: unknown. Other networks ignore it.
 
-    The plane is symmetric-padded by the network's border once, then cut into
-    ``tile``-sized output tiles, each computed from its exact receptive field, so
-    the result does not depend on the tiling.
+    The plane is symmetric-padded once (by the network's ``edge``: its whole border for
+    valid-convolution networks, less for size-keeping ones), then cut into ``tile``-sized output
+    tiles, each computed from its exact receptive field, so the result does not depend on the
+    tiling.
     """
     if luma.dtype not in (np.uint8, np.uint16) or luma.ndim != 2:
         raise ValueError(f"expected a uint8 or uint16 (H, W) plane, got {luma.dtype} {luma.shape}")
@@ -126,14 +127,14 @@ def _restore_float(
     uint16 planes are on [0, 65535] instead. ``post(tile, row, col)``: applied to each float
     (h, w) output tile of a one-channel network before rounding. ``quality``: the plane in front
     of the input of networks that read one more channel than they are given (None: 0, unknown)."""
-    b, s = model.config.border, model.config.stride
+    b, e, s = model.config.border, model.config.edge, model.config.stride
     # Tiles start on the stride's grid, so a strided network samples every tile alike.
     tile = max(s, tile - tile % s)
     h, w = planes.shape[:2]
     peak = 65535.0 if planes.dtype == np.uint16 else 255.0
     # Padded in uint8, converted to float one tile at a time: memory stays ~2 bytes per pixel.
-    mode = "symmetric" if min(h, w) >= b else "edge"  # as models.pad_symmetric
-    pad = [(b, b), (b, b)] + [(0, 0)] * (planes.ndim - 2)
+    mode = "symmetric" if min(h, w) >= e else "edge"  # as models.pad_symmetric
+    pad = [(e, e), (e, e)] + [(0, 0)] * (planes.ndim - 2)
     x = np.pad(planes, pad, mode=mode)  # type: ignore[call-overload]
     run = _runner(model, bf16)
     out = np.empty((h, w, model.config.channels), dtype)
@@ -142,7 +143,10 @@ def _restore_float(
     for r in range(0, h, tile):
         for c in range(0, w, tile):
             r1, c1 = min(r + tile, h), min(c + tile, w)
-            t = x[r : r1 + 2 * b, c : c1 + 2 * b].astype(np.float32) / np.float32(peak)
+            # A tile's context: the border, cut where the padded plane ends (e < b: size-keeping
+            # networks, whose zero-padded edges then fall where the whole plane's do).
+            r0, c0 = max(0, r + e - b), max(0, c + e - b)
+            t = x[r0 : r1 + e + b, c0 : c1 + e + b].astype(np.float32) / np.float32(peak)
             if full_range:
                 t = (np.float32(16.0) + np.float32(219.0) * t) / np.float32(255.0)
             t = t[None, None] if t.ndim == 2 else t.transpose(2, 0, 1)[None]
@@ -150,7 +154,7 @@ def _restore_float(
                 t = np.concatenate([np.full_like(t[:, :1], plane), t], axis=1)
             y = run(t)  # a view for colour planes: (1, C, h, w) over HWC memory, as channels-last
             if model.config.keeps_size:
-                y = y[..., b : y.shape[-2] - b, b : y.shape[-1] - b]
+                y = y[..., r + e - r0 : r1 + e - r0, c + e - c0 : c1 + e - c0]
             if full_range:
                 y = (np.float32(255.0) * y - np.float32(16.0)) / np.float32(219.0)
             z = (np.clip(y, 0, 1) * np.float32(peak))[0].transpose(1, 2, 0)

@@ -85,6 +85,11 @@ class ModelConfig:
         return False
 
     @property
+    def edge(self) -> int:
+        """Pixels mirrored beyond the image's sides: the whole border, as valid convolutions lose it."""
+        return self.border
+
+    @property
     def notation(self) -> str:
         return "-".join(str(k) for k in self.kernels)
 
@@ -119,6 +124,8 @@ class NetworkConfig(Protocol):
     def channels(self) -> int: ...  # channels restored
     @property
     def border(self) -> int: ...  # context each output pixel needs on each side
+    @property
+    def edge(self) -> int: ...  # pixels mirrored beyond the image's sides (at most border)
     @property
     def stride(self) -> int: ...  # tiles start on this grid
     @property
@@ -217,6 +224,14 @@ class UNetConfig:
         r = u * r + u - 1  # an unshuffled pixel spans u input pixels, in any phase of its cell
         m = self.multiple
         return -(-r // m) * m
+
+    @property
+    def edge(self) -> int:
+        """Pixels mirrored beyond the image's sides: one coarsest cell (``multiple``), not the whole
+        ``border``. The network pads every convolution with zeros, as on its training crops, so
+        it needs no mirrored context at the image's edges; a ``border`` of it would multiply the
+        work on small images (``python -m benchmarks.edge_padding`` measures both)."""
+        return self.multiple
 
     def to_dict(self) -> dict:
         """The config as saved: the later options left out at their defaults (``_UNET_LATER``)."""
