@@ -111,3 +111,24 @@ def test_without_the_onnx_extra_own_weights_run_on_pytorch(tmp_path, monkeypatch
     assert main(["restore", str(src), "-o", str(tmp_path / "b.png"), "--model", str(weights), *ort]) == 2
     assert "onnx extra" in capsys.readouterr().err
     assert main(["restore", str(src), "-o", str(tmp_path / "c.png"), *ort]) == 0  # shipped: no export needed
+
+
+def test_an_onnx_file_whose_graph_is_not_its_config_is_refused_at_load(tmp_path):
+    import onnx
+
+    from arcnn.export import OnnxModel, export_onnx
+    from arcnn.unet import UNet, UNetConfig
+
+    good = export_onnx(_random_model("arcnn"), tmp_path / "a.onnx")
+    assert OnnxModel(good).config == preset("arcnn", residual=True)
+    # the graph of a valid-convolution network under a size-keeping config, and a U-Net's graph
+    # (size kept) under a valid-convolution config: both are refused by the probe at load
+    small = UNetConfig(widths=(8, 12), blocks=(1, 1), conditioned=False)
+    unet = export_onnx(UNet(small), tmp_path / "u.onnx")
+    cases = [(good, small.to_json()), (unet, preset("arcnn").to_json())]
+    for path, config in cases:
+        proto = onnx.load(str(path))
+        proto.metadata_props[0].value = config
+        onnx.save(proto, str(tmp_path / "bad.onnx"))
+        with pytest.raises(ValueError, match="the graph computes|the ONNX model failed"):
+            OnnxModel(tmp_path / "bad.onnx")

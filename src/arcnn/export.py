@@ -79,7 +79,8 @@ class OnnxModel:
         """Run the graph once on a small input of the config's shape: a graph that does not compute
         what its metadata says is refused at load, not halfway through a batch."""
         c = self.config
-        side = 2 * c.border + 8 * c.stride
+        # Size-keeping networks need no border around the probe: a large one costs a whole image.
+        side = 8 * c.stride + (0 if c.keeps_size else 2 * c.border)
         want = (1, c.channels, side, side) if c.keeps_size else (1, c.channels, 8 * c.stride, 8 * c.stride)
         got = tuple(self(np.zeros((1, c.inputs, side, side), np.float32)).shape)
         if got != want:
