@@ -7,6 +7,7 @@ are the same shapes in [0, 1].
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,10 +86,24 @@ def _fix(x: float) -> int:
     return int(x * (1 << _SCALE) + 0.5)
 
 
+def _by_strips(fn: Callable[[np.ndarray], np.ndarray], image: np.ndarray, rows: int = 256) -> np.ndarray:
+    """``fn`` (uint8 (h, W, 3) -> uint8 (h, W, 3)) applied to strips of ``rows`` rows: its integer
+    temporaries then stay a few MB whatever the image's size (a 50 MP image would need GBs)."""
+    out = np.empty_like(image)
+    for r in range(0, image.shape[0], rows):
+        out[r : r + rows] = fn(image[r : r + rows])
+    return out
+
+
 def rgb2jfif(rgb: np.ndarray) -> np.ndarray:
     """uint8 (H, W, 3) RGB -> uint8 (H, W, 3) JFIF YCbCr, rounded as libjpeg's encoder rounds."""
     _check_rgb(rgb)
-    r, g, b = (rgb[..., i].astype(np.int64) for i in range(3))
+    return _by_strips(_rgb2jfif, rgb)
+
+
+def _rgb2jfif(rgb: np.ndarray) -> np.ndarray:
+    # int32 holds every sum: 255 * 2**16 * (sum of the weights' magnitudes) < 2**31.
+    r, g, b = (rgb[..., i].astype(np.int32) for i in range(3))
     offset = (128 << _SCALE) + _HALF - 1
     y = (_fix(0.299) * r + _fix(0.587) * g + _fix(0.114) * b + _HALF) >> _SCALE
     cb = (-_fix(0.16874) * r - _fix(0.33126) * g + _fix(0.5) * b + offset) >> _SCALE
@@ -99,7 +114,11 @@ def rgb2jfif(rgb: np.ndarray) -> np.ndarray:
 def jfif2rgb(ycbcr: np.ndarray) -> np.ndarray:
     """uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 3) RGB, exactly as libjpeg's decoder converts it."""
     _check_rgb(ycbcr)
-    y, cb, cr = (ycbcr[..., i].astype(np.int64) for i in range(3))
+    return _by_strips(_jfif2rgb, ycbcr)
+
+
+def _jfif2rgb(ycbcr: np.ndarray) -> np.ndarray:
+    y, cb, cr = (ycbcr[..., i].astype(np.int32) for i in range(3))
     cb, cr = cb - 128, cr - 128
     r = y + ((_fix(1.402) * cr + _HALF) >> _SCALE)
     g = y + ((-_fix(0.34414) * cb - _fix(0.71414) * cr + _HALF) >> _SCALE)
