@@ -193,3 +193,20 @@ def test_project_to_jpeg_gives_the_floats_of_the_plain_formula(quality):
     guess = np.clip(decoded + rng.normal(0, 6, decoded.shape), 0, 255).astype(np.float32)
     table = ijg_table(quality)
     assert np.array_equal(project_to_jpeg(guess, decoded, table), _project_reference(guess, decoded, table))
+
+
+def test_colour_conversion_memory_does_not_grow_with_the_image():
+    """Whole-image integer temporaries took GBs on a 50 MP photo: the conversions work in strips."""
+    import tracemalloc
+
+    from arcnn.codec import jfif2rgb, rgb2jfif
+
+    rgb = np.random.default_rng(0).integers(0, 256, (2048, 2048, 3), dtype=np.uint8)  # 12 MiB
+    tracemalloc.start()
+    try:
+        jfif2rgb(rgb2jfif(rgb))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # the two results and a strip's temporaries; whole-image int64 ones were over 16 times the image
+    assert peak < 6 * rgb.nbytes, peak
