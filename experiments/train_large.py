@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import itertools
 import json
 import math
@@ -50,6 +51,7 @@ from arcnn.data import (
     sample_batch,
     shared_data_dir,
 )
+from arcnn.files import write_bytes_atomic
 from arcnn.metrics import psnr
 from arcnn.train import git_revision
 from arcnn.unet import UNet, UNetConfig, quality_plane
@@ -356,6 +358,18 @@ def log_scores(log_path: Path, step: int, mse: float | None, v: dict[str, float]
     print(f"step {step} mse {mse or 0:.3e} val {scores} {elapsed / 3600:.2f} h", flush=True)
 
 
+def trim_log(log_path: Path, step: int) -> None:
+    """Drop the log's rows past ``step``: a run stopped between a validation and its next checkpoint
+    resumes from the checkpoint and logs those steps again."""
+    with open(log_path, newline="") as f:
+        rows = list(csv.reader(f))
+    kept = rows[:1] + [r for r in rows[1:] if int(r[0]) <= step]
+    if len(kept) < len(rows):
+        text = io.StringIO()
+        csv.writer(text).writerows(kept)
+        write_bytes_atomic(log_path, text.getvalue().encode())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = setup_args().parse_args(argv)
     if args.threads:
@@ -388,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         step, elapsed = info["step"], info["elapsed"]
         print(f"resumed {src} at step {step} ({elapsed / 3600:.2f} h)", flush=True)
     own = state_path.exists()
+    if own and log_path.exists():
+        trim_log(log_path, step)
     decay_start = (info.get("decay_start", 0) if own else step) if args.decay_steps else 0
     end = decay_start + args.decay_steps if args.decay_steps else None
     if not log_path.exists():

@@ -101,3 +101,14 @@ def test_one_list_of_pair_sets_for_training_validation_and_prebuild(data, monkey
     train, val = train_large.pair_jobs("y", (10, 20), val_images=2)
     assert [d.quality for _, d in train + val] == [10, 20, *train_large.VAL_QUALITIES]
     assert not any(d.chroma for _, d in train + val)
+
+
+def test_a_resumed_run_drops_the_log_rows_past_its_state(data):
+    run = data / "chroma"
+    args = [str(run), "--target", "cbcr", "--minutes", "0", "--qualities", "10", *TINY]
+    assert train_large.main(args) == 0  # a state at step 0 and the JPEG's row
+    with open(run / "log.csv", "a", newline="") as f:  # validated at step 7, stopped before saving
+        csv.writer(f).writerow(["7", "1e-3", *["30.0"] * 8, "9"])
+    assert train_large.main(args) == 0
+    with open(run / "log.csv") as f:
+        assert [r[0] for r in csv.reader(f)] == ["step", "0"]
