@@ -95,12 +95,12 @@ def main(argv: list[str] | None = None) -> int:
         "| PSNR change | time saved |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, kind, cases in ((LUMA_MODEL, "y", luma_cases), (CHROMA_MODEL, "chroma", chroma_cases)):
-        net = r.network(name, kind) if kind == "chroma" else r.network(name)
+    for name, role, cases in ((LUMA_MODEL, "luma", luma_cases), (CHROMA_MODEL, "chroma", chroma_cases)):
+        net = r.network(name, role)
         shipped, whole = net.config.edge, net.config.border
         for q in args.qualities:
             data = cases(files, q)
-            (p1, s1), (p0, s0) = (score(_Edged(net, e), data, kind == "chroma") for e in (shipped, whole))
+            (p1, s1), (p0, s0) = (score(_Edged(net, e), data, role == "chroma") for e in (shipped, whole))
             lines.append(f"| {name} | {q} | {whole} | {p0:.4f} | {s0:.1f} | {shipped} | {p1:.4f} | {s1:.1f} "
                          f"| {p1 - p0:+.4f} | {1 - s1 / s0:.0%} |")  # fmt: skip
             print(lines[-1], flush=True)
