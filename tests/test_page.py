@@ -115,7 +115,8 @@ def test_the_page_restores_compares_blends_and_downloads(tmp_path):
     with running_server() as url, chromium() as browser:
         page = open_page(browser, url, jpeg)
         assert page.inner_text("#quality") == "q10"
-        assert page.inner_text("#model") == "arcnn-q10" and page.inner_text("#chroma") == policy.CHROMA_MODEL
+        assert page.inner_text("#model") == policy.LARGE_MODEL  # a colour JPEG
+        assert page.inner_text("#chroma") == policy.CHROMA_MODEL
 
         assert page.locator("#stage").bounding_box()["width"] > 128 * 2  # fit to the window: enlarged
         drag_split(page, 0.25)

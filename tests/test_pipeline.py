@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 import arcnn
+from arcnn import policy
 from arcnn.batch import options_from_args
 from arcnn.cli import build_parser, main
 from arcnn.codec import jpeg_roundtrip
@@ -73,7 +74,7 @@ def test_every_cli_option_has_the_api_default():
 
 def test_result_says_how_it_was_made():
     result = Restorer().restore(sample_path("astronaut-q10.jpg"))
-    assert result.model == "arcnn-q10" and result.quality.quality == 10 and result.quality.exact
+    assert result.model == policy.LARGE_MODEL and result.quality.quality == 10 and result.quality.exact
     assert result.chroma_model is not None and result.image.mode == "RGB"
     png = io.BytesIO()
     Image.fromarray(np.zeros((16, 16), np.uint8)).save(png, format="PNG")

@@ -174,6 +174,10 @@ def test_auto_quality_sends_good_and_table_less_files_to_the_blind_model(monkeyp
         once = Image.fromarray(np.asarray(Image.open(buf)))  # a decoded JPEG, as a PNG would hold it
         assert pick_model("auto", once) == name
     assert pick_model(20, jpeg(quality=75)) == "arcnn-q20"  # an explicit quality wins
+    img = smooth_image(32, 32, colour=True)  # colour: the large model wherever it suits
+    assert pick_model("auto", jpeg(quality=10)) == pick_model("auto", jpeg(quality=40)) == policy.LARGE_MODEL
+    assert pick_model("auto", jpeg(quality=90)) == policy.BLIND_MODEL
+    assert pick_model(10, jpeg(quality=10)) == "arcnn-q10"
 
 
 def test_full_range_luma_is_restored_in_the_studio_range():

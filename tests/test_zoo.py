@@ -132,6 +132,13 @@ def test_auto_model_uses_per_quality_models_near_their_quality_else_large_or_bli
     assert policy.auto_model(top) == policy.LARGE_MODEL and policy.auto_model(top + 1) == policy.BLIND_MODEL
     assert policy.auto_model(None) == policy.BLIND_MODEL  # no tables, no quality: PNG, BMP ...
     assert policy.auto_model(10, standard=False) == policy.LARGE_MODEL  # another encoder's tables
+    # Colour images: the large model wherever it suits, also near the per-quality models' qualities.
+    assert policy.auto_model(10, colour=True) == policy.auto_model(40, colour=True) == policy.LARGE_MODEL
+    assert policy.auto_model(top + 1, colour=True) == policy.BLIND_MODEL
+    assert policy.auto_model(None, colour=True) == policy.BLIND_MODEL
+    assert policy.auto_model(10, fast=True, colour=True) == policy.auto_model(10, fast=True)  # the fast tier
+    monkeypatch.delitem(zoo.REGISTRY, policy.LARGE_MODEL)
+    assert policy.auto_model(10, colour=True) == "arcnn-q10"  # no large model: as for grayscale
 
 
 def test_the_fast_tier_picks_the_nearest_fast_arcnn_model_up_to_its_limit_else_its_blind_one(monkeypatch):

@@ -15,7 +15,7 @@ Example:
     >>> from arcnn.sample import sample_path
     >>> result = Restorer(RestoreOptions(chroma="off")).restore(sample_path("astronaut-q10.jpg"))
     >>> result.model, result.quality.quality, result.image.size
-    ('arcnn-q10', 10, (512, 512))
+    ('arcnn-large', 10, (512, 512))
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ from arcnn.codec import (
 from arcnn.zoo import REGISTRY
 
 __all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "FAST_BLIND_MODEL", "WEBP_MODEL", "CHROMA_MODEL",
-           "AUTO_TOLERANCE", "LARGE_MAX_QUALITY", "FAST_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY",
+           "AUTO_TOLERANCE", "COLOUR_MODES", "LARGE_MAX_QUALITY", "FAST_MAX_QUALITY",
+           "CHROMA_AUTO_MAX_QUALITY",
            "nearest_model", "within_range",
            "auto_model", "pick_model", "pick_model_for", "chroma_model",
            "pixel_quality", "file_quality", "chroma_quality"]  # fmt: skip
@@ -38,6 +39,10 @@ CHROMA_MODEL = "arcnn-chroma-unet"
 # for every other quality up to LARGE_MAX_QUALITY and for other encoders' tables (the per-quality
 # models know IJG's alone); the blind model above it and for unknown qualities.
 AUTO_TOLERANCE = 2
+# Colour images get the large model for their luminance wherever it suits, also near q10-q40 where
+# grayscale ones keep the per-quality models for their speed: issue 21 asks the most of colour JPEGs
+# (what most people hold), within a cost per pixel that the large model and the chroma model fit.
+COLOUR_MODES = ("RGB", "RGBA", "YCbCr", "P", "PA")
 # arcnn-large beats arcnn-blind up to here on BSDS500 val; above it, where it was never trained, it
 # falls below arcnn-blind and then below the JPEG itself, as it does with the quality unknown on good
 # JPEGs (python -m benchmarks.blind --data bsds500/val --images 20 --qualities 60 75 80 90).
@@ -66,21 +71,25 @@ def nearest_model(quality: int | None, fast: bool = False) -> str:
     return min(per_q, key=lambda c: (abs(int(c.quality or 0) - quality), c.quality)).name
 
 
-def auto_model(quality: int | None, standard: bool = True, fast: bool = False) -> str:
+def auto_model(quality: int | None, standard: bool = True, fast: bool = False, colour: bool = False) -> str:
     """The model ``--quality auto`` uses for an image whose quality was estimated as ``quality``.
 
     The per-quality model trained within ``AUTO_TOLERANCE`` of ``quality``; for every other quality
     up to ``LARGE_MAX_QUALITY`` and for other encoders' tables (``standard=False``), the large model;
     above it and for unknown qualities (``None``: PNG, BMP), the quality-blind model; each when shipped.
+    ``colour`` (the image's luminance, see ``COLOUR_MODES``): the large model wherever it suits.
     ``fast``: the fast tier instead (:func:`_fast_model`).
     """
     if fast:
         return _fast_model(quality, standard)
     near = nearest_model(quality)
     trained = REGISTRY[near].quality if near in REGISTRY else None
-    if quality is not None and standard and trained is not None and abs(trained - quality) <= AUTO_TOLERANCE:
+    per_quality = (quality is not None and standard and trained is not None
+                   and abs(trained - quality) <= AUTO_TOLERANCE)  # fmt: skip
+    large = _large_suits(quality) and LARGE_MODEL in REGISTRY
+    if per_quality and not (colour and large):
         return near
-    if _large_suits(quality) and LARGE_MODEL in REGISTRY:
+    if large:
         return LARGE_MODEL
     return BLIND_MODEL if BLIND_MODEL in REGISTRY else near
 
@@ -148,7 +157,8 @@ def pick_model_for(image: Image.Image, est: QualityEstimate | None, fast: bool =
         return WEBP_MODEL
     if est is None:
         return auto_model(None, fast=fast)
-    return auto_model(est.quality, standard=est.exact if image.format == "JPEG" else True, fast=fast)
+    standard = est.exact if image.format == "JPEG" else True
+    return auto_model(est.quality, standard, fast, colour=image.mode in COLOUR_MODES)
 
 
 def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:
