@@ -40,8 +40,9 @@ CHROMA_MODEL = "arcnn-chroma-unet"
 # models know IJG's alone); the blind model above it and for unknown qualities.
 AUTO_TOLERANCE = 2
 # Colour images get the large model for their luminance wherever it suits, also near q10-q40 where
-# grayscale ones keep the per-quality models for their speed: issue 21 asks the most of colour JPEGs
-# (what most people hold), within a cost per pixel that the large model and the chroma model fit.
+# grayscale ones keep the per-quality models for their speed: colour photos are what most users
+# restore, and the two U-Nets together stay within the colour default's budget of multiply-adds per
+# pixel (python -m benchmarks.colour measures that default; docs/results.md, Colour JPEGs).
 COLOUR_MODES = ("RGB", "RGBA", "YCbCr", "P", "PA")
 # arcnn-large beats arcnn-blind up to here on BSDS500 val; above it, where it was never trained, it
 # falls below arcnn-blind and then below the JPEG itself, as it does with the quality unknown on good
