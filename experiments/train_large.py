@@ -402,6 +402,9 @@ def main(argv: list[str] | None = None) -> int:
         step, elapsed = info["step"], info["elapsed"]
         print(f"resumed {src} at step {step} ({elapsed / 3600:.2f} h)", flush=True)
     own = state_path.exists()
+    if resumed and not own:  # a branch: its weights come from both runs, so both commands are kept
+        info = {**info, "command": f"{info.get('command', '?')}, then {' '.join(sys.argv)}",
+                "git_revision": f"{info.get('git_revision', '?')}, then {git_revision()}"}  # fmt: skip
     if own and log_path.exists():
         trim_log(log_path, step)
     decay_start = (info.get("decay_start", 0) if own else step) if args.decay_steps else 0

@@ -54,6 +54,23 @@ def test_chroma_run_trains_logs_and_resumes(data):
         train_large.main([str(run), "--minutes", "0", *TINY])
 
 
+def test_a_decay_branch_keeps_the_command_of_its_source_and_its_own(data, monkeypatch):
+    src, branch = data / "luma", data / "branch"
+    monkeypatch.setattr("sys.argv", ["train_large.py", str(src)])
+    assert train_large.main([str(src), "--minutes", "0", "--qualities", "10", *TINY]) == 0
+    monkeypatch.setattr("sys.argv", ["train_large.py", str(branch), "--decay-from", str(src)])
+    args = [str(branch), "--decay-from", str(src), "--decay-steps", "1", "--minutes", "0", *TINY]
+    assert train_large.main(args) == 0
+    command = _info(branch)["command"]
+    assert command == f"train_large.py {src}, then train_large.py {branch} --decay-from {src}"
+    assert _info(branch)["git_revision"].count(", then ") == 1
+    assert train_large.main(args) == 0  # resuming the branch itself adds nothing
+    assert _info(branch)["command"] == command
+    train_large.main([str(branch), "--export", str(data / "w.safetensors")])
+    with safe_open(str(data / "w.safetensors"), "pt") as f:
+        assert f.metadata()["command"] == command
+
+
 def test_luma_state_keeps_its_keys(data):
     run = data / "luma"
     assert train_large.main([str(run), "--minutes", "0", "--qualities", "10", *TINY]) == 0
