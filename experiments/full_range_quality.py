@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     net = Restorer().network(LARGE_MODEL)
     jpeg, scores = [], {p: [] for p in args.planes}
     for path in paths:
-        rgb = np.asarray(Image.open(path).convert("RGB"))
+        with Image.open(path) as im:
+            rgb = np.asarray(im.convert("RGB"))
         ref = rgb2jfif(rgb)[..., 0]
         with open_image(encode(rgb, "4:2:0", args.quality)) as im:
             im.load()
