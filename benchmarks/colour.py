@@ -12,7 +12,8 @@ engine): Y only (``--chroma off``: the luminance model ``--quality auto`` picks,
 with the file, chroma as decoded), colour (``--chroma on``: the same Y plus the chroma model picked
 from the file's quality, reading the restored Y) and the default (``--chroma auto``: what users
 get). The three share one restoration of the luminance, built from the library's pieces as
-``arcnn.pipeline.Restorer`` builds it; the first file of each row is also restored three times by
+``arcnn.pipeline.Restorer`` builds it (and IJG's three settings, which code the same Y plane,
+share it too); the first file of each row is also restored three times by
 ``Restorer`` itself, and the run stops unless every pixel agrees. Reports RGB PSNR (all three
 channels), the PSNR of MATLAB Y and the CIEDE2000 colour difference ΔE (``arcnn.metrics.ciede2000``,
 lower is better), means over images, against the JPEG as libjpeg decodes it to RGB.
@@ -28,6 +29,7 @@ does not do by default; such a variant never replaces the published blocks.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import re
 import sys
@@ -99,6 +101,23 @@ def _as_arcnn_restore(data: bytes, restorers: dict[str, Restorer]) -> tuple[dict
     return images, (str(default.model), str(out["colour"].chroma_model), str(default.chroma_model))
 
 
+# Restored luminance planes by (model, options, plane): IJG's tables code the same Y plane at
+# 4:2:0, 4:2:2 and 4:4:4, so each is restored once for the three settings. Oldest dropped first.
+_LUMA: dict[tuple, np.ndarray] = {}
+_LUMA_KEPT = 300
+
+
+def _luma(net: Any, y: np.ndarray, name: str, full_range: bool, qtable: Any, q: int | None) -> np.ndarray:
+    """``restore_luma(..., rounded=False)`` of ``y``, from :data:`_LUMA` if it was restored before."""
+    table = None if qtable is None else np.asarray(qtable).tobytes()
+    key = (name, full_range, table, q, y.shape, hashlib.blake2b(y.tobytes(), digest_size=16).digest())
+    if key not in _LUMA:
+        _LUMA[key] = restore_luma(net, y, full_range=full_range, qtable=qtable, quality=q, rounded=False)
+        while len(_LUMA) > _LUMA_KEPT:
+            del _LUMA[next(iter(_LUMA))]
+    return _LUMA[key]
+
+
 def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[str, np.ndarray], tuple]:
     """What ``arcnn restore`` does not do, built from the library's pieces as ``Restorer`` builds it
     (``RestoreOptions`` cannot ask for these): the luminance model fed JFIF Y as is (``--jfif-luma``),
@@ -115,8 +134,7 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
         qtable = None if args.no_consistency else luma_qtable(im)
         im.load()
         ycc = np.asarray(im.convert("YCbCr"))
-        y = restore_luma(r.network(name), np.ascontiguousarray(ycc[..., 0]), full_range=not args.jfif_luma,
-                         qtable=qtable, quality=q)  # fmt: skip
+        y = _luma(r.network(name), np.ascontiguousarray(ycc[..., 0]), name, not args.jfif_luma, qtable, q)
 
         def keep_y(_: np.ndarray) -> np.ndarray:
             return y
@@ -124,7 +142,7 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
         def chroma(planes: np.ndarray) -> np.ndarray:
             if args.decoded_y:
                 planes = np.dstack([ycc[..., :1], planes[..., 1:]])
-            return restore_chroma(r.network(cname, "chroma"), planes, quality=q)
+            return restore_chroma(r.network(cname, "chroma"), planes, quality=q, rounded=False)
 
         out = {"yonly": map_luma(im, keep_y), "colour": map_luma(im, keep_y, chroma)}
     out["auto"] = out["yonly" if auto is None else "colour"]
@@ -143,6 +161,10 @@ def _checked(data: bytes, restorers: dict[str, Restorer], args: argparse.Namespa
     return images, names
 
 
+def _scores(rgb: np.ndarray, ref_y: np.ndarray, out: np.ndarray) -> tuple[float, float, float]:
+    return _rgb_psnr(rgb, out), psnr(ref_y, rgb2ycbcr(out)[..., 0]), ciede2000(rgb, out)
+
+
 def measure(images: list[np.ndarray], setting: str, q: int, restore: Any) -> tuple[dict, tuple]:
     """Mean (RGB PSNR, Y PSNR, ΔE) of each row over ``images``, and the models most images got.
     ``restore(data, first)``: the rows of one JPEG file; ``first``: the row's first file."""
@@ -156,8 +178,12 @@ def measure(images: list[np.ndarray], setting: str, q: int, restore: Any) -> tup
         outs |= restored
         used[names] += 1
         ref_y = rgb2ycbcr(rgb)[..., 0]
+        done: list[tuple[np.ndarray, tuple]] = []  # rows that gave the same pixels are scored once
         for k, out in outs.items():
-            scores[k].append((_rgb_psnr(rgb, out), psnr(ref_y, rgb2ycbcr(out)[..., 0]), ciede2000(rgb, out)))
+            same = [m for o, m in done if np.array_equal(o, out)]
+            m = same[0] if same else _scores(rgb, ref_y, out)
+            done.append((out, m))
+            scores[k].append(m)
     return {k: np.mean(v, axis=0) for k, v in scores.items()}, used.most_common(1)[0][0]
 
 

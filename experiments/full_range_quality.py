@@ -4,7 +4,8 @@
 
 ``arcnn restore`` maps a colour JPEG's JFIF Y (0-255) into the studio range (16-235) the
 luminance networks learned, which shrinks the JPEG's quantisation steps by 219/255: a q10 file's
-steps then match about those of q12 (:func:`matched_quality`). This scores the restored Y
+steps then match about those of q12 (:func:`arcnn.codec.scaled_quality`), the quality plane
+``arcnn restore`` gives ``arcnn-large`` on such a file. This scores the restored Y
 (PSNR against the original's JFIF Y, mean over every third image of ``--data``, Pillow 4:2:0 JPEGs
 at ``--quality``) with each quality plane in ``--planes``, restored as ``arcnn restore`` restores
 the luminance (full-range mapping, projection onto the file's table). Needs ../shared/data.
@@ -18,7 +19,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from arcnn.codec import rgb2jfif
+from arcnn.codec import rgb2jfif, scaled_quality
 from arcnn.data import list_images
 from arcnn.engine import restore_luma
 from arcnn.files import open_image
@@ -27,18 +28,6 @@ from arcnn.pipeline import Restorer, luma_qtable
 from arcnn.policy import LARGE_MODEL
 from benchmarks._common import require_data
 from benchmarks.colour import encode
-
-
-def matched_quality(quality: int, ratio: float = 219 / 255) -> float:
-    """The IJG quality whose table steps are ``ratio`` times those of ``quality`` (libjpeg's scale:
-    5000 / q below q50, 200 - 2 q from there), before rounding and clipping of the steps.
-
-    Example:
-        >>> round(matched_quality(10), 2), round(matched_quality(40), 2)
-        (11.64, 46.58)
-    """
-    scale = (5000 / quality if quality < 50 else 200 - 2 * quality) * ratio
-    return 5000 / scale if scale > 100 else (200 - scale) / 2
 
 
 def setup_args() -> argparse.ArgumentParser:
@@ -63,10 +52,12 @@ def main(argv: list[str] | None = None) -> int:
             y, qtable = np.ascontiguousarray(np.asarray(im.convert("YCbCr"))[..., 0]), luma_qtable(im)
         jpeg.append(psnr(ref, y))
         for p in args.planes:
-            scores[p].append(psnr(ref, restore_luma(net, y, full_range=True, qtable=qtable, quality=p)))
+            out = restore_luma(net, y, full_range=True, qtable=qtable, quality=p, match_quality=False)
+            scores[p].append(psnr(ref, out))
     cells = ", ".join(f"plane q{p}: {np.mean(v):.3f}" for p, v in scores.items())
     head = f"{args.data} ({len(paths)} images), 4:2:0 q{args.quality}, JFIF Y PSNR dB"
-    print(f"{head}: JPEG {np.mean(jpeg):.3f}, {cells} (matched quality {matched_quality(args.quality):.1f})")
+    matched = scaled_quality(args.quality, 219 / 255)
+    print(f"{head}: JPEG {np.mean(jpeg):.3f}, {cells} (arcnn restore tells it q{matched})")
     return 0
 
 

@@ -59,6 +59,31 @@ def test_jfif_conversions_are_libjpegs():
     assert np.abs(back).max() <= 1 and np.abs(back.mean(axis=(0, 1))).max() < 0.01  # no colour shift
 
 
+def test_float_planes_are_converted_as_libjpeg_converts_then_rounded_once():
+    rng = np.random.default_rng(1)
+    planes = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    assert np.array_equal(jfif2rgb(planes.astype(np.float32)), jfif2rgb(planes))  # whole values: libjpeg's
+    exact = rng.uniform(0, 255, (64, 64, 3))
+    m = np.array([[1, 0, 1.402], [1, -0.34414, -0.71414], [1, 1.772, 0]])
+    ideal = np.clip((exact - [0, 128, 128]) @ m.T, 0, 255)
+    once = np.abs(jfif2rgb(exact.astype(np.float32)) - ideal)
+    twice = np.abs(jfif2rgb(exact.round().astype(np.uint8)) - ideal)
+    assert once.max() <= 0.5 + 1e-3 and (once**2).mean() < 0.5 * (twice**2).mean()
+
+
+def test_scaled_quality_matches_table_steps():
+    from arcnn.codec import ijg_table, scaled_quality
+
+    for q in (5, 10, 25, 40, 50, 60, 75):  # above, steps of a few units round too coarsely to match
+        s = scaled_quality(q, 219 / 255)
+        coarse, fine = ijg_table(q).astype(float), ijg_table(s)
+        kept = coarse < 255  # steps not clamped to baseline's 255
+        assert q < s and abs(fine[kept].sum() / coarse[kept].sum() - 219 / 255) < 0.03
+    assert scaled_quality(50, 1.0) == 50 and scaled_quality(1, 0.5) == 2
+    with pytest.raises(ValueError):
+        scaled_quality(0, 1.0)
+
+
 def test_ycbcr2rgb_inverts():
     rgb = smooth_image(16, 16, colour=True)
     assert np.abs(ycbcr2rgb(rgb2ycbcr(rgb)).astype(int) - rgb).max() <= 2

@@ -204,6 +204,20 @@ def test_full_range_luma_is_restored_in_the_studio_range():
     assert np.all(np.asarray(map_luma(rgb, plus(1), colour_fn=plus(5)).convert("L")) == 105)
 
 
+def test_the_policys_colour_modes_are_those_map_luma_restores_as_colour():
+    """``policy.COLOUR_MODES`` (where colour luminance gets its model) names exactly the modes whose
+    luminance ``map_luma`` hands to ``colour_fn``."""
+    from arcnn.pipeline import map_luma
+    from arcnn.policy import COLOUR_MODES
+
+    seen = []
+    base = Image.fromarray(np.full((8, 8, 3), 90, np.uint8))
+    for mode in ("RGB", "RGBA", "YCbCr", "P", "PA", "L", "LA", "CMYK", "I;16"):
+        im = base.convert("RGBA").convert("PA") if mode == "PA" else base.convert(mode)
+        map_luma(im, lambda p: p, colour_fn=lambda p, m=mode: seen.append(m) or p)
+    assert tuple(seen) == COLOUR_MODES
+
+
 def test_the_large_model_leaves_good_and_unknown_jpegs_to_the_blind_model():
     import io
 

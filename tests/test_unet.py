@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from arcnn.engine import restore_chroma, restore_luma
+from arcnn.engine import MATCHED_MAX_QUALITY, restore_chroma, restore_luma
 from arcnn.flops import macs_per_pixel
 from arcnn.netconfig import config_from_json
 from arcnn.unet import UNet, UNetConfig, quality_plane
@@ -135,6 +135,33 @@ def test_the_quality_plane_is_read(net):
     planes = quality_plane(x, torch.tensor([0.0, 10.0, 50.0]))
     assert planes.shape == (3, 2, 8, 8) and torch.equal(planes[:, 1:], x)
     assert planes[:, 0].amax(dim=(1, 2)).tolist() == pytest.approx([0.0, 0.1, 0.5])
+
+
+def test_full_range_luma_is_told_the_quality_whose_steps_it_sees(net):
+    """JFIF Y mapped to the studio range has steps 219/255 as large: a q10 file is read as q12."""
+    from arcnn.codec import scaled_quality
+
+    plane = smooth_image(48, 64)
+    told = restore_luma(net, plane, full_range=True, quality=10)
+    assert scaled_quality(10, 219 / 255) == 12
+
+    def as_given(quality, full_range=True):
+        return restore_luma(net, plane, full_range=full_range, quality=quality, match_quality=False)
+
+    assert np.array_equal(told, as_given(12)) and not np.array_equal(told, as_given(10))
+    above = MATCHED_MAX_QUALITY + 10  # past the qualities it learned: told the file's own
+    assert np.array_equal(restore_luma(net, plane, full_range=True, quality=above), as_given(above))
+    assert np.array_equal(restore_luma(net, plane, quality=10), as_given(10, full_range=False))
+
+
+def test_unrounded_planes_round_to_the_rounded_ones(net, chroma_net):
+    plane, planes = smooth_image(48, 64), _ycbcr(40, 56)
+    for kw in ({}, {"full_range": True, "quality": 20}, {"ensemble": 4}):
+        y = restore_luma(net, plane, rounded=False, **kw)
+        assert y.dtype == np.float32 and np.array_equal(y.round(), restore_luma(net, plane, **kw))
+        assert not np.array_equal(y, y.round())
+    c = restore_chroma(chroma_net, planes, quality=30, rounded=False)
+    assert c.dtype == np.float32 and np.array_equal(c.round(), restore_chroma(chroma_net, planes, quality=30))
 
 
 def test_weights_and_onnx_round_trips(net, tmp_path):

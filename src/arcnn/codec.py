@@ -23,6 +23,7 @@ __all__ = [
     "webp_roundtrip",
     "webp_kind",
     "ijg_table",
+    "scaled_quality",
     "read_qtables",
     "QualityEstimate",
     "estimate_quality",
@@ -87,9 +88,9 @@ def _fix(x: float) -> int:
 
 
 def _by_strips(fn: Callable[[np.ndarray], np.ndarray], image: np.ndarray, rows: int = 256) -> np.ndarray:
-    """``fn`` (uint8 (h, W, 3) -> uint8 (h, W, 3)) applied to strips of ``rows`` rows: its integer
-    temporaries then stay a few MB whatever the image's size (a 50 MP image would need GBs)."""
-    out = np.empty_like(image)
+    """``fn`` ((h, W, 3) -> uint8 (h, W, 3)) applied to strips of ``rows`` rows: its temporaries
+    then stay a few MB whatever the image's size (a 50 MP image would need GBs)."""
+    out = np.empty(image.shape, np.uint8)
     for r in range(0, image.shape[0], rows):
         out[r : r + rows] = fn(image[r : r + rows])
     return out
@@ -112,9 +113,20 @@ def _rgb2jfif(rgb: np.ndarray) -> np.ndarray:
 
 
 def jfif2rgb(ycbcr: np.ndarray) -> np.ndarray:
-    """uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 3) RGB, exactly as libjpeg's decoder converts it."""
+    """uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 3) RGB, exactly as libjpeg's decoder converts it.
+
+    Float planes (on 0..255, unrounded: restored ones) go through libjpeg's coefficients, rounded
+    once, at the end: whole-valued ones give what their uint8 would give.
+
+    Example:
+        >>> planes = np.array([[[100, 90, 200]]], np.uint8)
+        >>> jfif2rgb(planes).tolist(), jfif2rgb(planes.astype(np.float32)).tolist()
+        ([[[201, 62, 33]]], [[[201, 62, 33]]])
+        >>> jfif2rgb(np.array([[[100.4, 90.3, 200.2]]], np.float32)).tolist()  # not its rounded planes' RGB
+        [[[202, 62, 34]]]
+    """
     _check_rgb(ycbcr)
-    return _by_strips(_jfif2rgb, ycbcr)
+    return _by_strips(_jfif2rgb_float if np.issubdtype(ycbcr.dtype, np.floating) else _jfif2rgb, ycbcr)
 
 
 def _jfif2rgb(ycbcr: np.ndarray) -> np.ndarray:
@@ -124,6 +136,18 @@ def _jfif2rgb(ycbcr: np.ndarray) -> np.ndarray:
     g = y + ((-_fix(0.34414) * cb - _fix(0.71414) * cr + _HALF) >> _SCALE)
     b = y + ((_fix(1.772) * cb + _HALF) >> _SCALE)
     return np.clip(np.dstack([r, g, b]), 0, 255).astype(np.uint8)
+
+
+def _jfif2rgb_float(ycbcr: np.ndarray) -> np.ndarray:
+    # libjpeg's fixed-point coefficients, exact in float64, and its rounding (half up): for
+    # whole-valued planes this is _jfif2rgb's arithmetic, with the rounding moved after the sum.
+    y, cb, cr = (ycbcr[..., i].astype(np.float64) for i in range(3))
+    cb, cr = cb - 128, cr - 128
+    one = float(1 << _SCALE)
+    r = y + _fix(1.402) * cr / one
+    g = y - (_fix(0.34414) * cb + _fix(0.71414) * cr) / one
+    b = y + _fix(1.772) * cb / one
+    return np.clip(np.floor(np.dstack([r, g, b]) + 0.5), 0, 255).astype(np.uint8)
 
 
 def jpeg_roundtrip(image: np.ndarray, quality: int, subsampling: int | str = "4:2:0") -> np.ndarray:
@@ -204,6 +228,22 @@ def ijg_table(quality: int, chroma: bool = False) -> np.ndarray:
     scale = 5000 // q if q < 50 else 200 - 2 * q
     base = _STD_CHROMA if chroma else _STD_LUMA
     return np.clip((base * scale + 50) // 100, 1, 255)
+
+
+def scaled_quality(quality: int, ratio: float) -> int:
+    """The IJG quality (1..100) whose table steps are nearest ``ratio`` times those of ``quality``
+    on libjpeg's scale (5000 / q below q50, 200 - 2 q from there), before the steps' rounding. A
+    colour JPEG's full-range Y mapped to the studio range shrinks its steps by 219/255.
+
+    Example:
+        >>> scaled_quality(10, 219 / 255), scaled_quality(40, 219 / 255), scaled_quality(100, 219 / 255)
+        (12, 47, 100)
+    """
+    if not 1 <= int(quality) <= 100 or ratio <= 0:
+        raise ValueError(f"expected a quality in 1..100 and a positive ratio, got {quality}, {ratio}")
+    q = int(quality)
+    scale = (5000 / q if q < 50 else 200 - 2 * q) * ratio
+    return int(np.clip(round(5000 / scale if scale > 100 else (200 - scale) / 2), 1, 100))
 
 
 def read_qtables(source: str | Path | Image.Image) -> dict[int, np.ndarray]:

@@ -14,15 +14,20 @@ from typing import Any
 
 import numpy as np
 
-from arcnn.codec import project_to_jpeg
+from arcnn.codec import project_to_jpeg, scaled_quality
 from arcnn.netconfig import Network, NetworkConfig
 from arcnn.options import BACKENDS, TILE
 
-__all__ = ["restore_luma", "restore_chroma", "on_backend", "is_torch", "auto_tile"]
+__all__ = ["MATCHED_MAX_QUALITY", "restore_luma", "restore_chroma", "on_backend", "is_torch", "auto_tile"]
 
 # One tile through a network: float32 (1, C_in, h, w) -> float32 (1, C, h', w'), both numpy (any strides).
 Run = Callable[[np.ndarray], np.ndarray]
 
+
+# Full-range Y is told the quality whose steps it shows up to here, the highest quality arcnn-large
+# learned; above it the matched plane reaches further past its training and the restored Y of
+# BSDS500 val's colour JPEGs falls (python -m experiments.full_range_quality; docs/results.md).
+MATCHED_MAX_QUALITY = 40
 
 # (quarter turns, mirror) of each self-ensemble member; the first 4 are the flips, which map a
 # JPEG's block grid and its (non-symmetric) quantisation tables onto themselves.
@@ -38,16 +43,23 @@ def restore_luma(
     full_range: bool = False,
     qtable: np.ndarray | None = None,
     quality: int | None = None,
+    rounded: bool = True,
+    match_quality: bool = True,
 ) -> np.ndarray:
     """Restore one uint8 (H, W) plane; returns uint8 (H, W). A uint16 plane (16-bit images) is
-    scaled to [0, 1] by 65535 instead of 255 and comes back as uint16.
+    scaled to [0, 1] by 65535 instead of 255 and comes back as uint16. ``rounded=False``: float32
+    (H, W) on the same range, unrounded (for a colour conversion that rounds once).
 
     ``bf16``: compute under bfloat16 autocast (faster on CPUs with AVX-512 BF16;
     ``python -m benchmarks.inference_speed`` measures the PSNR it costs).
     ``ensemble``: 1, or the mean of 4 (flips) or 8 (flips and rotations) restorations of
     the flipped/rotated plane, mapped back (``python -m benchmarks.ensemble`` measures the gain).
     ``full_range``: the plane is a colour image's JFIF Y (0-255); the networks learned MATLAB's
-    studio-range Y (16-235), so the network sees it mapped to that range, in floating point.
+    studio-range Y (16-235), so the network sees it mapped to that range, in floating point. The
+    mapping shrinks the file's quantisation steps by 219/255, so a network that reads the quality
+    is told the one whose steps match (:func:`arcnn.codec.scaled_quality`: q10 -> q12) up to
+    ``MATCHED_MAX_QUALITY``, unless ``match_quality`` is False (``python -m
+    experiments.full_range_quality`` compares them).
     ``qtable``: the (64,) quantisation table of the JPEG plane ``luma`` is (decoded, block grid at
     the origin): the result is projected onto the images that JPEG could have come from
     (:func:`arcnn.codec.project_to_jpeg`; ``python -m benchmarks.consistency`` measures it).
@@ -65,6 +77,8 @@ def restore_luma(
         raise ValueError(f"ensemble must be 1, 4 or 8, not {ensemble}")
     if qtable is not None and luma.dtype != np.uint8:
         raise ValueError("qtable is for 8-bit JPEG planes")
+    if full_range and match_quality and quality and quality <= MATCHED_MAX_QUALITY:
+        quality = scaled_quality(quality, 219 / 255)
     project = None
     if qtable is not None:
 
@@ -76,7 +90,8 @@ def restore_luma(
     if ensemble == 1:
         if project is not None:  # tiles on the 8x8 block grid (and a stride of 1, 2, 4): projected whole
             tile = max(8, tile - tile % 8)
-        return _restore_float(model, luma, tile, bf16, luma.dtype.type, full_range, project, quality)
+        dtype = luma.dtype.type if rounded else np.float32
+        return _restore_float(model, luma, tile, bf16, dtype, full_range, project, quality)
     acc = np.zeros(luma.shape, np.float32)
     for k, mirror in _ENSEMBLE[:ensemble]:
         t = np.ascontiguousarray(np.rot90(luma[:, ::-1] if mirror else luma, k))
@@ -86,13 +101,19 @@ def restore_luma(
     if project is not None:
         for r in range(0, len(acc), 512):  # strips on the block grid: float64 copies stay small
             acc[r : r + 512] = np.clip(project(acc[r : r + 512], r, 0), 0, 255)
-    return acc.round().astype(luma.dtype)
+    return acc.round().astype(luma.dtype) if rounded else acc
 
 
 def restore_chroma(
-    model: Network, ycbcr: np.ndarray, tile: int | None = None, bf16: bool = False, quality: int | None = None
+    model: Network,
+    ycbcr: np.ndarray,
+    tile: int | None = None,
+    bf16: bool = False,
+    quality: int | None = None,
+    rounded: bool = True,
 ) -> np.ndarray:
-    """Restore the chroma of a decoded colour JPEG: uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 2) CbCr.
+    """Restore the chroma of a decoded colour JPEG: uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 2) CbCr
+    (``rounded=False``: float32 on 0..255, unrounded).
 
     ``model`` reads (Y, Cb, Cr) and returns (Cb, Cr) (``ModelConfig(in_channels=3, channels=2)``,
     ``UNetConfig(planes=3, channels=2)``). ``quality``: the JPEG quality, for networks that read it
@@ -102,8 +123,8 @@ def restore_chroma(
         raise ValueError(f"expected uint8 (H, W, 3) planes for a network of 3 or 4 inputs, got "
                          f"{ycbcr.dtype} {ycbcr.shape} for {model.config.inputs}")  # fmt: skip
     model.eval()
-    return _restore_float(model, ycbcr, auto_tile(model.config) if tile is None else tile, bf16, np.uint8,
-                          quality=quality)  # fmt: skip
+    return _restore_float(model, ycbcr, auto_tile(model.config) if tile is None else tile, bf16,
+                          np.uint8 if rounded else np.float32, quality=quality)  # fmt: skip
 
 
 def auto_tile(config: NetworkConfig) -> int:

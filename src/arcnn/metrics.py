@@ -122,10 +122,18 @@ _XYZ_FROM_RGB = np.array([[0.412453, 0.357580, 0.180423],
 _D65 = np.array([0.95047, 1.0, 1.08883])
 
 
+def _linear(c: np.ndarray) -> np.ndarray:
+    """sRGB's decoding curve: float values on 0..1 -> linear light."""
+    return np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+
+
+# The curve at every uint8 value: a lookup instead of a power per pixel, the same numbers.
+_LINEAR = _linear(np.arange(256) / 255.0)
+
+
 def _lab(rgb: np.ndarray) -> np.ndarray:
     """uint8 (H, W, 3) sRGB -> float64 (H, W, 3) CIE L*a*b* (L in 0..100)."""
-    c = rgb.astype(np.float64) / 255.0
-    linear = np.where(c > 0.04045, ((c + 0.055) / 1.055) ** 2.4, c / 12.92)
+    linear = _LINEAR[rgb] if rgb.dtype == np.uint8 else _linear(rgb.astype(np.float64) / 255.0)
     t = linear @ _XYZ_FROM_RGB.T / _D65
     f = np.where(t > 0.008856, np.cbrt(t), 7.787 * t + 16.0 / 116.0)
     x, y, z = np.moveaxis(f, -1, 0)

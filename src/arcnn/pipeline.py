@@ -219,11 +219,11 @@ class Restorer:
             q = estimate.quality if estimate is not None else given
             name = within_range(self._luma_name(by_quality), q)
             fn = self._luma_fn(self.network(name), luma_qtable(im) if o.consistency else None, q)
-            yfn = partial(fn, full_range=True)
+            yfn = partial(fn, full_range=True, rounded=False)
             cname = chroma_model(im, o.chroma)
             if cname is not None:
                 cfn = partial(restore_chroma, self.network(cname, "chroma"), tile=o.tile, bf16=o.bf16,
-                              quality=q)  # fmt: skip
+                              quality=q, rounded=False)  # fmt: skip
         info = dict(im.info)
         frames = [map_luma(im, fn, cfn, yfn)]
         durations = [im.info.get("duration")]
@@ -343,6 +343,10 @@ def luma_qtable(image: Image.Image) -> np.ndarray | None:
     return np.asarray(tables[layer[0][3]], dtype=np.float64)
 
 
+# A function of planes: uint8 (H, W) or (H, W, 3) -> (H, W) or (H, W, 2), uint8 or float32.
+Plane = Callable[[np.ndarray], np.ndarray]
+
+
 def map_luma(
     image: Image.Image,
     fn: Callable[[np.ndarray], np.ndarray],
@@ -355,7 +359,9 @@ def map_luma(
     converts: :func:`arcnn.codec.rgb2jfif`, :func:`arcnn.codec.jfif2rgb`), ``colour_fn``
     (default ``fn``) applied to its full-range Y, with Cb and Cr untouched, or replaced by
     ``chroma_fn`` (uint8 (H, W, 3), the restored Y with Cb and Cr as decoded -> uint8 (H, W, 2)
-    CbCr); an alpha channel (RGBA, LA, PA) is passed through, and a transparent colour (a PNG's
+    CbCr). ``colour_fn`` and ``chroma_fn`` may return float32 on 0..255 instead, unrounded: the
+    planes are then rounded once, in the conversion to RGB (the chroma model reads the rounded Y);
+    an alpha channel (RGBA, LA, PA) is passed through, and a transparent colour (a PNG's
     tRNS, a GIF's transparent index: ``info["transparency"]`` of a P, RGB or L image) becomes one
     first (RGBA, or LA for L), so it is kept. CMYK images (CMYK and YCCK JPEGs, which code each ink
     plane with the DCT) have ``fn`` applied to each of the four planes. 16-bit grayscale (I;16) is
@@ -385,12 +391,7 @@ def map_luma(
         out = Image.fromarray(np.dstack([fn(np.ascontiguousarray(planes[..., i])) for i in range(4)]), "CMYK")
     elif image.mode in ("RGB", "YCbCr"):
         ycbcr = np.array(image) if image.mode == "YCbCr" else rgb2jfif(np.asarray(image))
-        ycbcr[..., 0] = (colour_fn or fn)(np.ascontiguousarray(ycbcr[..., 0]))
-        # The chroma model reads the restored Y: cleaner edges to follow than the decoded one
-        # (python -m benchmarks.colour --decoded-y measures it).
-        if chroma_fn is not None:
-            ycbcr[..., 1:] = chroma_fn(ycbcr)
-        out = Image.fromarray(jfif2rgb(ycbcr))  # as libjpeg converts: unchanged planes give its RGB
+        out = Image.fromarray(_map_ycbcr(ycbcr, colour_fn or fn, chroma_fn))
     else:
         raise ValueError(
             f"unsupported image mode {image.mode!r} (supported: L, I;16, RGB, YCbCr, CMYK, P, RGBA, LA)"
@@ -398,6 +399,20 @@ def map_luma(
     if alpha is not None:
         out.putalpha(alpha)
     return out
+
+
+def _map_ycbcr(ycbcr: np.ndarray, fn: Plane, chroma_fn: Plane | None) -> np.ndarray:
+    """uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 3) RGB: ``fn`` on Y, then ``chroma_fn`` (if any) on
+    the planes with that Y. Float planes they return are rounded once, in the conversion to RGB."""
+    y = fn(np.ascontiguousarray(ycbcr[..., 0]))
+    ycbcr[..., 0] = y.round() if y.dtype != np.uint8 else y
+    # The chroma model reads the restored Y: cleaner edges to follow than the decoded one
+    # (python -m benchmarks.colour --decoded-y measures it).
+    cbcr = ycbcr[..., 1:] if chroma_fn is None else chroma_fn(ycbcr)
+    if y.dtype == np.uint8 and cbcr.dtype == np.uint8:
+        ycbcr[..., 1:] = cbcr
+        return jfif2rgb(ycbcr)  # as libjpeg converts: unchanged planes give its RGB
+    return jfif2rgb(np.dstack([y.astype(np.float32), cbcr.astype(np.float32)]))
 
 
 def restore(image: Source | np.ndarray, model: str | Path | Network | None = None, **options: Any) -> Any:
