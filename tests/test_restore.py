@@ -204,6 +204,26 @@ def test_full_range_luma_is_restored_in_the_studio_range():
     assert np.all(np.asarray(map_luma(rgb, plus(1), colour_fn=plus(5)).convert("L")) == 105)
 
 
+def test_float_planes_are_rounded_once_in_the_conversion_to_rgb():
+    """``map_luma`` converts unrounded Y and CbCr to RGB as ``jfif2rgb`` converts them whole (in
+    strips of rows); the chroma function reads the Y rounded."""
+    from arcnn.codec import jfif2rgb, rgb2jfif
+    from arcnn.pipeline import map_luma
+
+    rgb = smooth_image(300, 40, colour=True)
+    planes = rgb2jfif(rgb).astype(np.float32) + np.float32(0.4)
+    read = []
+
+    def chroma(p):
+        read.append(p[..., 0].copy())
+        return planes[..., 1:]
+
+    out = map_luma(Image.fromarray(rgb), lambda p: p, chroma, colour_fn=lambda p: planes[..., 0])
+    assert np.array_equal(np.asarray(out), jfif2rgb(planes))
+    assert np.array_equal(read[0], planes[..., 0].round())
+    assert not np.array_equal(np.asarray(out), jfif2rgb(planes.round().astype(np.uint8)))
+
+
 def test_the_policys_colour_modes_are_those_map_luma_restores_as_colour():
     """``policy.COLOUR_MODES`` (where colour luminance gets its model) names exactly the modes whose
     luminance ``map_luma`` hands to ``colour_fn``."""

@@ -412,7 +412,10 @@ def _map_ycbcr(ycbcr: np.ndarray, fn: Plane, chroma_fn: Plane | None) -> np.ndar
     if y.dtype == np.uint8 and cbcr.dtype == np.uint8:
         ycbcr[..., 1:] = cbcr
         return jfif2rgb(ycbcr)  # as libjpeg converts: unchanged planes give its RGB
-    return jfif2rgb(np.dstack([y.astype(np.float32), cbcr.astype(np.float32)]))
+    out = np.empty(ycbcr.shape, np.uint8)
+    for r in range(0, len(out), 256):  # in strips: float copies of the planes stay a few MB
+        out[r : r + 256] = jfif2rgb(np.dstack([y[r : r + 256], cbcr[r : r + 256]]).astype(np.float32))
+    return out
 
 
 def restore(image: Source | np.ndarray, model: str | Path | Network | None = None, **options: Any) -> Any:
