@@ -139,12 +139,15 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
         def keep_y(_: np.ndarray) -> np.ndarray:
             return y
 
+        def keep_y_rounded(_: np.ndarray) -> np.ndarray:
+            return y.round().astype(np.uint8)
+
         def chroma(planes: np.ndarray) -> np.ndarray:
             if args.decoded_y:
                 planes = np.dstack([ycc[..., :1], planes[..., 1:]])
             return restore_chroma(r.network(cname, "chroma"), planes, quality=q, rounded=False)
 
-        out = {"yonly": map_luma(im, keep_y), "colour": map_luma(im, keep_y, chroma)}
+        out = {"yonly": map_luma(im, keep_y_rounded), "colour": map_luma(im, keep_y, chroma)}
     out["auto"] = out["yonly" if auto is None else "colour"]
     return {k: np.asarray(v) for k, v in out.items()}, (name, cname, str(auto and cname))
 

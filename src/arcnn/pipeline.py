@@ -219,8 +219,12 @@ class Restorer:
             q = estimate.quality if estimate is not None else given
             name = within_range(self._luma_name(by_quality), q)
             fn = self._luma_fn(self.network(name), luma_qtable(im) if o.consistency else None, q)
-            yfn = partial(fn, full_range=True, rounded=False)
             cname = chroma_model(im, o.chroma)
+            # With chroma restored, the planes are rounded once, in the conversion to RGB. With
+            # chroma as decoded, the Y is rounded first: the three channels then move together, as
+            # JPEG's own decoding moves them, so rounding adds no hue of its own (lower ΔE at q95:
+            # python -m benchmarks.colour; docs/results.md, Colour JPEGs).
+            yfn = partial(fn, full_range=True, rounded=cname is None)
             if cname is not None:
                 cfn = partial(restore_chroma, self.network(cname, "chroma"), tile=o.tile, bf16=o.bf16,
                               quality=q, rounded=False)  # fmt: skip

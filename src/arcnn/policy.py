@@ -53,13 +53,12 @@ LARGE_MAX_QUALITY = 75
 # and harms q80 and q90 on BSDS500 val (python -m benchmarks.fast_arcnn --limits).
 FAST_MAX_QUALITY = 75
 # --chroma auto restores the chroma of a colour JPEG up to this quality of its chroma table
-# (chroma_table_quality), by subsampling: the highest of q30, 40, 50, 60, 75, 90 at which the chroma
-# model beats luminance-only restoration in RGB PSNR and lowers the CIEDE2000 ΔE by 0.1 or more on
-# BSDS500 val (python -m benchmarks.colour --data bsds500/val --every 3 --qualities 30 40 50 60 75 90
-# --settings 4:2:0 4:2:2 4:4:4 --chroma-model arcnn-chroma-unet, run as two commands, 30-60 and 75 90);
-# above it the colours gain little.
+# (chroma_table_quality), by subsampling: the highest of q50, 60, 75, 90 at which the chroma model
+# beats luminance-only restoration in RGB PSNR and lowers the CIEDE2000 ΔE by 0.1 or more on BSDS500
+# val (python -m benchmarks.colour --data bsds500/val --every 3 --qualities 50 60 75 90 --settings
+# 4:2:0 4:2:2 4:4:4 --chroma-model arcnn-chroma-unet); above it the colours gain little.
 # Other subsamplings: never.
-CHROMA_AUTO_MAX_QUALITY = {"4:2:0": 60, "4:2:2": 60, "4:4:4": 50}
+CHROMA_AUTO_MAX_QUALITY = {"4:2:0": 75, "4:2:2": 60, "4:4:4": 60}
 _SUBSAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}  # JpegImagePlugin.get_sampling
 
 
