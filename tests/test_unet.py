@@ -155,11 +155,21 @@ def test_full_range_luma_is_told_the_quality_whose_steps_it_sees(net):
 
 
 def test_unrounded_planes_round_to_the_rounded_ones(net, chroma_net):
-    plane, planes = smooth_image(48, 64), _ycbcr(40, 56)
-    for kw in ({}, {"full_range": True, "quality": 20}, {"ensemble": 4}):
+    from arcnn.codec import ijg_table, jpeg_roundtrip
+
+    plane, planes = jpeg_roundtrip(smooth_image(48, 64), 20), _ycbcr(40, 56)
+    table = ijg_table(20).astype(np.float64)
+    for kw in ({}, {"full_range": True, "quality": 20}, {"ensemble": 4}, {"qtable": table, "quality": 20}):
         y = restore_luma(net, plane, rounded=False, **kw)
         assert y.dtype == np.float32 and np.array_equal(y.round(), restore_luma(net, plane, **kw))
         assert not np.array_equal(y, y.round())
+    from arcnn.engine import _restore_float
+
+    def post(z, r, c):  # float64 values that round apart from their float32 selves
+        return np.full(z.shape, 100.50000001)
+
+    once = [_restore_float(net, plane, 64, False, dtype, post=post) for dtype in (np.uint8, np.float32)]
+    assert np.array_equal(once[0], once[1].round())
     c = restore_chroma(chroma_net, planes, quality=30, rounded=False)
     assert c.dtype == np.float32 and np.array_equal(c.round(), restore_chroma(chroma_net, planes, quality=30))
 

@@ -180,7 +180,8 @@ def _restore_float(
                 y = (np.float32(255.0) * y - np.float32(16.0)) / np.float32(219.0)
             z = (np.clip(y, 0, 1) * np.float32(peak))[0].transpose(1, 2, 0)
             if post is not None:
-                z = np.clip(post(z[..., 0], r, c), 0, peak)[..., None]
+                # float32 as unrounded planes are kept, so a rounded plane is the unrounded one rounded
+                z = np.clip(post(z[..., 0], r, c), 0, peak).astype(np.float32)[..., None]
             out[r:r1, c:c1] = z if dtype == np.float32 else z.round()
     return out[..., 0] if planes.ndim == 2 else out
 
