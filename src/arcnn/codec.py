@@ -87,12 +87,14 @@ def _fix(x: float) -> int:
     return int(x * (1 << _SCALE) + 0.5)
 
 
-def _by_strips(fn: Callable[[np.ndarray], np.ndarray], image: np.ndarray, rows: int = 256) -> np.ndarray:
-    """``fn`` ((h, W, 3) -> uint8 (h, W, 3)) applied to strips of ``rows`` rows: its temporaries
-    then stay a few MB whatever the image's size (a 50 MP image would need GBs)."""
-    out = np.empty(image.shape, np.uint8)
-    for r in range(0, image.shape[0], rows):
-        out[r : r + rows] = fn(image[r : r + rows])
+def _by_strips(fn: Callable[[np.ndarray], np.ndarray], *planes: np.ndarray, rows: int = 256) -> np.ndarray:
+    """``fn`` ((h, W, 3) -> uint8 (h, W, 3)) applied to strips of ``rows`` rows of ``planes`` stacked
+    (one (H, W, 3) array, or planes to stack): its temporaries then stay a few MB whatever the
+    image's size (a 50 MP image would need GBs)."""
+    out = np.empty((*planes[0].shape[:2], 3), np.uint8)
+    for r in range(0, len(out), rows):
+        parts = [p[r : r + rows] for p in planes]
+        out[r : r + rows] = fn(parts[0] if len(parts) == 1 else np.dstack(parts))
     return out
 
 
@@ -112,8 +114,9 @@ def _rgb2jfif(rgb: np.ndarray) -> np.ndarray:
     return np.dstack([y, cb, cr]).astype(np.uint8)
 
 
-def jfif2rgb(ycbcr: np.ndarray) -> np.ndarray:
+def jfif2rgb(ycbcr: np.ndarray, cbcr: np.ndarray | None = None) -> np.ndarray:
     """uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 3) RGB, exactly as libjpeg's decoder converts it.
+    With ``cbcr`` (H, W, 2), ``ycbcr`` is the (H, W) Y alone (stacked strip by strip, no copy).
 
     Float planes (on 0..255, unrounded: restored ones) go through libjpeg's coefficients, rounded
     once, at the end: whole-valued ones give what their uint8 would give.
@@ -125,8 +128,13 @@ def jfif2rgb(ycbcr: np.ndarray) -> np.ndarray:
         >>> jfif2rgb(np.array([[[100.4, 90.3, 200.2]]], np.float32)).tolist()  # not its rounded planes' RGB
         [[[202, 62, 34]]]
     """
-    _check_rgb(ycbcr)
-    return _by_strips(_jfif2rgb_float if np.issubdtype(ycbcr.dtype, np.floating) else _jfif2rgb, ycbcr)
+    if cbcr is None:
+        _check_rgb(ycbcr)
+    elif ycbcr.ndim != 2 or cbcr.shape != (*ycbcr.shape, 2):
+        raise ValueError(f"expected (H, W) Y and (H, W, 2) CbCr, got {ycbcr.shape} and {cbcr.shape}")
+    planes = (ycbcr,) if cbcr is None else (ycbcr, cbcr)
+    floating = any(np.issubdtype(p.dtype, np.floating) for p in planes)
+    return _by_strips(_jfif2rgb_float if floating else _jfif2rgb, *planes)
 
 
 def _jfif2rgb(ycbcr: np.ndarray) -> np.ndarray:

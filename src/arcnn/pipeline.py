@@ -413,13 +413,7 @@ def _map_ycbcr(ycbcr: np.ndarray, fn: Plane, chroma_fn: Plane | None) -> np.ndar
     # The chroma model reads the restored Y: cleaner edges to follow than the decoded one
     # (python -m benchmarks.colour --decoded-y measures it).
     cbcr = ycbcr[..., 1:] if chroma_fn is None else chroma_fn(ycbcr)
-    if y.dtype == np.uint8 and cbcr.dtype == np.uint8:
-        ycbcr[..., 1:] = cbcr
-        return jfif2rgb(ycbcr)  # as libjpeg converts: unchanged planes give its RGB
-    out = np.empty(ycbcr.shape, np.uint8)
-    for r in range(0, len(out), 256):  # in strips: float copies of the planes stay a few MB
-        out[r : r + 256] = jfif2rgb(np.dstack([y[r : r + 256], cbcr[r : r + 256]]).astype(np.float32))
-    return out
+    return jfif2rgb(y, cbcr)  # as libjpeg converts: unchanged planes give its RGB
 
 
 def restore(image: Source | np.ndarray, model: str | Path | Network | None = None, **options: Any) -> Any:
