@@ -16,7 +16,7 @@ from .conftest import smooth_image
 pytest.importorskip("onnxruntime")
 
 from arcnn.export import OnnxModel, export_onnx  # noqa: E402
-from experiments.quantize_int8 import CANDIDATES, calibration_batches, quantize_network  # noqa: E402
+from experiments.quantize_int8 import CANDIDATES, calibration_batches, quantize_network, speedup  # noqa: E402
 
 TINY = {
     "relu": ModelConfig((5, 3, 1, 3), (16, 8, 8, 1), residual=True),
@@ -70,6 +70,13 @@ def test_every_candidate_recipe_gives_a_loadable_model_near_float32(tmp_path, re
     clean, ref, got, _ = _quantized(tmp_path, _tiny(TINY["relu"]), recipe)
     assert np.abs(ref.astype(int) - got).mean() < 2
     assert psnr(clean, ref) - psnr(clean, got) < 0.5
+
+
+def test_the_experiment_times_int8_against_float32(tmp_path):
+    """The speed-up the experiment ranks recipes by: a positive ratio of two timed restorations."""
+    model = _tiny(TINY["relu"])
+    f32 = OnnxModel(export_onnx(model, tmp_path / "float32.onnx"))
+    assert 0.3 < speedup(f32, f32, 64) < 3.0  # one network against itself: near 1
 
 
 def test_recipe_refuses_unknown_choices():
