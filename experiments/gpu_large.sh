@@ -3,7 +3,10 @@
 # phase from the state committed in experiments/checkpoints/arcnn-large/, then a cosine decay branched
 # from where it ends, sized by the phase's own speed to fit DECAY minutes; both come back in $OUT.
 # RUN=NAME continues experiments/checkpoints/NAME instead, or starts it (WIDTHS=40-80-160-160, say);
-# TARGET=cbcr for a chroma run (RUN=arcnn-chroma-half continues the shipped chroma U-Net's run).
+# TARGET=cbcr for a chroma run (RUN=arcnn-chroma-half continues the shipped chroma U-Net's run);
+# BLOCKS, UNSHUFFLE and QUALITIES pass --blocks, --unshuffle and --qualities (RUN=fast-unet
+# WIDTHS=32-64-128 BLOCKS=1-1-2 UNSHUFFLE=4 QUALITIES=5-10-15-20-25-30-35-40-50-60-75: the fast
+# tier's U-Net, docs/speed.md).
 #
 # The call sends the checkout, at most 64 MiB with the data: first, here, once per session, put the
 # images it needs where they travel and leave out what it does not need (restore afterwards with
@@ -25,11 +28,12 @@ work=$(mktemp -d) && mkdir -p "$work/large" "$work/large-decay"
 cp "experiments/checkpoints/${RUN:-arcnn-large}/"{state.safetensors,log.csv} "$work/large/" 2>/dev/null || true
 opts=(--device "${DEVICE:-cuda}" --batch "${BATCH:-64}" --patch "${PATCH:-128}" --workers "${WORKERS:-12}"
       --val-every "${VAL_EVERY:-2000}" --checkpoint-s 60 ${WIDTHS:+--widths "$WIDTHS"} ${LR:+--lr "$LR"}
+      ${BLOCKS:+--blocks "$BLOCKS"} ${UNSHUFFLE:+--unshuffle "$UNSHUFFLE"} ${QUALITIES:+--qualities "$QUALITIES"}
       --target "${TARGET:-y}")
 step_of() { "$py" -c "import sys; from experiments.train_large import _read_info; print(_read_info(sys.argv[1])['step'])" "$1"; }
 pack() { tar cf - -C "$work" . | split -b 15m - "$out/pack.tar.part-"; }
 trap pack EXIT  # whatever happened, what there is comes back
-timeout 180 "$py" -c "from experiments.train_large import prebuild; prebuild('${TARGET:-y}', 16)"
+timeout 180 "$py" -c "from experiments.train_large import prebuild; prebuild('${TARGET:-y}', 16, 25, '${QUALITIES:-}')"
 before=$( [ -f "$work/large/state.safetensors" ] && step_of "$work/large/state.safetensors" || echo 0)
 "$py" -m experiments.train_large "$work/large" --minutes "$minutes" "${opts[@]}" 2>&1 | tee "$work/large/train.log"
 after=$(step_of "$work/large/state.safetensors")

@@ -152,12 +152,13 @@ def luma_data(qualities: tuple[int, ...], args: argparse.Namespace) -> tuple[Dra
     return draw, val, len(pairs)
 
 
-def prebuild(target: str = "y", workers: int = 16, val_images: int = 25) -> None:
+def prebuild(target: str = "y", workers: int = 16, val_images: int = 25, qualities: str = "") -> None:
     """Build a run's pair caches (``make_pairs``) in ``workers`` processes, so that a fresh machine
-    (a lent GPU) does not build them one by one; the run then loads them."""
+    (a lent GPU) does not build them one by one; the run then loads them. ``qualities``: as the
+    trainer's ``--qualities`` ("" for the target's default)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    train, val = pair_jobs(target, _ints(QUALITIES[target]), val_images)
+    train, val = pair_jobs(target, _ints(qualities or QUALITIES[target]), val_images)
     with ProcessPoolExecutor(workers) as pool:
         list(pool.map(_build, train + val))
 

@@ -150,3 +150,16 @@ def test_colour_readme_table_is_read_back_from_the_results_table():
     assert lines[5] == "| `arcnn restore`: ΔE | 3.00 | 3.00 | 3.00 |"
     with pytest.raises(SystemExit):
         parse_block("Not measured yet.")
+
+
+def test_fast_variants_describes_both_architectures():
+    """benchmarks.fast_variants' rows name a Fast AR-CNN layout by its kernels and a U-Net by its
+    resolution and blocks, and every variant builds."""
+    from arcnn.models import build_network, preset
+    from arcnn.netconfig import UNetConfig
+    from benchmarks.fast_variants import VARIANTS, _layout
+
+    assert _layout(preset("fast-arcnn-relu")) == ("9-1-5-1-9", "64-32-32-64-1", "relu")
+    unet = UNetConfig((32, 64, 128), (1, 1, 2), unshuffle=4)
+    assert _layout(unet) == ("3x3, unshuffle 4, blocks 1-1-2", "32-64-128", "relu")
+    assert all(build_network(c) is not None for c in VARIANTS.values())
