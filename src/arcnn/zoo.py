@@ -250,7 +250,7 @@ _CARDS = [
         "30, 40, 50, 60, 75, 90, 95, 4:2:2 and 4:4:4 at q = 10, 40, 90; images drawn by 1 / their JPEG "
         "chroma MSE; the quality as an input plane (unknown for 10% of the crops)",
         recipe="experiments/train_large.py --target cbcr: a U-Net at half resolution (widths 24-48-96-96), "
-        "39,028 steps of 16 crops of 64 px on 1-2 CPU cores, the last 14,000 a cosine decay from 1.5e-4 "
+        "47,584 steps of 16 crops of 64 px on 1-2 CPU cores, the last 16,000 a cosine decay from 1.5e-4 "
         "(state and logs: experiments/checkpoints/arcnn-chroma-half)",
     ),
     ModelCard(
