@@ -8,22 +8,27 @@ steps then match about those of q12 (:func:`arcnn.codec.scaled_quality`), the qu
 ``arcnn restore`` gives ``arcnn-large`` on such a file. This scores the restored Y
 (PSNR against the original's JFIF Y, mean over every third image of ``--data``, Pillow 4:2:0 JPEGs
 at ``--quality``) with each quality plane in ``--planes``, restored as ``arcnn restore`` restores
-the luminance (full-range mapping, projection onto the file's table). Needs ../shared/data.
+the luminance (full-range mapping, projection onto the file's table). With ``--grayscale Q`` it
+also gives the network's gain where it was trained: the protocol's grayscale JPEG of MATLAB's Y at
+quality Q (Q = the matched quality: about the same JPEG PSNR), restored with that projection too,
+so the two gains show what the colour path loses. Needs ../shared/data.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 
 import numpy as np
 from PIL import Image
 
-from arcnn.codec import rgb2jfif, scaled_quality
+from arcnn.codec import rgb2jfif, rgb2ycbcr, scaled_quality
 from arcnn.data import list_images
 from arcnn.engine import restore_luma
 from arcnn.files import open_image
 from arcnn.metrics import psnr
+from arcnn.netconfig import Network
 from arcnn.pipeline import Restorer, luma_qtable
 from arcnn.policy import LARGE_MODEL
 from benchmarks._common import require_data
@@ -35,14 +40,27 @@ def setup_args() -> argparse.ArgumentParser:
     ap.add_argument("--data", default="bsds500/val", help="folder of ../shared/data")
     ap.add_argument("--quality", type=int, default=10, help="the JPEGs' quality")
     ap.add_argument("--planes", type=int, nargs="+", default=[10, 12], help="quality planes to try")
+    ap.add_argument("--grayscale", type=int, default=0, help="also a grayscale JPEG of Y at this quality")
     return ap
+
+
+def grayscale_gain(net: Network, rgb: np.ndarray, quality: int) -> tuple[float, float]:
+    """(JPEG, restored) PSNR dB of the protocol's grayscale JPEG of MATLAB Y at ``quality``,
+    restored by ``net`` as ``arcnn restore`` restores a grayscale JPEG (projection included)."""
+    ref = rgb2ycbcr(rgb)[..., 0]
+    buf = io.BytesIO()
+    Image.fromarray(ref).save(buf, format="JPEG", quality=quality)
+    with open_image(buf.getvalue()) as im:
+        im.load()
+        y, qtable = np.asarray(im.convert("L")), luma_qtable(im)
+    return psnr(ref, y), psnr(ref, restore_luma(net, y, qtable=qtable, quality=quality))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = setup_args().parse_args(argv)
     paths = list_images(require_data(args.data))[::3]
     net = Restorer().network(LARGE_MODEL)
-    jpeg, scores = [], {p: [] for p in args.planes}
+    jpeg, scores, gray = [], {p: [] for p in args.planes}, []
     for path in paths:
         with Image.open(path) as im:
             rgb = np.asarray(im.convert("RGB"))
@@ -54,10 +72,19 @@ def main(argv: list[str] | None = None) -> int:
         for p in args.planes:
             out = restore_luma(net, y, full_range=True, qtable=qtable, quality=p, match_quality=False)
             scores[p].append(psnr(ref, out))
+        if args.grayscale:
+            gray.append(grayscale_gain(net, rgb, args.grayscale))
     cells = ", ".join(f"plane q{p}: {np.mean(v):.3f}" for p, v in scores.items())
     head = f"{args.data} ({len(paths)} images), 4:2:0 q{args.quality}, JFIF Y PSNR dB"
     matched = scaled_quality(args.quality, 219 / 255)
     print(f"{head}: JPEG {np.mean(jpeg):.3f}, {cells} (arcnn restore tells it q{matched})")
+    if gray:
+        g_jpeg, g_out = np.mean(gray, axis=0)
+        print(
+            f"grayscale JPEG of MATLAB Y at q{args.grayscale}: JPEG {g_jpeg:.3f}, restored {g_out:.3f} "
+            f"(gain {g_out - g_jpeg:+.3f}); colour Y gains: "
+            + ", ".join(f"plane q{p} {np.mean(v) - np.mean(jpeg):+.3f}" for p, v in scores.items())
+        )
     return 0
 
 
