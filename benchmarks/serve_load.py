@@ -56,6 +56,14 @@ def small_jpeg(h: int = 48, w: int = 64, quality: int = 10) -> bytes:
     return buf.getvalue()
 
 
+def models_used(image: bytes) -> str:
+    """The networks the server's defaults run on ``image`` (the same pipeline: ``Restorer``)."""
+    from arcnn.pipeline import Restorer
+
+    result = Restorer().restore(image)
+    return f"{result.model} and {result.chroma_model or 'chroma as decoded'}"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -178,7 +186,7 @@ def report(load: Load, requests: int, concurrency: int, oversized: int) -> list[
     rate = len(load.latencies) / load.seconds if load.seconds else 0.0
     return [
         f"Measured by `python -m benchmarks.serve_load` on a {os.cpu_count()}-core machine: "
-        f"{requests} restorations of a 64x48 colour JPEG (q10: arcnn-q10 and arcnn-chroma-q10), "
+        f"{requests} restorations of a 64x48 colour JPEG (q10: {models_used(small_jpeg())}), "
         f"{concurrency} at a time (a latency includes the wait in the queue), then {oversized} bodies "
         f"over a {BODY_LIMIT_MB} MB limit.",
         "",
