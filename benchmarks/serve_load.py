@@ -56,14 +56,6 @@ def small_jpeg(h: int = 48, w: int = 64, quality: int = 10) -> bytes:
     return buf.getvalue()
 
 
-def models_used(image: bytes) -> str:
-    """The networks the server's defaults run on ``image`` (the same pipeline: ``Restorer``)."""
-    from arcnn.pipeline import Restorer
-
-    result = Restorer().restore(image)
-    return f"{result.model} and {result.chroma_model or 'chroma as decoded'}"
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -91,9 +83,10 @@ def wait_ready(port: int, server: subprocess.Popen, timeout: float = 120.0) -> N
 
 
 def request(port: int, method: str, path: str, body: bytes | Iterator[bytes] | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, float]:  # fmt: skip
+            headers: dict[str, str] | None = None,
+            reply: dict[str, str] | None = None) -> tuple[int, float]:  # fmt: skip
     """One request on a new connection: (status, seconds); status 0: the connection was reset before
-    an answer could be read."""
+    an answer could be read. ``reply``, if given, receives the answer's headers (names in lower case)."""
     t = time.perf_counter()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
@@ -101,6 +94,8 @@ def request(port: int, method: str, path: str, body: bytes | Iterator[bytes] | N
         conn.request(method, path, body=body, headers=headers or {}, encode_chunked=chunked)
         response = conn.getresponse()
         response.read()
+        if reply is not None:
+            reply.update((k.lower(), v) for k, v in response.getheaders())
         return response.status, time.perf_counter() - t
     except (ConnectionResetError, BrokenPipeError):
         return 0, time.perf_counter() - t
@@ -133,6 +128,7 @@ class Load:
     end_mb: float = 0.0
     peak_mb: float = 0.0
     seconds: float = 0.0
+    models: str = ""  # the networks the server ran, from its X-Arcnn-Model headers
 
     def bad(self, requests: int, oversized: int, rss_bound_mb: float) -> list[str]:
         """What went wrong, one line each; empty when the run passes."""
@@ -157,8 +153,12 @@ def run_load(requests: int = 200, concurrency: int = 8, oversized: int = 50) -> 
     server = start_server(port)
     try:
         wait_ready(port, server)
+        reply: dict[str, str] = {}
         for _ in range(2):  # warm-up: models loaded, thread pools started
-            request(port, "POST", "/restore", image, {"Content-Type": "image/jpeg"})
+            request(port, "POST", "/restore", image, {"Content-Type": "image/jpeg"}, reply)
+        chroma = reply.get("x-arcnn-chroma-model", "none")
+        chroma = "chroma as decoded" if chroma == "none" else chroma
+        load.models = f"{reply.get('x-arcnn-model')} and {chroma}"
         load.warm_mb = rss_mb(server.pid)
         t = time.perf_counter()
         with ThreadPoolExecutor(concurrency) as pool:
@@ -186,7 +186,7 @@ def report(load: Load, requests: int, concurrency: int, oversized: int) -> list[
     rate = len(load.latencies) / load.seconds if load.seconds else 0.0
     return [
         f"Measured by `python -m benchmarks.serve_load` on a {os.cpu_count()}-core machine: "
-        f"{requests} restorations of a 64x48 colour JPEG (q10: {models_used(small_jpeg())}), "
+        f"{requests} restorations of a 64x48 colour JPEG (q10: {load.models}), "
         f"{concurrency} at a time (a latency includes the wait in the queue), then {oversized} bodies "
         f"over a {BODY_LIMIT_MB} MB limit.",
         "",
