@@ -22,6 +22,7 @@ import sys
 import numpy as np
 import torch
 
+from arcnn.netconfig import Network
 from benchmarks._common import best_rate, matmul_ceiling, plane_rates, publish, require_data
 
 MODELS = ("arcnn-q10", "arcnn-q20", "arcnn-q30", "arcnn-q40", "fast-arcnn-q10")
@@ -65,10 +66,18 @@ def ort_matmul_ceiling(kind: str, n: int = 2048) -> float:
     return best_rate(lambda: session.run(None, {"a": a}), 2 * n**3)
 
 
+def pair_rates(f32: Network, int8: Network, side: int, repeats: int = 3) -> list[float]:
+    """[float32, int8] MP/s of two networks restoring one random side x side plane
+    (``engine.restore_luma``), timed in turn so that a busy moment of a shared machine falls on both."""
+    from arcnn.engine import restore_luma
+
+    runs = {"f32": lambda p: restore_luma(f32, p), "int8": lambda p: restore_luma(int8, p)}
+    return list(plane_rates(runs, side, repeats).values())
+
+
 def measure(name: str, side: int) -> dict:
     """LIVE1 PSNR and plane rate of model ``name``: its shipped float32 ONNX file (the default
     engine) and its int8 file, both on onnxruntime."""
-    from arcnn.engine import restore_luma
     from arcnn.evaluate import evaluate
     from arcnn.export import OnnxModel
     from arcnn.flops import macs_per_pixel
@@ -87,8 +96,7 @@ def measure(name: str, side: int) -> dict:
     scores = [
         float(evaluate(live1, quality, m, backend="onnxruntime")["mean"]["psnr"]) for m in (name, str(path))
     ]
-    runs = {"f32": lambda p: restore_luma(f32, p), "int8": lambda p: restore_luma(int8, p)}
-    rates = list(plane_rates(runs, side, repeats=2).values())  # [float32, int8]
+    rates = pair_rates(f32, int8, side, repeats=2)
     recipe = json.loads(int8.session.get_modelmeta().custom_metadata_map.get("quantization", "{}"))
     macs = macs_per_pixel(load_model(name))
     return {"quality": quality, "macs": macs, "psnr": scores, "mps": rates, "recipe": recipe}

@@ -28,7 +28,8 @@ from arcnn.export import OnnxModel, export_onnx
 from arcnn.manifest import PACKAGE_DIR
 from arcnn.models import Network
 from arcnn.quantize import Recipe, quantize_onnx
-from benchmarks._common import plane_rates, require_data
+from benchmarks._common import require_data
+from benchmarks.int8 import pair_rates
 
 MODELS = ("arcnn-q10", "arcnn-q20", "arcnn-q30", "arcnn-q40", "fast-arcnn-q10")
 # Tried, not shipped: on a CPU without VNNI their int8 files are slower than float32 (docs/speed.md).
@@ -91,11 +92,9 @@ def psnr(model: Network, clean: list[np.ndarray], degraded: list[np.ndarray]) ->
 
 
 def speedup(f32: Network, int8: Network, side: int) -> float:
-    """``int8``'s MP/s over ``f32``'s restoring one random side x side plane, the two timed in turn
-    (so that a busy moment of a shared machine falls on both)."""
-    runs = {"f32": lambda p: restore_luma(f32, p), "int8": lambda p: restore_luma(int8, p)}
-    rates = plane_rates(runs, side)
-    return rates["int8"] / rates["f32"]
+    """``int8``'s MP/s over ``f32``'s restoring one random side x side plane (timed in turn)."""
+    r32, r8 = pair_rates(f32, int8, side)
+    return r8 / r32
 
 
 def _rows(name: str, args: argparse.Namespace, tmp: Path) -> Iterator[tuple[str, float, float, Path]]:
