@@ -36,7 +36,7 @@ FILES: dict[str, str] = {
     "weights/arcnn-webp.safetensors": "d1bbcdf64b8197b44de1124a55ddf9ad4bde6d2ba1e505bdcaa14fe15411e4ec",
     "weights/arcnn-chroma.safetensors": "e5a1dcc2e0be4c780bf160b2064a99a0f47f19056c22f1844a359224be5b1e47",
     "weights/arcnn-chroma-q10.safetensors": "ded758d6923760d3f9a6e93e0e74bdb399ab51db94761eb82dc776355c4445b7",
-    "weights/arcnn-chroma-unet.safetensors": "06bb1ca67e95bb9a9c6916d9d4cb64aee25dbb2a57709494fd4a277020177bea",
+    "weights/arcnn-chroma-unet.safetensors": "2f8d9a321877a8133777e643c7a5a5bcf66d8a751a134b62643675492a6a0ac4",
     "weights/arcnn-large.safetensors": "e452530239e0773ea46312617d8020d0d078a7f4cfedc3e82f700762b5167230",
     # The same networks as ONNX, run by the default engine (tools/export_shipped.py writes them).
     "weights/onnx/arcnn-q10.onnx": "bf1f7a235acf4ec98121a42744fdd4f7ab79df3612b45300c8bad40cf8364c7d",
