@@ -1,6 +1,6 @@
 """Which quality plane suits ``arcnn-large`` on the full-range Y of colour JPEGs.
 
-    python -m experiments.full_range_quality --quality 10 --planes 10 12 14 [--data bsds500/val]
+    python -m experiments.full_range_quality --quality 10 --planes 10 12 14 [--data bsds500/val] [--model M]
 
 ``arcnn restore`` maps a colour JPEG's JFIF Y (0-255) into the studio range (16-235) the
 luminance networks learned, which shrinks the JPEG's quantisation steps by 219/255: a q10 file's
@@ -40,6 +40,7 @@ def setup_args() -> argparse.ArgumentParser:
     ap.add_argument("--data", default="bsds500/val", help="folder of ../shared/data")
     ap.add_argument("--quality", type=int, default=10, help="the JPEGs' quality")
     ap.add_argument("--planes", type=int, nargs="+", default=[10, 12], help="quality planes to try")
+    ap.add_argument("--model", default=LARGE_MODEL, help="the luminance model: a name or a weights file")
     ap.add_argument("--grayscale", type=int, default=0, help="also a grayscale JPEG of Y at this quality")
     return ap
 
@@ -59,7 +60,7 @@ def grayscale_gain(net: Network, rgb: np.ndarray, quality: int) -> tuple[float, 
 def main(argv: list[str] | None = None) -> int:
     args = setup_args().parse_args(argv)
     paths = list_images(require_data(args.data))[::3]
-    net = Restorer().network(LARGE_MODEL)
+    net = Restorer().network(args.model)
     jpeg, scores, gray = [], {p: [] for p in args.planes}, []
     for path in paths:
         with Image.open(path) as im:

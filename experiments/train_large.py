@@ -15,9 +15,15 @@ decodes it -> the clean (Cb, Cr), at half resolution (``--unshuffle 2``); mostly
 some 4:2:2 and 4:4:4 (``SUBSAMPLINGS``), crops on the 16-px grid of a 4:2:0 JPEG's chroma
 blocks; validation scores Cb/Cr PSNR and the RGB PSNR with the clean Y (4:2:0).
 
+``--target yfull`` trains a luminance network for colour JPEGs, usually as a decay branch of a
+``y`` run: the JFIF (full-range) Y of 4:2:0 colour JPEGs -> the clean JFIF Y, mapped to the
+studio range and told the matched quality exactly as ``restore_luma(full_range=True)`` does;
+validation scores the full-range Y of the colour JPEGs of BSDS500 val.
+
     python -m experiments.train_large runs/large --minutes 150            # start or resume
     python -m experiments.train_large runs/chroma --target cbcr --minutes 90
     python -m experiments.train_large runs/large-ship --decay-from runs/large --decay-steps 3000
+    python -m experiments.train_large runs/colour --target yfull --decay-from runs/large --decay-steps 3000
     python -m experiments.train_large runs/large --export large.safetensors   # weights of the run now
 """
 
@@ -51,16 +57,22 @@ from arcnn.data import (
     sample_batch,
     shared_data_dir,
 )
+from arcnn.engine import from_studio, network_quality, to_studio
 from arcnn.files import write_bytes_atomic
 from arcnn.metrics import psnr
 from arcnn.train import git_revision
 from arcnn.unet import UNet, UNetConfig, quality_plane
 
 VAL_QUALITIES = (10, 20, 30, 40)
-QUALITIES = {"y": "10-15-20-25-30-35-40", "cbcr": "5-10-15-20-25-30-40-50-60-75-90-95"}
+QUALITIES = {
+    "y": "10-15-20-25-30-35-40",
+    "yfull": "10-15-20-25-30-40",
+    "cbcr": "5-10-15-20-25-30-40-50-60-75-90-95",
+}
 # Chroma: share of the crops from each subsampling, and its qualities (None: --qualities). Cameras
 # and Pillow write 4:2:0; 4:2:2 and 4:4:4 at a few qualities, so the network knows them too.
 SUBSAMPLINGS = {"4:2:0": (0.7, None), "4:2:2": (0.15, (10, 40, 90)), "4:4:4": (0.15, (10, 40, 90))}
+TARGETS = ("y", "yfull", "cbcr")
 ALIGN = 16  # chroma crops start on a 4:2:0 JPEG's chroma block grid, as whole images do
 
 
@@ -68,7 +80,12 @@ def setup_args() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("out", help="run folder (resumed if it holds a state)")
     p.add_argument("--minutes", type=float, default=60.0, help="wall time of this invocation")
-    p.add_argument("--target", choices=("y", "cbcr"), default="y", help="luminance, or chroma (Cb, Cr)")
+    p.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="y",
+        help="luminance; colour JPEGs' full-range luminance; or chroma (Cb, Cr)",
+    )
     p.add_argument("--widths", default="32-64-128-128")
     p.add_argument("--blocks", default="1-1-2-2")
     p.add_argument("--unshuffle", type=int, default=0, help="0: 1 for y, 2 for cbcr")
@@ -85,7 +102,12 @@ def setup_args() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--device", default="cpu", help="cpu, or cuda (bf16 autocast there)")
     p.add_argument("--workers", type=int, default=0, help="processes drawing batches (0: the trainer)")
-    p.add_argument("--decay-from", default="", help="branch: start from this run's state, decay the lr")
+    p.add_argument(
+        "--decay-from",
+        default="",
+        help="branch: start from this run's state (or a weights "
+        "file's network, fresh Adam moments), decay the lr",
+    )
     p.add_argument("--decay-steps", type=int, default=0)
     p.add_argument("--export", default="", help="write the run's network as a weights file, and stop")
     return p
@@ -111,7 +133,9 @@ def pair_jobs(target: str, qualities: tuple[int, ...], val_images: int) -> tuple
     if target == "y":
         val = [(val_files, Degradation(q)) for q in VAL_QUALITIES]
         return [(files, Degradation(q)) for q in qualities], val
-    train = [(files, Degradation(q, chroma=True, subsampling=sub)) for q, sub in chroma_sets(qualities)]
+    # yfull: the 4:2:0 sets of a chroma run (their caches serve both)
+    sets = chroma_sets(qualities) if target == "cbcr" else [(q, "4:2:0") for q in qualities]
+    train = [(files, Degradation(q, chroma=True, subsampling=sub)) for q, sub in sets]
     return train, [(val_files, Degradation(q, chroma=True)) for q in VAL_QUALITIES]
 
 
@@ -201,16 +225,56 @@ def _cbcr(pairs: PairSet) -> PairSet:
     return PairSet(pairs.clean, [d[..., 1:] for d in pairs.degraded])
 
 
+def psnr_split(sets: list[PairSet]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """PSNR weighting (1 / MSE of the JPEG) over the images of all ``sets``, as the probability of
+    drawing each set (summing to 1) and of each image within it."""
+    w = image_weights(concat_pairs(sets), "psnr")
+    parts = np.split(w, np.cumsum([len(s) for s in sets])[:-1])
+    return np.array([p.sum() for p in parts]), [p / p.sum() for p in parts]
+
+
 def set_weights(sets: list[tuple[int, str, PairSet]]) -> tuple[np.ndarray, list[np.ndarray]]:
     """Probability of drawing each set and of each image within it: within a subsampling, PSNR
-    weighting of the JPEG's Cb and Cr (1 / MSE) over all its qualities; between them, its share."""
+    weighting of the JPEG's Cb and Cr over all its qualities; between them, its share."""
     set_p, within = np.zeros(len(sets)), [np.empty(0)] * len(sets)
     for sub, (share, _) in SUBSAMPLINGS.items():
         idx = [i for i, (_, s, _) in enumerate(sets) if s == sub]
-        w = image_weights(concat_pairs([_cbcr(sets[i][2]) for i in idx]), "psnr")
-        for i, part in zip(idx, np.split(w, np.cumsum([len(sets[i][2]) for i in idx])[:-1])):
-            set_p[i], within[i] = share * part.sum(), part / part.sum()
+        sums, parts = psnr_split([_cbcr(sets[i][2]) for i in idx])
+        for i, total, part in zip(idx, sums, parts):
+            set_p[i], within[i] = share * total, part
     return set_p / set_p.sum(), within
+
+
+def colour_luma_data(qualities: tuple[int, ...], args: argparse.Namespace) -> tuple[Draw, list, int]:
+    """The ``yfull`` run's batches (a 4:2:0 colour JPEG's JFIF Y -> the clean JFIF Y, both mapped
+    to the studio range, with the matched quality plane: ``restore_luma(full_range=True)``'s
+    input), its validation pairs ``[(quality, clean Y, decoded Y), ...]`` (uint8 (H, W)), and how
+    many training pairs."""
+    train, val_jobs = pair_jobs("yfull", qualities, args.val_images)
+    sets: list[tuple[int | None, PairSet]] = []
+    clean: list[np.ndarray] = []
+    for files, deg in train:
+        s = make_pairs(files, deg)
+        clean = clean or [np.ascontiguousarray(c[..., 0]) for c in s.clean]  # the same in every set
+        luma = [np.ascontiguousarray(d[..., 0]) for d in s.degraded]
+        sets.append((network_quality(deg.quality), PairSet(clean, luma)))
+    set_p, within = psnr_split([p for _, p in sets])
+
+    def draw(rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        xs, ys = [], []
+        for (q, pairs), w, n in zip(sets, within, rng.multinomial(args.batch, set_p)):
+            if n:
+                x, y = sample_batch(pairs, rng, int(n), args.patch, True, w, transpose=False)
+                xs.append(quality_plane(to_studio(x), q or 0))
+                ys.append(to_studio(y))
+        return _forget(torch.cat(xs), rng, args.unknown), torch.cat(ys)
+
+    val = [
+        (deg.quality, c[..., 0], d[..., 0])
+        for files, deg in val_jobs
+        for c, d in zip(*_lists(make_pairs(files, deg)))
+    ]
+    return draw, val, sum(len(p) for _, p in sets)
 
 
 def chroma_data(qualities: tuple[int, ...], args: argparse.Namespace) -> tuple[Draw, list, int]:
@@ -256,13 +320,19 @@ def score_names(channels: int) -> list[str]:
     return names + [f"rgb_q{q}" for q in VAL_QUALITIES] if channels == 2 else names
 
 
-def _restored(model: UNet, d: np.ndarray, q: int, device: torch.device) -> np.ndarray:
-    """The network's rounded output for a uint8 (H, W) or (H, W, 3) image: (C, H, W) on 0..255."""
+def _restored(
+    model: UNet, d: np.ndarray, q: int, device: torch.device, full_range: bool = False
+) -> np.ndarray:
+    """The network's rounded output for a uint8 (H, W) or (H, W, 3) image: (C, H, W) on 0..255.
+    ``full_range``: ``d`` is a colour JPEG's JFIF Y, mapped as ``restore_luma`` maps it."""
     planes = d[None] if d.ndim == 2 else d.transpose(2, 0, 1)
     x = torch.from_numpy(planes.astype(np.float32) / 255.0)[None].to(device)
+    if full_range:
+        x, q = to_studio(x), network_quality(q) or 0
     x = quality_plane(x, q) if model.config.conditioned else x
     x = x.contiguous(memory_format=torch.channels_last) if device.type == "cpu" else x
-    return (model(x).float().clamp(0, 1) * 255.0).round()[0].cpu().numpy()
+    y = model(x).float()
+    return ((from_studio(y) if full_range else y).clamp(0, 1) * 255.0).round()[0].cpu().numpy()
 
 
 def _side_by_side(planes: np.ndarray) -> np.ndarray:
@@ -271,12 +341,13 @@ def _side_by_side(planes: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
-def validate(model: UNet, val: list, device: torch.device) -> dict[str, float]:
-    """Mean PSNR of the rounded restorations at each validation quality (``score_names``)."""
+def validate(model: UNet, val: list, device: torch.device, full_range: bool = False) -> dict[str, float]:
+    """Mean PSNR of the rounded restorations at each validation quality (``score_names``);
+    ``full_range``: of colour JPEGs' JFIF Y (``--target yfull``)."""
     model.eval()
     scores: dict[str, list[float]] = {k: [] for k in score_names(model.config.channels)}
     for q, c, d, *rgb in val:
-        out = _restored(model, d, q, device)
+        out = _restored(model, d, q, device, full_range)
         if not rgb:
             scores[f"q{q}"].append(psnr(c, out[0]))
             continue
@@ -302,26 +373,22 @@ def save_state(path: Path, model: UNet, opt: torch.optim.Adam, info: dict) -> No
 
 
 def load_state(path: Path, model: UNet, opt: torch.optim.Adam) -> dict:
-    from safetensors import safe_open
-
+    """Load a run's state (or a weights file's network) into ``model`` and ``opt``; its info."""
     tensors = load_file(str(path))
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    weights = {k[6:]: v for k, v in tensors.items() if k.startswith("model.")}
+    model.load_state_dict(weights or tensors)
     for i, p in enumerate(model.parameters()):
         if f"adam.{i}.m" in tensors:
             m, v, t = (tensors[f"adam.{i}.{k}"].to(p.device) for k in "mvt")
             opt.state[p] = {"step": t[0].cpu().clone(), "exp_avg": m, "exp_avg_sq": v}
-    with safe_open(str(path), "pt") as f:
-        return json.loads(f.metadata()["info"])
+    return _read_info(path)
 
 
 def export_weights(state_path: Path, out: Path) -> None:
     """The network of a run's state as an arcnn weights file (safetensors, its config inside)."""
-    from safetensors import safe_open
-
     from arcnn.weights import save_weights
 
-    with safe_open(str(state_path), "pt") as f:
-        info = json.loads(f.metadata()["info"])
+    info = _read_info(state_path)
     model = UNet(UNetConfig.from_dict(info["model_config"]))
     model.load_state_dict({k[6:]: v for k, v in load_file(str(state_path)).items() if k.startswith("model.")})
     meta = {k: str(info.get(k, "")) for k in ("step", "command", "git_revision")}
@@ -344,10 +411,17 @@ def new_config(args: argparse.Namespace) -> UNetConfig:
 
 
 def _read_info(src: Path) -> dict:
+    """A run state's info, or the same keys from a weights file's metadata (``export_weights``)."""
     from safetensors import safe_open
 
     with safe_open(str(src), "pt") as f:
-        return json.loads(f.metadata()["info"])
+        meta = f.metadata()
+    if "info" in meta:
+        return json.loads(meta["info"])
+    info = {k: meta[k] for k in ("command", "git_revision") if k in meta}
+    hours = float(meta.get("run_hours") or 0)
+    return {**info, "step": int(meta.get("step") or 0), "elapsed": 3600 * hours,
+            "model_config": json.loads(meta["model_config"])}  # fmt: skip
 
 
 def log_scores(log_path: Path, step: int, mse: float | None, v: dict[str, float], elapsed: float) -> None:
@@ -371,6 +445,19 @@ def trim_log(log_path: Path, step: int) -> None:
         write_bytes_atomic(log_path, text.getvalue().encode())
 
 
+def provenance(info: dict, own: bool) -> dict:
+    """The state's ``info`` with this invocation's command (and git revision) added: always for a
+    branch, whose weights come from both runs; for a run resumed from its own state, when the
+    command differs from the last one kept (other flags, such as a new ``--lr``)."""
+    command = " ".join(sys.argv)
+    if not own:
+        return {**info, "command": f"{info.get('command', '?')}, then {command}",
+                "git_revision": f"{info.get('git_revision', '?')}, then {git_revision()}"}  # fmt: skip
+    if info.get("command", command).endswith(command):
+        return info
+    return {**info, "command": f"{info['command']}, then {command}"}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = setup_args().parse_args(argv)
     if args.threads:
@@ -381,14 +468,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     out.mkdir(parents=True, exist_ok=True)
     state_path, log_path = out / "state.safetensors", out / "log.csv"
-    src = state_path if state_path.exists() else Path(args.decay_from) / "state.safetensors"
+    own = state_path.exists()
+    src = state_path if own else Path(args.decay_from)
+    src = src / "state.safetensors" if src.is_dir() else src
     resumed = src.exists()
     info = _read_info(src) if resumed else {}
     target = info.get("target", "y") if resumed else args.target
-    if target != args.target:
+    # a branch of a luminance run may go on with colour JPEGs' luminance: the same network
+    switched = target != args.target
+    if switched and (own or {target, args.target} != {"y", "yfull"}):
         raise SystemExit(f"{src} is a --target {target} run, not {args.target}")
+    target = args.target
     cfg = UNetConfig.from_dict(info["model_config"]) if resumed else new_config(args)
-    qualities = tuple(info.get("qualities", _ints(args.qualities or QUALITIES[target])))
+    default = _ints(args.qualities or QUALITIES[target])
+    qualities = default if switched else tuple(info.get("qualities", default))
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
     cuda = device.type == "cuda"
@@ -402,10 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         info = load_state(src, model, opt)
         step, elapsed = info["step"], info["elapsed"]
         print(f"resumed {src} at step {step} ({elapsed / 3600:.2f} h)", flush=True)
-    own = state_path.exists()
-    if resumed and not own:  # a branch: its weights come from both runs, so both commands are kept
-        info = {**info, "command": f"{info.get('command', '?')}, then {' '.join(sys.argv)}",
-                "git_revision": f"{info.get('git_revision', '?')}, then {git_revision()}"}  # fmt: skip
+    info = provenance(info, own) if resumed else info
     if own and log_path.exists():
         trim_log(log_path, step)
     decay_start = (info.get("decay_start", 0) if own else step) if args.decay_steps else 0
@@ -415,11 +505,13 @@ def main(argv: list[str] | None = None) -> int:
             names = [f"val_{k}" for k in score_names(cfg.channels)]
             csv.writer(f).writerow(["step", "train_mse", *names, "elapsed_s"])
 
-    draw, val, n_pairs = (chroma_data if target == "cbcr" else luma_data)(qualities, args)
+    data = {"y": luma_data, "yfull": colour_luma_data, "cbcr": chroma_data}[target]
+    draw, val, n_pairs = data(qualities, args)
     print(f"{sum(p.numel() for p in model.parameters())} parameters, {n_pairs} pairs, "
           f"border {cfg.border}, threads {torch.get_num_threads()}", flush=True)  # fmt: skip
-    if not resumed:  # the network starts as the identity: this row scores the JPEG itself
-        log_scores(log_path, 0, None, validate(model, val, device), 0.0)
+    full = target == "yfull"
+    if not resumed or switched:  # the identity (a new network) scores the JPEG; a switched branch, its source
+        log_scores(log_path, step, None, validate(model, val, device, full), elapsed)
 
     def checkpoint() -> None:
         extra = {} if target == "y" else {"target": target}  # a luminance state keeps its keys
@@ -446,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = base + time.monotonic() - t0
         if step % args.val_every == 0 or (end is not None and step == end):
             mse = torch.stack(losses).mean().item()
-            log_scores(log_path, step, mse, validate(model, val, device), elapsed)
+            log_scores(log_path, step, mse, validate(model, val, device, full), elapsed)
             losses = []
         if time.monotonic() - last_ckpt > args.checkpoint_s:
             checkpoint()

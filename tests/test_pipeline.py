@@ -126,10 +126,11 @@ def test_bad_inputs_are_refused_with_a_value_error():
 
 def test_docstring_examples_run():
     import arcnn.codec
+    import arcnn.engine
     import arcnn.flops
     import arcnn.pipeline
 
-    for module in (arcnn.codec, arcnn.flops, arcnn.pipeline):
+    for module in (arcnn.codec, arcnn.engine, arcnn.flops, arcnn.pipeline):
         failed, tried = doctest.testmod(module)
         assert tried and not failed, module.__name__
 

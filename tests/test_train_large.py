@@ -129,3 +129,56 @@ def test_a_resumed_run_drops_the_log_rows_past_its_state(data):
     assert train_large.main(args) == 0
     with open(run / "log.csv") as f:
         assert [r[0] for r in csv.reader(f)] == ["step", "0"]
+
+
+def test_a_luminance_run_branches_into_colour_luminance(data, monkeypatch):
+    src, branch = data / "luma", data / "colour"
+    assert train_large.main([str(src), "--minutes", "0", "--qualities", "10", *TINY]) == 0
+    args = [str(branch), "--target", "yfull", "--decay-from", str(src), "--decay-steps", "2",
+            "--qualities", "10-50", "--minutes", "0.05", *TINY]  # fmt: skip
+    assert train_large.main(args) == 0
+    info = _info(branch)
+    assert info["target"] == "yfull" and info["qualities"] == [10, 50] and info["decay_start"] == 0
+    with open(branch / "log.csv") as f:
+        rows = list(csv.reader(f))
+    assert rows[1][:2] == ["0", ""] and float(rows[1][2]) > 20  # the source network, before the branch
+    assert train_large.main(args) == 0  # resumes its own state: yfull
+    with pytest.raises(SystemExit, match="yfull run"):
+        train_large.main([str(branch), "--minutes", "0", *TINY])
+    with pytest.raises(SystemExit, match="--target y run"):
+        train_large.main(
+            [str(data / "c"), "--target", "cbcr", "--decay-from", str(src), "--minutes", "0", *TINY]
+        )
+
+
+def test_colour_luminance_batches_are_what_restore_luma_reads(data):
+    args = train_large.setup_args().parse_args(["run", *TINY, "--batch", "8", "--unknown", "0"])
+    draw, val, n = train_large.colour_luma_data((10, 50), args)
+    x, y = draw(np.random.default_rng(0))
+    assert n == 8 and x.shape == (8, 2, 32, 32) and y.shape == (8, 1, 32, 32)
+    assert set(x[:, 0, 0, 0].mul(100).round().tolist()) <= {12.0, 50.0}  # q10 is told 12, as in restore_luma
+    lo, hi = 16 / 255, 235 / 255
+    assert x[:, 1:].min() >= lo - 1e-6 and x[:, 1:].max() <= hi + 1e-6 and y.min() >= lo - 1e-6
+    assert [q for q, _, _ in val] == list(train_large.VAL_QUALITIES) and val[0][1].ndim == 2
+
+
+def test_a_weights_file_starts_a_branch_and_a_resume_with_other_flags_is_kept(data, monkeypatch):
+    src, branch = data / "luma", data / "branch"
+    monkeypatch.setattr("sys.argv", ["train_large.py", str(src)])
+    assert train_large.main([str(src), "--minutes", "0", "--qualities", "10", *TINY]) == 0
+    weights = data / "w.safetensors"
+    train_large.main([str(src), "--export", str(weights)])
+    args = [str(branch), "--decay-from", str(weights), "--decay-steps", "3", "--minutes", "0", *TINY]
+    monkeypatch.setattr("sys.argv", ["train_large.py", str(branch), "--decay-from", str(weights)])
+    assert train_large.main(args) == 0
+    assert (
+        _info(branch)["command"]
+        == f"train_large.py {src}, then train_large.py {branch} --decay-from {weights}"
+    )
+    monkeypatch.setattr("sys.argv", ["train_large.py", str(branch), "--lr", "1e-4"])
+    assert train_large.main([*args, "--lr", "1e-4"]) == 0
+    assert _info(branch)["command"].endswith(
+        f"--decay-from {weights}, then train_large.py {branch} --lr 1e-4"
+    )
+    assert train_large.main([*args, "--lr", "1e-4"]) == 0  # the same flags again: kept once
+    assert _info(branch)["command"].count("--lr 1e-4") == 1

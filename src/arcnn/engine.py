@@ -18,7 +18,8 @@ from arcnn.codec import project_to_jpeg, scaled_quality
 from arcnn.netconfig import Network, NetworkConfig
 from arcnn.options import BACKENDS, TILE
 
-__all__ = ["MATCHED_MAX_QUALITY", "restore_luma", "restore_chroma", "on_backend", "is_torch", "auto_tile"]
+__all__ = ["MATCHED_MAX_QUALITY", "network_quality", "to_studio", "from_studio", "restore_luma",
+           "restore_chroma", "on_backend", "is_torch", "auto_tile"]  # fmt: skip
 
 # One tile through a network: float32 (1, C_in, h, w) -> float32 (1, C, h', w'), both numpy (any strides).
 Run = Callable[[np.ndarray], np.ndarray]
@@ -32,6 +33,30 @@ MATCHED_MAX_QUALITY = 40
 # (quarter turns, mirror) of each self-ensemble member; the first 4 are the flips, which map a
 # JPEG's block grid and its (non-symmetric) quantisation tables onto themselves.
 _ENSEMBLE = [(0, False), (0, True), (2, False), (2, True), (1, False), (1, True), (3, False), (3, True)]
+
+
+def network_quality(quality: int | None) -> int | None:
+    """The quality plane a network reads for a colour JPEG's full-range Y of JPEG quality
+    ``quality``, mapped to the studio range (``restore_luma``'s ``full_range``): the quality whose
+    steps match the mapped ones up to ``MATCHED_MAX_QUALITY``, else ``quality`` itself.
+
+    Example:
+        >>> network_quality(10), network_quality(40), network_quality(75), network_quality(None)
+        (12, 47, 75, None)
+    """
+    if quality and quality <= MATCHED_MAX_QUALITY:
+        return scaled_quality(quality, 219 / 255)
+    return quality
+
+
+def to_studio(t: Any) -> Any:
+    """Full-range values on [0, 1] (an array or a tensor) -> MATLAB's studio range, [16, 235] / 255."""
+    return (16.0 + 219.0 * t) / 255.0
+
+
+def from_studio(t: Any) -> Any:
+    """The inverse of :func:`to_studio`."""
+    return (255.0 * t - 16.0) / 219.0
 
 
 def restore_luma(
@@ -77,8 +102,8 @@ def restore_luma(
         raise ValueError(f"ensemble must be 1, 4 or 8, not {ensemble}")
     if qtable is not None and luma.dtype != np.uint8:
         raise ValueError("qtable is for 8-bit JPEG planes")
-    if full_range and match_quality and quality and quality <= MATCHED_MAX_QUALITY:
-        quality = scaled_quality(quality, 219 / 255)
+    if full_range and match_quality:
+        quality = network_quality(quality)
     project = None
     if qtable is not None:
 
@@ -169,7 +194,7 @@ def _restore_float(
             r0, c0 = max(0, r + e - b), max(0, c + e - b)
             t = x[r0 : r1 + e + b, c0 : c1 + e + b].astype(np.float32) / np.float32(peak)
             if full_range:
-                t = (np.float32(16.0) + np.float32(219.0) * t) / np.float32(255.0)
+                t = to_studio(t)
             t = t[None, None] if t.ndim == 2 else t.transpose(2, 0, 1)[None]
             if plane is not None:
                 t = np.concatenate([np.full_like(t[:, :1], plane), t], axis=1)
@@ -177,7 +202,7 @@ def _restore_float(
             if model.config.keeps_size:
                 y = y[..., r + e - r0 : r1 + e - r0, c + e - c0 : c1 + e - c0]
             if full_range:
-                y = (np.float32(255.0) * y - np.float32(16.0)) / np.float32(219.0)
+                y = from_studio(y)
             z = (np.clip(y, 0, 1) * np.float32(peak))[0].transpose(1, 2, 0)
             if post is not None:
                 # float32 as unrounded planes are kept, so a rounded plane is the unrounded one rounded
