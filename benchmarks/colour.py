@@ -45,7 +45,7 @@ from arcnn.engine import restore_chroma, restore_luma
 from arcnn.files import open_image
 from arcnn.metrics import ciede2000, psnr
 from arcnn.pipeline import Restorer, luma_qtable, map_luma
-from arcnn.policy import CHROMA_MODEL, chroma_model, file_quality, for_colour, pick_model, within_range
+from arcnn.policy import CHROMA_MODEL, chroma_model, file_quality, pick_model, within_range
 from arcnn.zoo import REGISTRY
 from benchmarks._common import publish, read_block, require_data, restorer
 
@@ -128,7 +128,7 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
     with open_image(data) as im:
         estimate = file_quality(im)
         q = None if estimate is None else estimate.quality
-        name = args.model or for_colour(within_range(pick_model("auto", im), q), im)
+        name = args.model or within_range(pick_model("auto", im), q)
         cname = args.chroma_model or CHROMA_MODEL
         auto = chroma_model(im, "auto")
         qtable = None if args.no_consistency else luma_qtable(im)

@@ -254,30 +254,3 @@ def test_the_large_model_leaves_good_and_unknown_jpegs_to_the_blind_model():
         Image.fromarray(smooth_image(48, 48)).save(buf, format="JPEG", quality=q)
         buf.seek(0)
         assert restorer.restore_image(Image.open(buf)).model == name
-
-
-def test_colour_images_get_the_colour_tuned_large_model_for_their_luminance(monkeypatch):
-    """Where the large model is picked for a colour image, its full-range Y gets the one tuned on
-    colour JPEGs; grayscale images, a model asked for by name and better JPEGs keep theirs."""
-    import io
-
-    import arcnn.policy as policy
-    import arcnn.zoo as zoo
-    from arcnn.pipeline import RestoreOptions, Restorer
-
-    monkeypatch.setitem(zoo.REGISTRY, policy.COLOUR_LARGE_MODEL, zoo.REGISTRY["arcnn-q30"])
-
-    def restored_by(colour: bool, quality: int, **options) -> str:
-        buf = io.BytesIO()
-        Image.fromarray(smooth_image(48, 48, colour=colour)).save(buf, format="JPEG", quality=quality)
-        buf.seek(0)
-        return str(Restorer(RestoreOptions(**options)).restore_image(Image.open(buf)).model)
-
-    assert restored_by(True, 12) == restored_by(True, 15) == policy.COLOUR_LARGE_MODEL
-    assert restored_by(False, 15) == policy.LARGE_MODEL
-    assert restored_by(False, 12) == "arcnn-q10"
-    assert restored_by(True, 12, model=policy.LARGE_MODEL) == policy.LARGE_MODEL  # as asked
-    assert restored_by(True, 90) == policy.BLIND_MODEL
-    assert policy.within_range(policy.COLOUR_LARGE_MODEL, 90) == policy.BLIND_MODEL
-    monkeypatch.delitem(zoo.REGISTRY, policy.COLOUR_LARGE_MODEL)
-    assert restored_by(True, 12) == policy.LARGE_MODEL  # not shipped: the large model

@@ -36,7 +36,7 @@ from arcnn.engine import on_backend, restore_chroma, restore_luma
 from arcnn.files import DEFAULT_PNG_LEVEL, open_image
 from arcnn.netconfig import Network
 from arcnn.options import RestoreOptions
-from arcnn.policy import chroma_model, file_quality, for_colour, pick_model, pick_model_for, within_range
+from arcnn.policy import chroma_model, file_quality, pick_model, pick_model_for, within_range
 from arcnn.zoo import REGISTRY, load_model
 
 __all__ = ["RestoreOptions", "Restorer", "Restored", "Opened", "RestoreError", "restore", "map_luma",
@@ -218,8 +218,6 @@ class Restorer:
             given = o.quality if isinstance(o.quality, int) else None
             q = estimate.quality if estimate is not None else given
             name = within_range(self._luma_name(by_quality), q)
-            if o.model is None and "<network>" not in self._nets:  # picked, not asked for
-                name = for_colour(name, im)
             fn = self._luma_fn(self.network(name), luma_qtable(im) if o.consistency else None, q)
             cname = chroma_model(im, o.chroma)
             # With chroma restored, the planes are rounded once, in the conversion to RGB. With

@@ -20,19 +20,16 @@ from arcnn.codec import (
 )
 from arcnn.zoo import REGISTRY
 
-__all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "COLOUR_LARGE_MODEL", "FAST_BLIND_MODEL",
-           "WEBP_MODEL", "CHROMA_MODEL", "AUTO_TOLERANCE", "COLOUR_MODES", "LARGE_MAX_QUALITY",
-           "FAST_MAX_QUALITY", "CHROMA_AUTO_MAX_QUALITY",
+__all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "FAST_BLIND_MODEL", "WEBP_MODEL", "CHROMA_MODEL",
+           "AUTO_TOLERANCE", "COLOUR_MODES", "LARGE_MAX_QUALITY", "FAST_MAX_QUALITY",
+           "CHROMA_AUTO_MAX_QUALITY",
            "nearest_model", "within_range",
-           "auto_model", "pick_model", "pick_model_for", "for_colour", "chroma_model",
+           "auto_model", "pick_model", "pick_model_for", "chroma_model",
            "pixel_quality", "file_quality", "chroma_quality"]  # fmt: skip
 
 DEFAULT_MODEL = "arcnn-q10"
 BLIND_MODEL = "arcnn-blind"  # one luminance model for every quality
 LARGE_MODEL = "arcnn-large"  # the best luminance model up to LARGE_MAX_QUALITY (it reads the quality)
-# The large model tuned on colour JPEGs' full-range Y: where the large model is picked for a colour
-# image, its luminance gets this one (python -m benchmarks.colour; docs/results.md, Colour JPEGs).
-COLOUR_LARGE_MODEL = "arcnn-large-colour"
 FAST_BLIND_MODEL = "fast-arcnn-relu-blind"  # the fast tier's every-quality model, once one ships
 WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
 # Restores Cb and Cr of colour JPEGs of every quality and subsampling (a U-Net that reads the quality).
@@ -108,19 +105,10 @@ def _fast_model(quality: int | None, standard: bool) -> str:
 
 
 def within_range(name: str, quality: int | None) -> str:
-    """``name``, unless it is a large model and ``quality`` is above ``LARGE_MAX_QUALITY`` or
+    """``name``, unless it is the large model and ``quality`` is above ``LARGE_MAX_QUALITY`` or
     unknown: such images it harms, even when asked for by name, so they get the blind model."""
-    large = name in (LARGE_MODEL, COLOUR_LARGE_MODEL)
-    if large and not _large_suits(quality) and BLIND_MODEL in REGISTRY:
+    if name == LARGE_MODEL and not _large_suits(quality) and BLIND_MODEL in REGISTRY:
         return BLIND_MODEL
-    return name
-
-
-def for_colour(name: str, image: Image.Image) -> str:
-    """The luminance model picked as ``name`` for ``image``: ``COLOUR_LARGE_MODEL`` in place of the
-    large model for a colour image (whose full-range JFIF Y is restored), when shipped; else ``name``."""
-    if name == LARGE_MODEL and image.mode in COLOUR_MODES and COLOUR_LARGE_MODEL in REGISTRY:
-        return COLOUR_LARGE_MODEL
     return name
 
 
