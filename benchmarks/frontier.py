@@ -154,14 +154,17 @@ def dncnn3_onnx(path: Path) -> tuple[Path, float]:
 
 def model_rows(name: str, quality: int, pairs: list, jpeg: float, tmp: Path, engines: list[str]) -> list[Row]:
     """One row per engine (and int8 where shipped) for shipped model ``name`` at ``quality``."""
+    from arcnn.files import FAST_PNG_LEVEL
     from arcnn.flops import macs_per_pixel
-    from arcnn.zoo import load_model
+    from arcnn.zoo import REGISTRY, load_model
 
     macs = macs_per_pixel(load_model(name))
-    runs = [(e, name, ENGINES[e]) for e in engines]
+    # The fast tier's models write PNG at the level --fast writes (RestoreOptions.output_png_level).
+    level = ["--png-level", str(FAST_PNG_LEVEL)] if REGISTRY[name].tier == "fast" else []
+    runs = [(e, name, ENGINES[e] + level) for e in engines]
     int8 = ROOT / "src" / "arcnn" / "weights" / "int8" / f"{name}.onnx"
     if int8.is_file():
-        runs.append(("int8", str(int8), []))
+        runs.append(("int8", str(int8), level))
     rows = []
     for engine, model, extra in runs:
         load = os.getloadavg()[0]
@@ -374,6 +377,8 @@ def measure(args: argparse.Namespace) -> list[str]:
 
     engines = [e for e in args.engines if e != "bf16" or bf16_supported(torch.device("cpu"))]
     ceiling = matmul_ceiling(torch.float32)
+    from arcnn.files import FAST_PNG_LEVEL
+
     models = shipped_luma_models()
     n = min(max(args.files, 1), 29)
     rows: list[Row] = []
@@ -406,7 +411,8 @@ def measure(args: argparse.Namespace) -> list[str]:
         f"Run of {time.strftime('%Y-%m-%d')} on {cpu_name()}: "
         f"LIVE1 grayscale JPEGs (the protocol's luminance, Pillow), the first {n} files per row "
         f"unless the files column says otherwise; `arcnn restore FILES -o DIR/` "
-        f"(consistency projection on, PNG out), timed file to file in one process; "
+        f"(consistency projection on, PNG out at zlib level 6; the fast tier's models at level "
+        f"{FAST_PNG_LEVEL}, as `--fast` writes), timed file to file in one process; "
         f"torch {torch.__version__}, {torch.get_num_threads()} "
         f"threads, {os.cpu_count()} CPUs; float32 matrix-product ceiling **{ceiling:.0f} GFLOP/s**; the "
         "load column is the 1-minute load average as each row started. Gain: mean PSNR of the outputs "

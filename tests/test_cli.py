@@ -163,6 +163,10 @@ def test_png_level_is_written_and_a_bad_one_refused_in_one_line(tmp_path, tiny_w
         err = capsys.readouterr().err
         assert err.startswith("arcnn: error:") and err.count("\n") == 1 and "png-level" in err, err
     assert not (tmp_path / "bad.png").exists()
+    for extra, level in (([], 3), (["--png-level", "9"], 9)):  # the fast tier writes at its own level
+        out = tmp_path / f"fast-{level}.png"
+        assert main(["restore", str(src), "--fast", "-q", "-o", str(out), *extra]) == 0
+        assert png_zlib_level(out.read_bytes()) == ZLIB_FLEVEL[level]
 
 
 def test_evaluate_json(image_dir, capsys, tiny_weights):

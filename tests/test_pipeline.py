@@ -103,7 +103,9 @@ def test_bad_options_are_refused_before_anything_is_loaded(bad):
 
 def test_png_level_goes_from_the_options_to_the_written_file(tmp_path):
     options = RestoreOptions.from_dict({"png_level": 1, "chroma": "off"})
-    assert options.png_level == 1 and RestoreOptions().png_level == 6
+    assert options.png_level == options.output_png_level == 1 and RestoreOptions().output_png_level == 6
+    assert RestoreOptions(fast=True).output_png_level == 3  # the fast tier's own, unless asked
+    assert RestoreOptions(fast=True, png_level=6).output_png_level == 6
     result = Restorer(options).restore(sample_path("astronaut-q10.jpg"))
     assert result.png_level == 1
     save_image(result, tmp_path / "one.png")  # the result's level

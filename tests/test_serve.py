@@ -140,6 +140,8 @@ def test_png_level_as_arcnn_restore_writes_it(client):
     assert default.status_code == 200 and fast.status_code == 200, fast.text
     assert png_zlib_level(default.content) == ZLIB_FLEVEL[6]
     assert png_zlib_level(fast.content) == ZLIB_FLEVEL[1]
+    tier = client.post("/restore?fast=true", content=data)
+    assert png_zlib_level(tier.content) == ZLIB_FLEVEL[3]  # the fast tier's level
     np.testing.assert_array_equal(pixels(fast.content), pixels(default.content))
 
 

@@ -23,7 +23,8 @@ from PIL import Image
 
 __all__ = ["IMAGE_SUFFIXES", "FORMATS", "SUFFIX_FORMAT", "TEMP_PREFIX", "DEFAULT_MAX_PIXELS", "atomic_write",
            "write_bytes_atomic", "remove_stale_temps", "open_image", "read_image", "check_max_pixels",
-           "DEFAULT_PNG_LEVEL", "check_png_level", "encode_image", "save_image", "format_for", "to_8bit",
+           "DEFAULT_PNG_LEVEL", "FAST_PNG_LEVEL", "check_png_level", "encode_image", "save_image",
+           "format_for", "to_8bit",
            "Frames", "HasFrames"]  # fmt: skip
 
 TEMP_PREFIX = ".arcnn-"
@@ -33,6 +34,9 @@ DEFAULT_MAX_PIXELS = 200e6
 # PNG's zlib level, 0 (stored) .. 9 (smallest); Pillow's and zlib's default. Lower levels write faster
 # and larger files, the same pixels (docs/speed.md, benchmarks/png_level.py).
 DEFAULT_PNG_LEVEL = 6
+# The fast tier's: its networks are so cheap that level 6's encoding is a real share of a file's
+# time, and level 3 writes the same pixels much faster (docs/speed.md).
+FAST_PNG_LEVEL = 3
 # format -> (file suffix, Pillow format, metadata keys the format carries)
 FORMATS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "png": (".png", "PNG", ("icc_profile", "exif", "dpi")),

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from arcnn.files import DEFAULT_MAX_PIXELS, DEFAULT_PNG_LEVEL, check_max_pixels, check_png_level
+from arcnn.files import (
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_PNG_LEVEL,
+    FAST_PNG_LEVEL,
+    check_max_pixels,
+    check_png_level,
+)
 from arcnn.netconfig import refuse_unknown_keys
 
 __all__ = ["RestoreOptions", "METHODS", "BACKENDS", "CHROMA", "TILE"]
@@ -42,7 +48,8 @@ class RestoreOptions:
     max_pixels: refuse larger images before decoding them (0: no limit).
     png_level: PNG's zlib level 0..9 for the result's PNG files (``Restored.png_level``, which
         ``files.save_image`` and ``encode_image`` use): lower writes faster and larger files, the
-        same pixels; 6 is Pillow's default (docs/speed.md).
+        same pixels; None: the tier's (:attr:`output_png_level`: 6, Pillow's default, or 3 with
+        ``fast``; docs/speed.md).
     """
 
     model: str | Path | Any = None  # or a loaded network (arcnn.models.Network)
@@ -57,7 +64,7 @@ class RestoreOptions:
     ensemble: int = 1
     tile: int | None = None
     max_pixels: float = DEFAULT_MAX_PIXELS
-    png_level: int = DEFAULT_PNG_LEVEL
+    png_level: int | None = None
 
     def __post_init__(self) -> None:
         q = self.quality
@@ -86,7 +93,16 @@ class RestoreOptions:
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, not {getattr(self, name)!r}")
         check_max_pixels(self.max_pixels)
-        check_png_level(self.png_level)
+        if self.png_level is not None:
+            check_png_level(self.png_level)
+
+    @property
+    def output_png_level(self) -> int:
+        """The PNG level results are written at: ``png_level``, else ``FAST_PNG_LEVEL`` with ``fast``,
+        else ``DEFAULT_PNG_LEVEL``."""
+        if self.png_level is not None:
+            return self.png_level
+        return FAST_PNG_LEVEL if self.fast else DEFAULT_PNG_LEVEL
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RestoreOptions:

@@ -71,7 +71,7 @@ class Restored:
     info: dict = field(default_factory=dict)  # metadata to carry to the output (icc_profile, exif, dpi)
     frames: list[Image.Image] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # the decoder's complaints: the input is damaged
-    png_level: int = DEFAULT_PNG_LEVEL  # RestoreOptions.png_level: the zlib level save_image writes PNG with
+    png_level: int = DEFAULT_PNG_LEVEL  # RestoreOptions.output_png_level: save_image's zlib level for PNG
 
     def __post_init__(self) -> None:
         if not self.frames:
@@ -252,7 +252,7 @@ class Restorer:
             durations.append(im.info.get("duration"))
         if n > 1:
             info.update(_timing(im, durations))
-        return Restored(frames[0], name, cname, estimate, info, frames, png_level=o.png_level)
+        return Restored(frames[0], name, cname, estimate, info, frames, png_level=o.output_png_level)
 
     def restore_plane(self, luma: np.ndarray, qtable: np.ndarray | None = None, quality: int | None = None,
                       model: str | None = None) -> np.ndarray:  # fmt: skip

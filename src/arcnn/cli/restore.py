@@ -9,17 +9,22 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from arcnn.batch import Progress, Tally, err, expand_inputs, options_from_args, output_plan, refuse_args
 from arcnn.cli._common import max_pixels_arg, png_level_arg, quality_arg
 from arcnn.files import (
     DEFAULT_MAX_PIXELS,
     DEFAULT_PNG_LEVEL,
+    FAST_PNG_LEVEL,
     FORMATS,
     remove_stale_temps,
     save_image,
 )
 from arcnn.options import BACKENDS, CHROMA, METHODS
+
+if TYPE_CHECKING:
+    from arcnn.pipeline import Restored
 
 __all__ = ["add_parser", "run"]
 
@@ -38,9 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--format", choices=sorted(FORMATS), default=None,
                    help="output format (default: from -o's suffix, else png); webp is lossless")  # fmt: skip
     r.add_argument("--jpeg-quality", type=int, default=95, help="quality for --format jpeg (4:4:4)")
-    r.add_argument("--png-level", type=png_level_arg, default=DEFAULT_PNG_LEVEL,
+    r.add_argument("--png-level", type=png_level_arg, default=None,
                    help="PNG's zlib level 0..9: lower writes faster, larger files, the same pixels "
-                        f"(default {DEFAULT_PNG_LEVEL})")  # fmt: skip
+                        f"(default {DEFAULT_PNG_LEVEL}, {FAST_PNG_LEVEL} with --fast)")  # fmt: skip
     r.add_argument("--max-pixels", type=max_pixels_arg, default=DEFAULT_MAX_PIXELS,
                    help="refuse larger images (decompression-bomb guard); 0 = no limit")  # fmt: skip
     r.add_argument("--bf16", action="store_true",
@@ -141,7 +146,7 @@ def _restore_all(restorer, files: list[Path], outputs: list[Path], fmt: str, arg
                 )
             if pending is not None:
                 _wait(*pending, tally)
-            save = partial(_write, f, result.frames, out, fmt, result.info, args)
+            save = partial(_write, f, result, out, fmt, result.info, args)
             pending = (f, writer.submit(save))
             tally.pixels += sum(im.width * im.height for im in result.frames)
         if pending is not None:
@@ -170,9 +175,9 @@ def _jobs(files: list[Path], outputs: list[Path], args: argparse.Namespace, tall
         yield f, out
 
 
-def _write(f: Path, frames: list, out: Path, fmt: str, info: dict, args: argparse.Namespace) -> None:
-    """Write one output; metadata the format cannot take (a broken EXIF block) is dropped with a
-    warning rather than costing the image."""
+def _write(f: Path, frames: Restored, out: Path, fmt: str, info: dict, args: argparse.Namespace) -> None:
+    """Write one output (its frames, at ``--png-level`` or the result's own level); metadata the
+    format cannot take (a broken EXIF block) is dropped with a warning rather than costing the image."""
     try:
         save_image(frames, out, fmt, info, args.jpeg_quality, args.overwrite, args.png_level)
     except FileExistsError:

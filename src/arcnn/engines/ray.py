@@ -182,7 +182,7 @@ def plan(args: argparse.Namespace) -> Plan:
     if output is not None and not (len(sources) == 1 and outputs[0] == Path(output)):
         output = output.rstrip("/" + os.sep) + "/"  # several outputs: the actors place each in the folder
     rules = Rules(output, fmt, args.jpeg_quality, args.overwrite, args.skip_existing, out_store,
-                  args.png_level)  # fmt: skip
+                  options_from_args(args).output_png_level)  # fmt: skip
     kept, clashes = _without_clashes(sources, outputs, in_store, out_store)
     return Plan(kept, in_store, rules, errors + clashes)
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from arcnn.files import DEFAULT_PNG_LEVEL, FORMATS
+from arcnn.files import FORMATS
 from arcnn.options import RestoreOptions
 from arcnn.pipeline import Restored, RestoreError
 from arcnn.serve.settings import ServeSettings
@@ -55,7 +55,7 @@ def parse_query(pairs: Iterable[tuple[str, str]], settings: ServeSettings) -> tu
     quality: int | str = given.get("quality", "auto")
     if isinstance(quality, str) and re.fullmatch(r"[0-9]{1,3}", quality):
         quality = int(quality)
-    level: Any = given.get("png_level", DEFAULT_PNG_LEVEL)  # not digits: RestoreOptions refuses it
+    level: Any = given.get("png_level")  # None: the tier's; not digits: RestoreOptions refuses it
     if isinstance(level, str) and re.fullmatch(r"[0-9]{1,3}", level):
         level = int(level)
     fast = {"true": True, "false": False}.get(given.get("fast", "false"))
