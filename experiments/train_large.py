@@ -89,7 +89,11 @@ def setup_args() -> argparse.ArgumentParser:
     p.add_argument("--widths", default="32-64-128-128")
     p.add_argument("--blocks", default="1-1-2-2")
     p.add_argument("--unshuffle", type=int, default=0, help="0: 1 for y, 2 for cbcr")
-    p.add_argument("--qualities", default="", help=f"default {QUALITIES['y']}, or {QUALITIES['cbcr']} (cbcr)")
+    p.add_argument(
+        "--qualities",
+        default="",
+        help=f"default {QUALITIES['y']}, or {QUALITIES['cbcr']} (cbcr); a branch: its source's unless given",
+    )
     p.add_argument("--unknown", type=float, default=0.1, help="share of crops with the quality unknown")
     p.add_argument("--lr", type=float, default=4e-4)
     p.add_argument("--warmup", type=int, default=1000)
@@ -216,8 +220,10 @@ def batches(draw: Draw, args: argparse.Namespace, start: int, cuda: bool):
 
 
 def chroma_sets(qualities: tuple[int, ...]) -> list[tuple[int, str]]:
-    """(quality, subsampling) of each set of chroma training pairs."""
-    return [(q, sub) for sub, (_, qs) in SUBSAMPLINGS.items() for q in (qs or qualities)]
+    """(quality, subsampling) of each set of chroma training pairs: ``qualities`` at 4:2:0, the
+    other subsamplings' own qualities up to the highest of them."""
+    top = max(qualities)
+    return [(q, sub) for sub, (_, qs) in SUBSAMPLINGS.items() for q in (qs or qualities) if q <= top]
 
 
 def _cbcr(pairs: PairSet) -> PairSet:
@@ -239,6 +245,8 @@ def set_weights(sets: list[tuple[int, str, PairSet]]) -> tuple[np.ndarray, list[
     set_p, within = np.zeros(len(sets)), [np.empty(0)] * len(sets)
     for sub, (share, _) in SUBSAMPLINGS.items():
         idx = [i for i, (_, s, _) in enumerate(sets) if s == sub]
+        if not idx:  # no set of this subsampling (all its qualities above the run's): its share goes
+            continue
         sums, parts = psnr_split([_cbcr(sets[i][2]) for i in idx])
         for i, total, part in zip(idx, sums, parts):
             set_p[i], within[i] = share * total, part
@@ -481,7 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     target = args.target
     cfg = UNetConfig.from_dict(info["model_config"]) if resumed else new_config(args)
     default = _ints(args.qualities or QUALITIES[target])
-    qualities = default if switched else tuple(info.get("qualities", default))
+    # a branch may train on other qualities than its source (--qualities given)
+    new = switched or (not own and bool(args.qualities))
+    qualities = default if new else tuple(info.get("qualities", default))
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
     cuda = device.type == "cuda"

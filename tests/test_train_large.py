@@ -90,7 +90,10 @@ def test_chroma_batches_weigh_subsamplings_and_read_the_quality(monkeypatch):
     set_p, within = train_large.set_weights(sets)
     assert set_p[2] == pytest.approx(0.25) and set_p[0] / set_p[1] == pytest.approx(9 / 81)
     assert all(w.sum() == pytest.approx(1) for w in within)
-    assert train_large.chroma_sets((10, 40)) == [(10, "4:2:0"), (40, "4:2:0"), (90, "4:4:4")]
+    assert train_large.chroma_sets((10, 90)) == [(10, "4:2:0"), (90, "4:2:0"), (90, "4:4:4")]
+    assert train_large.chroma_sets((10, 40)) == [(10, "4:2:0"), (40, "4:2:0")]  # none above the run's
+    set_p, within = train_large.set_weights(sets[:2])  # no 4:4:4 set: 4:2:0 takes it all
+    assert set_p.sum() == pytest.approx(1) and set_p[0] / set_p[1] == pytest.approx(9 / 81)
     x = torch.zeros(2, 3, 4, 4)
     planes = train_large.quality_plane(x, 40)
     assert train_large._forget(planes, rng, 1.0)[:, 0].abs().sum() == 0
@@ -111,8 +114,8 @@ def test_batches_from_loader_processes_are_the_trainers_own(data, monkeypatch):
 
 def test_one_list_of_pair_sets_for_training_validation_and_prebuild(data, monkeypatch):
     monkeypatch.setattr(train_large, "SUBSAMPLINGS", {"4:2:0": (0.75, None), "4:4:4": (0.25, (90,))})
-    train, val = train_large.pair_jobs("cbcr", (10, 40), val_images=1)
-    assert [(d.quality, d.subsampling) for _, d in train] == [(10, "4:2:0"), (40, "4:2:0"), (90, "4:4:4")]
+    train, val = train_large.pair_jobs("cbcr", (10, 90), val_images=1)
+    assert [(d.quality, d.subsampling) for _, d in train] == [(10, "4:2:0"), (90, "4:2:0"), (90, "4:4:4")]
     assert all(d.chroma for _, d in train + val)
     assert [len(f) for f, _ in train] == [4] * 3 and [len(f) for f, _ in val] == [1] * 4
     train, val = train_large.pair_jobs("y", (10, 20), val_images=2)
@@ -182,3 +185,13 @@ def test_a_weights_file_starts_a_branch_and_a_resume_with_other_flags_is_kept(da
     )
     assert train_large.main([*args, "--lr", "1e-4"]) == 0  # the same flags again: kept once
     assert _info(branch)["command"].count("--lr 1e-4") == 1
+
+
+def test_a_branch_keeps_its_sources_qualities_unless_given(data):
+    src = data / "chroma"
+    common = ["--target", "cbcr", "--minutes", "0", *TINY]
+    assert train_large.main([str(src), "--qualities", "10-50", *common]) == 0
+    for branch, given, want in (("same", [], [10, 50]), ("low", ["--qualities", "10"], [10])):
+        args = [str(data / branch), "--decay-from", str(src), "--decay-steps", "2", *given, *common]
+        assert train_large.main(args) == 0
+        assert _info(data / branch)["qualities"] == want
