@@ -175,18 +175,18 @@ def _jobs(files: list[Path], outputs: list[Path], args: argparse.Namespace, tall
         yield f, out
 
 
-def _write(f: Path, frames: Restored, out: Path, fmt: str, info: dict, args: argparse.Namespace) -> None:
+def _write(f: Path, result: Restored, out: Path, fmt: str, info: dict, args: argparse.Namespace) -> None:
     """Write one output (its frames, at ``--png-level`` or the result's own level); metadata the
     format cannot take (a broken EXIF block) is dropped with a warning rather than costing the image."""
     try:
-        save_image(frames, out, fmt, info, args.jpeg_quality, args.overwrite, args.png_level)
+        save_image(result, out, fmt, info, args.jpeg_quality, args.overwrite, args.png_level)
     except FileExistsError:
         raise
     except Exception as e:  # noqa: BLE001 - retried once without the input's metadata, then reported
         if not any(info.get(k) for k in ("exif", "icc_profile")):
             raise
         kept = {k: v for k, v in info.items() if k not in ("exif", "icc_profile")}  # frame timing stays
-        save_image(frames, out, fmt, kept, args.jpeg_quality, args.overwrite, args.png_level)
+        save_image(result, out, fmt, kept, args.jpeg_quality, args.overwrite, args.png_level)
         reason = str(e) if isinstance(e, ValueError) else f"{e.__class__.__name__}: {e}"
         print(f"arcnn: warning: {f}: written without its EXIF/ICC metadata, which {fmt} refused ({reason})",
               file=sys.stderr)  # fmt: skip
