@@ -22,8 +22,9 @@ lower is better), means over images, against the JPEG as libjpeg decodes it to R
 LIVE1. ``--from-docs [--write]`` measures nothing: it remakes the README block from
 docs/results.md's. ``--data bsds500/val --every 3`` checks on a third of BSDS500 val, where the
 thresholds of ``--chroma auto`` were set (``arcnn.policy.CHROMA_AUTO_MAX_QUALITY``).
-``--jfif-luma``, ``--decoded-y``, ``--chroma-model`` and ``--model`` measure what ``arcnn restore``
-does not do by default; such a variant never replaces the published blocks.
+``--jfif-luma``, ``--decoded-y``, ``--chroma-model``, ``--model`` and ``--ensembles`` measure what
+``arcnn restore`` does not do by default; such a variant, or ``--ensemble``, never replaces the
+published blocks. The last line gives the default's cost in multiply-adds per pixel.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ from arcnn.data import list_images
 from arcnn.engine import restore_chroma, restore_luma
 from arcnn.files import open_image
 from arcnn.metrics import ciede2000, psnr
+from arcnn.options import ENSEMBLES
 from arcnn.pipeline import Restorer, luma_qtable, map_luma
-from arcnn.policy import CHROMA_MODEL, chroma_model, file_quality, pick_model, within_range
+from arcnn.policy import CHROMA_MODEL, chroma_model, ensembles, file_quality, pick_model, within_range
 from arcnn.zoo import REGISTRY
 from benchmarks._common import publish, read_block, require_data, restorer
 
@@ -107,12 +109,16 @@ _LUMA: dict[tuple, np.ndarray] = {}
 _LUMA_KEPT = 300
 
 
-def _luma(net: Any, y: np.ndarray, name: str, full_range: bool, qtable: Any, q: int | None) -> np.ndarray:
-    """``restore_luma(..., rounded=False)`` of ``y``, from :data:`_LUMA` if it was restored before."""
+def _luma(
+    net: Any, y: np.ndarray, name: str, full_range: bool, qtable: Any, q: int | None, n: int
+) -> np.ndarray:
+    """``restore_luma(..., rounded=False, ensemble=n)`` of ``y``, from :data:`_LUMA` if it was
+    restored before."""
     table = None if qtable is None else np.asarray(qtable).tobytes()
-    key = (name, full_range, table, q, y.shape, hashlib.blake2b(y.tobytes(), digest_size=16).digest())
+    key = (name, full_range, table, q, n, y.shape, hashlib.blake2b(y.tobytes(), digest_size=16).digest())
     if key not in _LUMA:
-        _LUMA[key] = restore_luma(net, y, full_range=full_range, qtable=qtable, quality=q, rounded=False)
+        _LUMA[key] = restore_luma(net, y, full_range=full_range, qtable=qtable, quality=q, rounded=False,
+                                  ensemble=n)  # fmt: skip
         while len(_LUMA) > _LUMA_KEPT:
             del _LUMA[next(iter(_LUMA))]
     return _LUMA[key]
@@ -134,7 +140,10 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
         qtable = None if args.no_consistency else luma_qtable(im)
         im.load()
         ycc = np.asarray(im.convert("YCbCr"))
-        y = _luma(r.network(name), np.ascontiguousarray(ycc[..., 0]), name, not args.jfif_luma, qtable, q)
+        luma_n, chroma_n = args.ensembles or ensembles(r.options.ensemble, r.options.fast)[1:]
+        y = _luma(
+            r.network(name), np.ascontiguousarray(ycc[..., 0]), name, not args.jfif_luma, qtable, q, luma_n
+        )
 
         def keep_y(_: np.ndarray) -> np.ndarray:
             return y
@@ -145,7 +154,9 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
         def chroma(planes: np.ndarray) -> np.ndarray:
             if args.decoded_y:
                 planes = np.dstack([ycc[..., :1], planes[..., 1:]])
-            return restore_chroma(r.network(cname, "chroma"), planes, quality=q, rounded=False)
+            return restore_chroma(
+                r.network(cname, "chroma"), planes, quality=q, rounded=False, ensemble=chroma_n
+            )
 
         out = {"yonly": map_luma(im, keep_y_rounded), "colour": map_luma(im, keep_y, chroma)}
     out["auto"] = out["yonly" if auto is None else "colour"]
@@ -242,6 +253,30 @@ def results_lines(label: str, n: int, results: dict[str, dict], names: dict) -> 
     return lines
 
 
+# The issue's budget for the default: luminance and chroma multiply-adds per image pixel.
+MACS_BUDGET = 0.5e6
+
+
+def cost_line(names: dict[str, dict], ensemble: int | None, apart: list[int] | None = None) -> str:
+    """The default's largest cost over the rows measured: each model's multiply-adds per image pixel
+    (``arcnn.flops``) times its self-ensemble size (``apart``: luminance, chroma), luminance plus
+    chroma where it is restored."""
+    from arcnn.flops import macs_per_pixel
+    from arcnn.zoo import load_model
+
+    luma_n, chroma_n = apart or ensembles(ensemble)[1:]
+    macs = {}
+    for name, _, auto in {n for by_q in names.values() for n in by_q.values()}:
+        parts = [(name, luma_n)] + ([(auto, chroma_n)] if auto != "None" else [])
+        macs[" + ".join(f"{n} × {m}" for m, n in parts)] = sum(
+            n * macs_per_pixel(load_model(m)) for m, n in parts
+        )
+    worst = max(macs, key=macs.__getitem__)
+    return (f"The default's cost, at most {macs[worst] / 1e3:.0f} k multiply-adds per image pixel ({worst}, "
+            f"self-ensembles counted; `arcnn.flops`): within the issue's {MACS_BUDGET / 1e6:.1f} M: "
+            f"{'yes' if macs[worst] <= MACS_BUDGET else 'no'}.")  # fmt: skip
+
+
 def parse_block(text: str) -> tuple[str, int, dict[int, dict]]:
     """The data label, the image count and the 4:2:0 rows of a ``colour`` block's text (what
     :func:`results_lines` writes): q -> {"jpeg", "auto"} -> (RGB PSNR, Y PSNR, ΔE) as rounded there."""
@@ -298,6 +333,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="this chroma model at every quality (default: as arcnn restore picks)")  # fmt: skip
     ap.add_argument("--model", default=None,
                     help="this luminance model for every image (default: arcnn restore's pick)")  # fmt: skip
+    ap.add_argument("--ensemble", type=int, choices=ENSEMBLES, default=None,
+                    help="as arcnn restore's --ensemble (default: its default)")  # fmt: skip
+    ap.add_argument("--ensembles", type=int, nargs=2, choices=ENSEMBLES, metavar=("LUMA", "CHROMA"),
+                    help="self-ensemble sizes of a colour image's luminance and chroma apart")  # fmt: skip
     ap.add_argument("--from-docs", action="store_true",
                     help="measure nothing: the README block from docs/results.md's colour table")  # fmt: skip
     args = ap.parse_args(argv)
@@ -312,10 +351,10 @@ def main(argv: list[str] | None = None) -> int:
     for f in files:
         with Image.open(f) as im:
             images.append(np.asarray(im.convert("RGB")))
-    consistency = not args.no_consistency
-    restorers = {k: restorer(chroma=c, consistency=consistency, backend="auto") for k, c in
-                 (("yonly", "off"), ("colour", "on"), ("auto", "auto"))}  # fmt: skip
-    variant = args.jfif_luma or args.decoded_y or args.chroma_model or args.model
+    kept = {"consistency": not args.no_consistency, "backend": "auto", "ensemble": args.ensemble}
+    chromas = {"yonly": "off", "colour": "on", "auto": "auto"}
+    restorers = {k: restorer(chroma=c, **kept) for k, c in chromas.items()}
+    variant = args.jfif_luma or args.decoded_y or args.chroma_model or args.model or args.ensembles
 
     def restore(data: bytes, first: bool) -> tuple[dict[str, np.ndarray], tuple]:
         return _checked(data, restorers, args, check=first and not variant)
@@ -328,8 +367,11 @@ def main(argv: list[str] | None = None) -> int:
             print(setting, table_row(q, results[setting][q], names[setting][q]), flush=True)
     label = "LIVE1" if args.data == "live1" else args.data
     published = args.write and not (variant or args.no_consistency or args.data != "live1" or args.every > 1)
+    published = published and args.ensemble is None
     published = published and set(args.settings) == set(SETTINGS)
-    lines = results_lines(label, len(images), results, names)
+    lines = results_lines(label, len(images), results, names) + [
+        cost_line(names, args.ensemble, args.ensembles)
+    ]
     publish("colour", lines, published)
     if "4:2:0" in results:  # from the text, as --from-docs makes it: the README matches the table
         publish("colour-readme", readme_lines(*parse_block("\n".join(lines))), published)

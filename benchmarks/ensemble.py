@@ -1,8 +1,8 @@
-"""Self-ensemble: what averaging 4 or 8 flipped/rotated restorations buys, and costs, on LIVE1.
+"""Self-ensemble: what averaging 2, 4 or 8 mirrored/flipped/turned restorations buys, and costs, on LIVE1.
 
     python -m benchmarks.ensemble [--qualities 10 ...] [--write]
 
-For each shipped per-quality model: LIVE1 PSNR / SSIM / PSNR-B with ``--ensemble 1, 4, 8``
+For each shipped per-quality model: LIVE1 PSNR / SSIM / PSNR-B with ``--ensemble 1, 2, 4, 8``
 and the restoration time relative to a single pass (measured in the same run).
 """
 
@@ -12,6 +12,7 @@ import argparse
 import sys
 
 from arcnn.evaluate import evaluate
+from arcnn.options import ENSEMBLES
 from arcnn.policy import nearest_model
 from benchmarks._common import PAPER_ARCNN, publish, require_data
 
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         p = PAPER_ARCNN.get(q)
         paper = f"{p[0]:.2f} / {p[1]:.4f} / {p[2]:.2f}" if p else "—"
         base = None
-        for n in (1, 4, 8):
+        for n in ENSEMBLES:
             m = evaluate(live1, q, name, ensemble=n)["mean"]
             base = base or m["seconds"]
             lines.append(f"| {q} | {name} | {n} | {m['psnr']:.3f} / {m['ssim']:.4f} / {m['psnrb']:.3f} | "

@@ -169,7 +169,7 @@ def test_colour_benchmark_shares_one_luminance_and_matches_arcnn_restore(quality
 
     data = colour.encode(smooth_image(48, 40, colour=True), "4:2:0", quality)
     args = argparse.Namespace(jfif_luma=False, decoded_y=False, no_consistency=False, chroma_model=None,
-                              model=None)  # fmt: skip
+                              model=None, ensembles=None)  # fmt: skip
     restorers = {
         k: restorer(chroma=c, backend="auto")
         for k, c in (("yonly", "off"), ("colour", "on"), ("auto", "auto"))
@@ -190,3 +190,20 @@ def test_colour_benchmark_shares_one_luminance_and_matches_arcnn_restore(quality
     with pytest.raises(SystemExit, match="yonly"):
         colour._checked(data, restorers, args, check=True)
     colour._checked(data, restorers, args, check=False)  # unchecked files are not compared
+
+
+def test_colour_benchmark_counts_the_default_cost_with_its_self_ensembles():
+    from arcnn.flops import macs_per_pixel
+    from arcnn.zoo import load_model
+    from benchmarks.colour import cost_line
+
+    q10 = {"4:2:0": {10: ("arcnn-large", "arcnn-chroma-unet", "arcnn-chroma-unet")}}
+    models = ("arcnn-large", "arcnn-chroma-unet", "arcnn-blind")
+    large, chroma, blind = (macs_per_pixel(load_model(m)) for m in models)
+    line = cost_line(q10, None)
+    assert f"at most {(2 * large + 4 * chroma) / 1e3:.0f} k" in line and line.endswith("0.5 M: yes.")
+    assert "(2 × arcnn-large + 4 × arcnn-chroma-unet," in line
+    assert cost_line(q10, None, [4, 8]).endswith("0.5 M: no.")
+    both = {"4:2:0": {**q10["4:2:0"], 95: ("arcnn-blind", "arcnn-chroma-unet", "None")}}
+    worst = max(2 * large + 4 * chroma, 2 * blind)
+    assert f"at most {worst / 1e3:.0f} k" in cost_line(both, None)

@@ -130,11 +130,39 @@ def test_docstring_examples_run():
     import arcnn.codec
     import arcnn.engine
     import arcnn.flops
+    import arcnn.options
     import arcnn.pipeline
 
-    for module in (arcnn.codec, arcnn.engine, arcnn.flops, arcnn.pipeline):
+    for module in (arcnn.codec, arcnn.engine, arcnn.flops, arcnn.options, arcnn.pipeline, arcnn.policy):
         failed, tried = doctest.testmod(module)
         assert tried and not failed, module.__name__
+
+
+def test_colour_images_get_the_default_self_ensembles_and_grayscale_ones_one_pass(tmp_path):
+    """By default a colour JPEG's luminance is the mean of 2 restorations and its chroma of 4
+    (policy.ensembles); grayscale images and --fast get one pass; --ensemble N sets all three."""
+    from arcnn.engine import restore_chroma, restore_luma
+
+    rgb = np.asarray(Image.open(sample_path("astronaut-q10.jpg")).convert("RGB"))[:72, :88]
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "JPEG", quality=10)
+    calls: list[tuple[str, int]] = []
+
+    def spy(fn, kind):
+        return lambda *a, **k: calls.append((kind, k.get("ensemble", 1))) or fn(*a, **k)
+
+    restorer = Restorer(RestoreOptions())
+    for given, fast, n_luma, n_chroma in ((None, False, 2, 4), (None, True, 1, 1), (8, False, 8, 8)):
+        calls.clear()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("arcnn.pipeline.restore_luma", spy(restore_luma, "luma"))
+            mp.setattr("arcnn.pipeline.restore_chroma", spy(restore_chroma, "chroma"))
+            Restorer(RestoreOptions(ensemble=given, fast=fast)).restore(buf.getvalue())
+        assert calls == [("luma", n_luma), ("chroma", n_chroma)], (given, fast)
+    single = np.asarray(Restorer(RestoreOptions(ensemble=1)).restore(buf.getvalue()).image)
+    assert not np.array_equal(np.asarray(restorer.restore(buf.getvalue()).image), single)
+    gray = jpeg_roundtrip(np.asarray(Image.open(sample_path("astronaut-y128.png")))[:40, :48], 20)
+    assert np.array_equal(arcnn.restore(gray), arcnn.restore(gray, ensemble=1))
 
 
 def test_colour_planes_left_as_decoded_give_the_jpeg_as_libjpeg_decodes_it():

@@ -97,7 +97,7 @@ def test_shipped_models_are_loaded_once_across_calls():
     assert np.array_equal(first, restore(jpeg, model="arcnn-q10"))
 
 
-@pytest.mark.parametrize("ensemble", [4, 8])
+@pytest.mark.parametrize("ensemble", [2, 4, 8])
 def test_self_ensemble_is_the_mean_of_transformed_restorations(ensemble):
     from arcnn.engine import restore_luma
     from arcnn.models import build_model
@@ -106,19 +106,57 @@ def test_self_ensemble_is_the_mean_of_transformed_restorations(ensemble):
     model = build_model(preset("srcnn", residual=True)).eval()
     img = np.random.default_rng(0).integers(0, 256, (30, 41), dtype=np.uint8)
     got = restore_luma(model, img, ensemble=ensemble)
-    x = torch.from_numpy(img.astype(np.float32) / 255)[None, None]
+    # mirrored out to 32x48 (multiples of 16) before the flips and turns, cut back after
+    x = torch.from_numpy(np.pad(img, [(0, 2), (0, 7)], mode="symmetric").astype(np.float32) / 255)[None, None]
     acc = torch.zeros_like(x)
-    for rot in (0, 2) if ensemble == 4 else (0, 1, 2, 3):
+    for rot in {2: (0,), 4: (0, 2), 8: (0, 1, 2, 3)}[ensemble]:
         for mirror in (False, True):
             t = torch.rot90(x.flip(-1) if mirror else x, rot, (-2, -1))
             with torch.no_grad():
                 y = torch.rot90(model.restore_tensor(t).clamp(0, 1), -rot, (-2, -1))
             acc += y.flip(-1) if mirror else y
-    want = (acc / ensemble * 255).round()[0, 0].numpy()
+    want = (acc / ensemble * 255).round()[0, 0, :30, :41].numpy()
     assert np.abs(got.astype(float) - want).max() <= 1
     assert not np.array_equal(got, restore_luma(model, img))
+    for bad in (3, True, 16):
+        with pytest.raises(ValueError, match="ensemble"):
+            restore_luma(model, img, ensemble=bad)
+
+
+@pytest.mark.parametrize("ensemble", [2, 4, 8])
+def test_every_ensemble_member_sees_the_block_grid_of_the_file(ensemble):
+    """A member that marks the first row and column of each 8x8 block of what it is given marks,
+    mapped back, only rows and columns on the file's block boundaries, whatever the image's size."""
+    from arcnn.engine import _ensemble_mean
+
+    def mark(t: np.ndarray) -> np.ndarray:
+        out = np.zeros(t.shape, np.float32)
+        out[::8], out[:, ::8] = 1, 1
+        return out
+
+    got = _ensemble_mean(mark, np.zeros((37, 53), np.uint8), ensemble)
+    rows, cols = np.nonzero(got)
+    assert (np.isin(rows % 8, [0, 7]) | np.isin(cols % 8, [0, 7])).all()
+    assert got[8, 8] > 0 and got[15, 15] > 0 and got[4, 4] == 0
+    assert got.shape == (37, 53) and got.dtype == np.float32
+
+
+def test_chroma_ensemble_is_the_mean_of_transformed_restorations():
+    from arcnn.engine import restore_chroma
+    from arcnn.unet import UNet, UNetConfig
+
+    torch.manual_seed(0)
+    model = UNet(UNetConfig(widths=(4, 8), blocks=(1, 1), planes=3, channels=2, unshuffle=2)).eval()
+    ycbcr = np.random.default_rng(1).integers(0, 256, (21, 34, 3), dtype=np.uint8)
+    got = restore_chroma(model, ycbcr, ensemble=2, rounded=False)
+    padded = np.pad(ycbcr, [(0, 11), (0, 14), (0, 0)], mode="symmetric")
+    plain = restore_chroma(model, padded, rounded=False)
+    mirrored = restore_chroma(model, np.ascontiguousarray(padded[:, ::-1]), rounded=False)[:, ::-1]
+    want = ((plain + mirrored) / 2)[:21, :34]
+    assert got.shape == (21, 34, 2) and np.abs(got - want).max() < 1e-3
+    assert np.array_equal(restore_chroma(model, ycbcr, ensemble=2), got.round().astype(np.uint8))
     with pytest.raises(ValueError, match="ensemble"):
-        restore_luma(model, img, ensemble=2)
+        restore_chroma(model, ycbcr, ensemble=5)
 
 
 def test_memory_grows_by_bytes_per_pixel_not_floats():

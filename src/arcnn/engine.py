@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from arcnn.codec import project_to_jpeg, scaled_quality
 from arcnn.netconfig import Network, NetworkConfig
-from arcnn.options import BACKENDS, TILE
+from arcnn.options import BACKENDS, TILE, check_ensemble
 
 __all__ = ["MATCHED_MAX_QUALITY", "network_quality", "to_studio", "from_studio", "restore_luma",
            "restore_chroma", "on_backend", "is_torch", "auto_tile"]  # fmt: skip
@@ -31,8 +32,11 @@ Run = Callable[[np.ndarray], np.ndarray]
 MATCHED_MAX_QUALITY = 40
 
 # (quarter turns, mirror) of each self-ensemble member; the first 4 are the flips, which map a
-# JPEG's block grid and its (non-symmetric) quantisation tables onto themselves.
+# JPEG's (non-symmetric) quantisation tables onto themselves.
 _ENSEMBLE = [(0, False), (0, True), (2, False), (2, True), (1, False), (1, True), (3, False), (3, True)]
+# A 4:2:0 file's chroma blocks cover 16x16 image pixels: planes padded to a multiple of this keep
+# every block boundary on a block boundary when flipped or turned.
+_GRID = 16
 
 
 def network_quality(quality: int | None) -> int | None:
@@ -77,8 +81,9 @@ def restore_luma(
 
     ``bf16``: compute under bfloat16 autocast (faster on CPUs with AVX-512 BF16;
     ``python -m benchmarks.inference_speed`` measures the PSNR it costs).
-    ``ensemble``: 1, or the mean of 4 (flips) or 8 (flips and rotations) restorations of
-    the flipped/rotated plane, mapped back (``python -m benchmarks.ensemble`` measures the gain).
+    ``ensemble``: 1, or the mean of 2 (a mirror), 4 (flips) or 8 (flips and quarter turns)
+    restorations of the flipped/turned plane, mapped back (``python -m benchmarks.ensemble``
+    measures the gain).
     ``full_range``: the plane is a colour image's JFIF Y (0-255); the networks learned MATLAB's
     studio-range Y (16-235), so the network sees it mapped to that range, in floating point. The
     mapping shrinks the file's quantisation steps by 219/255, so a network that reads the quality
@@ -98,8 +103,7 @@ def restore_luma(
     """
     if luma.dtype not in (np.uint8, np.uint16) or luma.ndim != 2:
         raise ValueError(f"expected a uint8 or uint16 (H, W) plane, got {luma.dtype} {luma.shape}")
-    if ensemble not in (1, 4, 8):
-        raise ValueError(f"ensemble must be 1, 4 or 8, not {ensemble}")
+    check_ensemble(ensemble)
     if qtable is not None and luma.dtype != np.uint8:
         raise ValueError("qtable is for 8-bit JPEG planes")
     if full_range and match_quality:
@@ -117,12 +121,8 @@ def restore_luma(
             tile = max(8, tile - tile % 8)
         dtype = luma.dtype.type if rounded else np.float32
         return _restore_float(model, luma, tile, bf16, dtype, full_range, project, quality)
-    acc = np.zeros(luma.shape, np.float32)
-    for k, mirror in _ENSEMBLE[:ensemble]:
-        t = np.ascontiguousarray(np.rot90(luma[:, ::-1] if mirror else luma, k))
-        back = np.rot90(_restore_float(model, t, tile, bf16, full_range=full_range, quality=quality), -k)
-        acc += back[:, ::-1] if mirror else back
-    acc /= ensemble
+    acc = _ensemble_mean(partial(_restore_float, model, tile=tile, bf16=bf16, full_range=full_range,
+                                 quality=quality), luma, ensemble)  # fmt: skip
     if project is not None:
         for r in range(0, len(acc), 512):  # strips on the block grid: float64 copies stay small
             acc[r : r + 512] = np.clip(project(acc[r : r + 512], r, 0), 0, 255)
@@ -136,6 +136,7 @@ def restore_chroma(
     bf16: bool = False,
     quality: int | None = None,
     rounded: bool = True,
+    ensemble: int = 1,
 ) -> np.ndarray:
     """Restore the chroma of a decoded colour JPEG: uint8 (H, W, 3) JFIF YCbCr -> uint8 (H, W, 2) CbCr
     (``rounded=False``: float32 on 0..255, unrounded).
@@ -143,13 +144,36 @@ def restore_chroma(
     ``model`` reads (Y, Cb, Cr) and returns (Cb, Cr) (``ModelConfig(in_channels=3, channels=2)``,
     ``UNetConfig(planes=3, channels=2)``). ``quality``: the JPEG quality, for networks that read it
     as a plane in front (a ``conditioned`` U-Net, 4 inputs); None: unknown. Others ignore it.
+    ``ensemble``: as :func:`restore_luma`'s.
     """
     if ycbcr.dtype != np.uint8 or ycbcr.ndim != 3 or ycbcr.shape[2] != 3 or model.config.inputs not in (3, 4):
         raise ValueError(f"expected uint8 (H, W, 3) planes for a network of 3 or 4 inputs, got "
                          f"{ycbcr.dtype} {ycbcr.shape} for {model.config.inputs}")  # fmt: skip
+    check_ensemble(ensemble)
     model.eval()
-    return _restore_float(model, ycbcr, auto_tile(model.config) if tile is None else tile, bf16,
-                          np.uint8 if rounded else np.float32, quality=quality)  # fmt: skip
+    tile = auto_tile(model.config) if tile is None else tile
+    if ensemble == 1:
+        return _restore_float(model, ycbcr, tile, bf16, np.uint8 if rounded else np.float32, quality=quality)
+    member = partial(_restore_float, model, tile=tile, bf16=bf16, quality=quality)
+    acc = _ensemble_mean(member, ycbcr, ensemble)
+    return acc.round().astype(np.uint8) if rounded else acc
+
+
+def _ensemble_mean(restore: Callable[[np.ndarray], np.ndarray], planes: np.ndarray, n: int) -> np.ndarray:
+    """The mean of ``restore`` (uint8 (H, W[, C]) -> float32 (H, W[, C'])) over the first ``n``
+    flips and turns of ``planes``, each mapped back: float32. The planes are first mirrored out at
+    the bottom and right to a multiple of ``_GRID``, so each member sees the JPEG's blocks where
+    the file has them, whatever the image's size."""
+    h, w = planes.shape[:2]
+    pad = [(0, -h % _GRID), (0, -w % _GRID)] + [(0, 0)] * (planes.ndim - 2)
+    x = np.pad(planes, pad, mode="symmetric")
+    acc: np.ndarray | None = None
+    for k, mirror in _ENSEMBLE[:n]:
+        back = np.rot90(restore(np.ascontiguousarray(np.rot90(x[:, ::-1] if mirror else x, k))), -k)
+        back = back[:, ::-1] if mirror else back
+        acc = back.copy() if acc is None else acc + back
+    assert acc is not None
+    return acc[:h, :w] / np.float32(n)
 
 
 def auto_tile(config: NetworkConfig) -> int:

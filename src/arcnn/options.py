@@ -18,12 +18,25 @@ from arcnn.files import (
 )
 from arcnn.netconfig import refuse_unknown_keys
 
-__all__ = ["RestoreOptions", "METHODS", "BACKENDS", "CHROMA", "TILE"]
+__all__ = ["RestoreOptions", "METHODS", "BACKENDS", "CHROMA", "TILE", "ENSEMBLES", "check_ensemble"]
 
 METHODS = ("arcnn", "sadct")
 BACKENDS = ("auto", "torch", "onnxruntime")
 CHROMA = ("auto", "on", "off")
 TILE = 512  # output tile side: bounds memory at ~64 x (TILE + 18)^2 floats per layer
+ENSEMBLES = (1, 2, 4, 8)  # self-ensemble sizes: a mirror, the flips, the flips and quarter turns
+
+
+def check_ensemble(n: object) -> None:
+    """Refuse a self-ensemble size other than those of ``ENSEMBLES``.
+
+    Example:
+        >>> check_ensemble(3)
+        Traceback (most recent call last):
+        ValueError: ensemble must be 1, 2, 4 or 8, not 3
+    """
+    if isinstance(n, bool) or n not in ENSEMBLES:
+        raise ValueError(f"ensemble must be 1, 2, 4 or 8, not {n!r}")
 
 
 @dataclass(frozen=True)
@@ -38,7 +51,10 @@ class RestoreOptions:
     consistency: project a JPEG's restored luminance onto what the file could have coded.
     backend: "auto" (ONNX Runtime float32, without importing PyTorch for shipped models), "torch"
         (PyTorch float32) or "onnxruntime" (:func:`arcnn.engine.on_backend`).
-    bf16: bfloat16 arithmetic (PyTorch). ensemble: 1, 4 or 8 (self-ensemble).
+    bf16: bfloat16 arithmetic (PyTorch).
+    ensemble: 1, 2, 4 or 8: the mean of that many restorations of the image as is, mirrored,
+        flipped and turned (self-ensemble); None: the default's (:func:`arcnn.policy.ensembles`: 2
+        for a colour image's luminance and 4 for its chroma, 1 for grayscale images and ``fast``).
     fast: pick from the fast tier (Fast AR-CNN) instead of the default models
         (:func:`arcnn.policy.auto_model`); not with ``model`` or method "sadct".
     int8: 8-bit integer arithmetic (ONNX Runtime) for the shipped models that have an int8 version
@@ -61,7 +77,7 @@ class RestoreOptions:
     bf16: bool = False
     int8: bool = False
     fast: bool = False
-    ensemble: int = 1
+    ensemble: int | None = None
     tile: int | None = None
     max_pixels: float = DEFAULT_MAX_PIXELS
     png_level: int | None = None
@@ -85,8 +101,8 @@ class RestoreOptions:
             raise ValueError("bf16 runs on PyTorch: use backend torch or auto")
         if self.int8 and (self.bf16 or self.backend == "torch"):
             raise ValueError("int8 runs on ONNX Runtime: it cannot be combined with bf16 or backend torch")
-        if self.ensemble not in (1, 4, 8):
-            raise ValueError(f"ensemble must be 1, 4 or 8, not {self.ensemble!r}")
+        if self.ensemble is not None:
+            check_ensemble(self.ensemble)
         if self.tile is not None and (not isinstance(self.tile, int) or not 8 <= self.tile <= 1 << 16):
             raise ValueError(f"tile must be an integer in 8..65536, not {self.tile!r}")
         for name in ("consistency", "bf16", "int8", "fast"):

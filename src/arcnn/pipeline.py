@@ -36,7 +36,7 @@ from arcnn.engine import on_backend, restore_chroma, restore_luma
 from arcnn.files import DEFAULT_PNG_LEVEL, open_image
 from arcnn.netconfig import Network
 from arcnn.options import RestoreOptions
-from arcnn.policy import chroma_model, file_quality, pick_model, pick_model_for, within_range
+from arcnn.policy import chroma_model, ensembles, file_quality, pick_model, pick_model_for, within_range
 from arcnn.zoo import REGISTRY, load_model
 
 __all__ = ["RestoreOptions", "Restorer", "Restored", "Opened", "RestoreError", "restore", "map_luma",
@@ -218,16 +218,17 @@ class Restorer:
             given = o.quality if isinstance(o.quality, int) else None
             q = estimate.quality if estimate is not None else given
             name = within_range(self._luma_name(by_quality), q)
-            fn = self._luma_fn(self.network(name), luma_qtable(im) if o.consistency else None, q)
+            gray_n, colour_n, chroma_n = ensembles(o.ensemble, o.fast)
+            fn = self._luma_fn(self.network(name), luma_qtable(im) if o.consistency else None, q, gray_n)
             cname = chroma_model(im, o.chroma)
             # With chroma restored, the planes are rounded once, in the conversion to RGB. With
             # chroma as decoded, the Y is rounded first: the three channels then move together, as
             # JPEG's own decoding moves them, so rounding adds no hue of its own (lower ΔE at q95:
             # python -m benchmarks.colour; docs/results.md, Colour JPEGs).
-            yfn = partial(fn, full_range=True, rounded=cname is None)
+            yfn = partial(fn, full_range=True, rounded=cname is None, ensemble=colour_n)
             if cname is not None:
                 cfn = partial(restore_chroma, self.network(cname, "chroma"), tile=o.tile, bf16=o.bf16,
-                              quality=q, rounded=False)  # fmt: skip
+                              quality=q, rounded=False, ensemble=chroma_n)  # fmt: skip
         info = dict(im.info)
         frames = [map_luma(im, fn, cfn, yfn)]
         durations = [im.info.get("duration")]
@@ -259,17 +260,17 @@ class Restorer:
         """Restore a bare uint8 (H, W) luminance plane (evaluation, benchmarks) with ``model`` (default:
         the options' model, or by ``quality``); ``qtable``: project onto that JPEG table's intervals."""
         name = model or self._luma_name(pick_model(quality, fast=self.options.fast))
-        return self._luma_fn(self.network(name), qtable, quality)(luma)
+        return self._luma_fn(self.network(name), qtable, quality, ensembles(self.options.ensemble)[0])(luma)
 
     def _luma_name(self, by_quality: str) -> str:
         """The luminance network: the one given, else the options' model, else ``by_quality``."""
         return "<network>" if "<network>" in self._nets else str(self.options.model or by_quality)
 
     def _luma_fn(
-        self, net: Network, qtable: np.ndarray | None, quality: int | None
+        self, net: Network, qtable: np.ndarray | None, quality: int | None, ensemble: int
     ) -> Callable[..., np.ndarray]:
         o = self.options
-        return partial(restore_luma, net, tile=o.tile, bf16=o.bf16, ensemble=o.ensemble, qtable=qtable,
+        return partial(restore_luma, net, tile=o.tile, bf16=o.bf16, ensemble=ensemble, qtable=qtable,
                        quality=quality)  # fmt: skip
 
 

@@ -22,7 +22,7 @@ from arcnn.zoo import REGISTRY
 
 __all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "FAST_BLIND_MODEL", "WEBP_MODEL", "CHROMA_MODEL",
            "AUTO_TOLERANCE", "COLOUR_MODES", "LARGE_MAX_QUALITY", "FAST_MAX_QUALITY",
-           "CHROMA_AUTO_MAX_QUALITY",
+           "CHROMA_AUTO_MAX_QUALITY", "COLOUR_LUMA_ENSEMBLE", "CHROMA_ENSEMBLE", "ensembles",
            "nearest_model", "within_range",
            "auto_model", "pick_model", "pick_model_for", "chroma_model",
            "pixel_quality", "file_quality", "chroma_quality"]  # fmt: skip
@@ -59,6 +59,14 @@ FAST_MAX_QUALITY = 75
 # 4:2:0 4:2:2 4:4:4 --chroma-model arcnn-chroma-unet); above it the colours gain little.
 # Other subsamplings: never.
 CHROMA_AUTO_MAX_QUALITY = {"4:2:0": 75, "4:2:2": 60, "4:4:4": 60}
+# Colour images are restored by default as the mean of their luminance restored as is and mirrored,
+# and of their chroma restored in the four flips (engine.restore_luma and restore_chroma's
+# ensemble): with arcnn-large and the chroma U-Net, within the colour default's budget of 0.5 M
+# multiply-adds per pixel, and the largest gain that budget buys at q10 on LIVE1
+# (python -m benchmarks.colour; docs/results.md, Colour JPEGs). Grayscale images and the fast
+# tier keep one pass, for their speed.
+COLOUR_LUMA_ENSEMBLE = 2
+CHROMA_ENSEMBLE = 4
 _SUBSAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}  # JpegImagePlugin.get_sampling
 
 
@@ -159,6 +167,20 @@ def pick_model_for(image: Image.Image, est: QualityEstimate | None, fast: bool =
         return auto_model(None, fast=fast)
     standard = est.exact if image.format == "JPEG" else True
     return auto_model(est.quality, standard, fast, colour=image.mode in COLOUR_MODES)
+
+
+def ensembles(ensemble: int | None, fast: bool = False) -> tuple[int, int, int]:
+    """Self-ensemble sizes (grayscale luminance, colour luminance, chroma) for ``RestoreOptions``'
+    ``ensemble`` and ``fast``: ``ensemble`` for all three when given; else one pass for grayscale
+    images and the fast tier, ``COLOUR_LUMA_ENSEMBLE`` and ``CHROMA_ENSEMBLE`` for colour ones.
+
+    Example:
+        >>> ensembles(None), ensembles(None, fast=True), ensembles(8)
+        ((1, 2, 4), (1, 1, 1), (8, 8, 8))
+    """
+    if ensemble is not None:
+        return ensemble, ensemble, ensemble
+    return (1, 1, 1) if fast else (1, COLOUR_LUMA_ENSEMBLE, CHROMA_ENSEMBLE)
 
 
 def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from arcnn.cli._common import box_arg, err
+from arcnn.options import ENSEMBLES
 
 __all__ = ["add_parser", "run"]
 
@@ -17,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--method", default="jpeg",
                    help="'jpeg', 'sadct' (Pointwise SA-DCT), a model name or weights file")  # fmt: skip
     e.add_argument("--workers", type=int, default=None, help="processes for sadct (default: all cores)")
-    e.add_argument("--ensemble", type=int, choices=[1, 4, 8], default=1, help="self-ensemble size")
+    e.add_argument("--ensemble", type=int, choices=ENSEMBLES, default=1, help="self-ensemble size")
     e.add_argument("--scale", type=float, default=1.0, help="resize every image by this factor first")
     e.add_argument("--box", type=box_arg, default=None,
                    help="WxH: social-media degradation (fit to the box, colour 4:2:0 JPEG)")  # fmt: skip

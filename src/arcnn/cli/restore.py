@@ -21,7 +21,7 @@ from arcnn.files import (
     remove_stale_temps,
     save_image,
 )
-from arcnn.options import BACKENDS, CHROMA, METHODS
+from arcnn.options import BACKENDS, CHROMA, ENSEMBLES, METHODS
 
 if TYPE_CHECKING:
     from arcnn.pipeline import Restored
@@ -56,8 +56,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--fast", action="store_true",
                    help="the fast tier: Fast AR-CNN models (the fast-arcnn-qN nearest the quality, up to "
                         "q75), faster and less exact (docs/speed.md)")  # fmt: skip
-    r.add_argument("--ensemble", type=int, choices=[1, 4, 8], default=1,
-                   help="mean of 4 (flips) or 8 (and rotations) restorations: slower")  # fmt: skip
+    r.add_argument("--ensemble", type=int, choices=ENSEMBLES, default=None,
+                   help="mean of 2 (a mirror), 4 (flips) or 8 (and turns) restorations, slower; 1: one "
+                        "pass (default: 1 for grayscale; colour: 2 for luminance, 4 for chroma)")  # fmt: skip
     r.add_argument("--backend", choices=BACKENDS, default="auto",
                    help="float32 engine; auto (default): ONNX Runtime, faster, without loading PyTorch; "
                         "torch: PyTorch")  # fmt: skip
