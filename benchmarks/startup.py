@@ -66,20 +66,23 @@ def median_times(argv: list[str], runs: int) -> tuple[float, float]:
 
 
 def network_floor() -> tuple[str, float, float]:
-    """(the networks the sample's restore runs, their G multiply-adds, seconds at the float32 ceiling)."""
+    """(the networks the sample's restore runs, with their passes, their G multiply-adds, seconds at
+    the float32 ceiling). The sample is a colour JPEG: its passes are the colour self-ensembles."""
     import torch
 
     from arcnn.files import open_image
     from arcnn.flops import macs_per_pixel
-    from arcnn.policy import chroma_model, pick_model
+    from arcnn.policy import chroma_model, ensembles, pick_model
     from arcnn.zoo import load_model
     from benchmarks._common import matmul_ceiling
 
     with open_image(sample_path(SAMPLE).read_bytes()) as im:
-        names = [pick_model("auto", im), chroma_model(im, "auto")]
+        runs = list(zip([pick_model("auto", im), chroma_model(im, "auto")], ensembles(None)[1:]))
         pixels = im.width * im.height
-    gmacs = sum(macs_per_pixel(load_model(n)) for n in names if n) * pixels / 1e9
-    return ", ".join(n for n in names if n), gmacs, 2 * gmacs / matmul_ceiling(torch.float32)
+    runs = [(n, k) for n, k in runs if n]
+    gmacs = sum(k * macs_per_pixel(load_model(n)) for n, k in runs) * pixels / 1e9
+    names = ", ".join(f"{n} × {k}" for n, k in runs)
+    return names, gmacs, 2 * gmacs / matmul_ceiling(torch.float32)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         commands = [
             ("`arcnn --help`", "", ["--help"]),
             (f"`arcnn restore {SAMPLE} -o out.png`", "default (ONNX Runtime)", restore),
+            (f"`arcnn restore {SAMPLE} -o out.png --ensemble 1`", "default, one pass each",
+             [*restore, "--ensemble", "1"]),
             (f"`arcnn restore {SAMPLE} -o out.png --backend torch`", "PyTorch float32",
              [*restore, "--backend", "torch"]),
         ]  # fmt: skip
