@@ -62,9 +62,8 @@ CHROMA_AUTO_MAX_QUALITY = {"4:2:0": 75, "4:2:2": 60, "4:4:4": 60}
 # Colour images are restored by default as the mean of their luminance restored as is and mirrored,
 # and of their chroma restored in the four flips (engine.restore_luma and restore_chroma's
 # ensemble): with arcnn-large and the chroma U-Net, within the colour default's budget of 0.5 M
-# multiply-adds per pixel, and the largest gain that budget buys at q10 on LIVE1
-# (python -m benchmarks.colour; docs/results.md, Colour JPEGs). Grayscale images and the fast
-# tier keep one pass, for their speed.
+# multiply-adds per pixel (python -m benchmarks.colour prints the cost; docs/results.md, Colour
+# JPEGs). Grayscale images and the fast tier keep one pass, for their speed.
 COLOUR_LUMA_ENSEMBLE = 2
 CHROMA_ENSEMBLE = 4
 _SUBSAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}  # JpegImagePlugin.get_sampling

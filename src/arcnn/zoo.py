@@ -240,18 +240,19 @@ _CARDS = [
     ),
     ModelCard(
         name="arcnn-chroma-unet",
-        use="the colour (Cb, Cr) of colour JPEGs of any quality and subsampling (--chroma auto's pick), "
+        use="the colour (Cb, Cr) of colour JPEGs up to q75, any subsampling (--chroma auto's pick), "
         "better than arcnn-chroma at a fifth of its cost",
         file="arcnn-chroma-unet.safetensors",
         quality=None,
         colour="cbcr",
         architecture="unet",
         training_data="BSDS500 train+test (400 images), colour Pillow JPEG: 4:2:0 at q = 5, 10, 15, 20, 25, "
-        "30, 40, 50, 60, 75, 90, 95, 4:2:2 and 4:4:4 at q = 10, 40, 90; images drawn by 1 / their JPEG "
-        "chroma MSE; the quality as an input plane (unknown for 10% of the crops)",
+        "30, 40, 50, 60, 75, 90, 95, 4:2:2 and 4:4:4 at q = 10, 40, 90, then (the decay) those up to q75; "
+        "images drawn by 1 / their JPEG chroma MSE; the quality as an input plane (unknown for 10% of the "
+        "crops)",
         recipe="experiments/train_large.py --target cbcr: a U-Net at half resolution (widths 24-48-96-96), "
-        "47,584 steps of 16 crops of 64 px on 1-2 CPU cores, the last 16,000 a cosine decay from 1.5e-4 "
-        "(state and logs: experiments/checkpoints/arcnn-chroma-half)",
+        "43,584 steps of 16 crops of 64 px on 1-2 CPU cores, the last 12,000 a cosine decay from 1.5e-4 "
+        "on the qualities up to q75 (state and logs: experiments/checkpoints/arcnn-chroma-half)",
     ),
     ModelCard(
         name="arcnn-large",
