@@ -58,7 +58,7 @@ FAST_MAX_QUALITY = 75
 # val (python -m benchmarks.colour --data bsds500/val --every 3 --qualities 50 60 75 90 --settings
 # 4:2:0 4:2:2 4:4:4 --chroma-model arcnn-chroma-unet); above it the colours gain little.
 # Other subsamplings: never.
-CHROMA_AUTO_MAX_QUALITY = {"4:2:0": 75, "4:2:2": 60, "4:4:4": 60}
+CHROMA_AUTO_MAX_QUALITY = {"4:2:0": 75, "4:2:2": 75, "4:4:4": 60}
 # Colour images are restored by default as the mean of their luminance restored as is and mirrored,
 # and of their chroma restored in the four flips (engine.restore_luma and restore_chroma's
 # ensemble): with arcnn-large and the chroma U-Net, within the colour default's budget of 0.5 M
