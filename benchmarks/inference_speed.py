@@ -120,13 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     if "onnxruntime" in backends and not onnxruntime_available():
         print("onnxruntime not installed (pip install onnxruntime): skipping that backend", file=sys.stderr)
         backends.remove("onnxruntime")
-    if "torch-bf16" in backends and not bf16_supported(torch.device("cpu")):  # its rows are skipped
+    has_bf16 = bf16_supported(torch.device("cpu"))
+    if "torch-bf16" in backends and not has_bf16:  # its rows are skipped
         print("this CPU has no bf16 instructions: skipping torch-bf16", file=sys.stderr)
         backends.remove("torch-bf16")
 
     macs = macs_per_pixel(load_model(args.model))
     fp32 = matmul_ceiling(torch.float32)
-    has_bf16 = bf16_supported(torch.device("cpu"))
     bf16 = f"bf16 {matmul_ceiling(torch.bfloat16):.0f} GFLOP/s" if has_bf16 else "no bf16 instructions"
     lines = [
         f"`{args.model}`: {macs / 1e3:.1f} k multiply-adds per pixel; torch {torch.__version__}, "
