@@ -8,8 +8,9 @@ restoration of a bare plane (``Restorer.restore_plane``: padding, tiles, roundin
 process, reported as megapixels per second, the fraction of the float32 ceiling its
 multiply-adds (``arcnn.flops.macs_per_pixel``) reach, and the process's peak memory; (3) the
 file-to-file time of ``arcnn restore`` on a folder of LIVE1-sized colour JPEGs (decode, restore,
-encode); (4) with the research data, the LIVE1 PSNR each backend gives at q10
-(``arcnn.evaluate``), so a faster path's cost in quality is measured, not assumed.
+encode), against the time its networks alone take on the same decoded planes; (4) with the
+research data, the LIVE1 PSNR each backend gives at q10 (``arcnn.evaluate``), so a faster path's
+cost in quality is measured, not assumed.
 ``--write`` puts the table into its block (docs/speed.md).
 """
 
@@ -61,30 +62,71 @@ def live1_psnr(model_name: str, backend: str, quality: int = 10) -> float | None
     return float(evaluate(folder, quality, model_name, **_options(backend))["mean"]["psnr"])
 
 
-def folder_run(model_name: str, n_files: int, backend: str, chroma: bool = False) -> dict:
-    """File-to-file ``arcnn restore`` of ``n_files`` colour q10 JPEGs of LIVE1's size (768x512);
-    luminance only unless ``chroma`` (then the chroma model too); one pass of each network."""
+def write_folder(folder: Path, n_files: int) -> str:
+    """``n_files`` colour q10 JPEGs of LIVE1's size (768x512) in ``folder``: LIVE1's images, resized,
+    or without the research data smooth random images; returns where they came from."""
     from PIL import Image
 
-    from arcnn.cli import main
     from arcnn.data import list_images, shared_data_dir
 
     live1 = shared_data_dir() / "live1"
     sources = list_images(live1) if live1.is_dir() else []
+    rng = np.random.default_rng(0)
+    for i in range(n_files):
+        if sources:
+            im = Image.open(sources[i % len(sources)]).convert("RGB").resize((768, 512))
+        else:
+            small = rng.integers(0, 256, (64, 96, 3), dtype=np.uint8)
+            im = Image.fromarray(small).resize((768, 512), Image.BICUBIC)
+        im.save(folder / f"{i:03d}.jpg", quality=10)
+    return "LIVE1" if sources else "synthetic"
+
+
+def networks_seconds(folder: Path, model_name: str, backend: str, chroma: bool) -> float:
+    """Seconds the networks alone take on the decoded planes of the JPEGs in ``folder``, one pass
+    each, as ``arcnn restore`` runs them (padding, tiles, the colour Y's range mapping, the chroma
+    model reading the restored Y): no reading, decoding, quality estimate, consistency
+    projection, colour conversion or encoding."""
+    from PIL import Image
+
+    from arcnn.engine import restore_chroma, restore_luma
+    from arcnn.policy import CHROMA_MODEL
+
+    r = restorer(model_name, **_options(backend))
+    luma = r.network(model_name)
+    cnet = r.network(CHROMA_MODEL, "chroma") if chroma else None
+    planes = []
+    for f in sorted(folder.glob("*.jpg")):
+        with Image.open(f) as im:
+            im.draft("YCbCr", im.size)
+            planes.append(np.array(im))
+
+    def run(ycbcr: np.ndarray) -> None:
+        y = restore_luma(luma, np.ascontiguousarray(ycbcr[..., 0]), bf16=r.options.bf16, full_range=True,
+                         quality=10, rounded=cnet is None)  # fmt: skip
+        if cnet is not None:
+            ycbcr = ycbcr.copy()
+            ycbcr[..., 0] = y.round()
+            restore_chroma(cnet, ycbcr, bf16=r.options.bf16, quality=10, rounded=False)
+
+    run(planes[0])  # warm-up: kernels, thread pool
+    t = time.perf_counter()
+    for ycbcr in planes:
+        run(ycbcr)
+    return time.perf_counter() - t
+
+
+def folder_run(model_name: str, n_files: int, backend: str, chroma: bool = False) -> dict:
+    """File-to-file ``arcnn restore`` of ``n_files`` colour q10 JPEGs of LIVE1's size (768x512),
+    luminance only unless ``chroma`` (then the chroma model too), one pass of each network; then
+    the networks alone on the same decoded planes (:func:`networks_seconds`)."""
+    from arcnn.cli import main
+
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in", Path(tmp) / "out"
         src.mkdir()
-        rng = np.random.default_rng(0)
-        pixels = 0
-        for i in range(n_files):
-            if sources:
-                im = Image.open(sources[i % len(sources)]).convert("RGB").resize((768, 512))
-            else:  # no research data: smooth random colour images of the same size
-                small = rng.integers(0, 256, (64, 96, 3), dtype=np.uint8)
-                im = Image.fromarray(small).resize((768, 512), Image.BICUBIC)
-            im.save(src / f"{i:03d}.jpg", quality=10)
-            pixels += 768 * 512
-        # one pass per network (--ensemble 1): the rate is compared with one pass of the model
+        source = write_folder(src, n_files)
+        # one pass per network (--ensemble 1): the rate is compared with one pass of the networks
         argv = ["restore", str(src), "-o", str(dst), "-q", "--model", model_name, "--ensemble", "1"]
         opts = _options(backend)
         argv += ["--backend", opts["backend"], "--chroma", "on" if chroma else "off"]
@@ -94,7 +136,10 @@ def folder_run(model_name: str, n_files: int, backend: str, chroma: bool = False
         seconds = time.perf_counter() - t
         if rc != 0:
             raise SystemExit(f"arcnn restore failed with exit code {rc}")
-    return {"seconds": seconds, "mps": pixels / seconds / 1e6, "source": "LIVE1" if sources else "synthetic"}
+        alone = networks_seconds(src, model_name, backend, chroma)
+    pixels = n_files * 768 * 512
+    return {"seconds": seconds, "mps": pixels / seconds / 1e6, "networks_mps": pixels / alone / 1e6,
+            "source": source}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,7 +181,6 @@ def main(argv: list[str] | None = None) -> int:
         "| backend | image | MP/s | GFLOP/s | of float32 ceiling | peak memory | LIVE1 q10 PSNR |",
         "|---|---|---|---|---|---|---|",
     ]
-    rates = {}
     for backend in backends:
         score = live1_psnr(args.model, backend)
         for size in args.sizes:
@@ -144,7 +188,6 @@ def main(argv: list[str] | None = None) -> int:
             cmd += ["--one", backend, str(size)]
             r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT).stdout)
             gflops = r["mps"] * 1e6 * 2 * macs / 1e9
-            rates.setdefault(backend, r["mps"])
             psnr_cell = f"{score:.3f}" if score is not None else "(no data)"
             lines.append(
                 f"| {backend} | {size}×{size} | {r['mps']:.2f} | {gflops:.0f} | {gflops / fp32:.0%} "
@@ -156,23 +199,16 @@ def main(argv: list[str] | None = None) -> int:
         f"Folder of {args.files} colour q10 JPEGs, 768×512, file to file (`arcnn restore DIR -o OUT`):"
     )
     lines.append("")
-    lines.append("| backend | restores | images from | seconds | MP/s | of the pure-model rate |")
-    lines.append("|---|---|---|---|---|---|")
-    for backend in backends:
-        r = folder_run(args.model, args.files, backend)
-        share = r["mps"] / rates[backend]
-        cells = f"{r['source']} | {r['seconds']:.1f} | {r['mps']:.2f} | {share:.0%}"
-        lines.append(f"| {backend} | Y (`--chroma off`) | {cells} |")
-        print(lines[-1], flush=True)
-    if CHROMA_MODEL in REGISTRY:
-        # The default for colour JPEGs also runs the chroma model: the pure-model rate of the pair
-        # is estimated from the luminance model's measured rate and the two models' multiply-adds.
-        both = macs + macs_per_pixel(load_model(CHROMA_MODEL))
-        default = "onnxruntime" if "onnxruntime" in backends else "torch-fp32"
-        r = folder_run(args.model, args.files, default, chroma=True)
-        pure = rates[default] * macs / both
-        cells = f"{r['source']} | {r['seconds']:.1f} | {r['mps']:.2f} | {r['mps'] / pure:.0%} (est.)"
-        lines.append(f"| {default} | Y + CbCr (one pass each) | {cells} |")
+    lines.append("| backend | restores | images from | seconds | MP/s | networks alone: MP/s | share |")
+    lines.append("|---|---|---|---|---|---|---|")
+    runs = [(backend, False) for backend in backends]
+    if CHROMA_MODEL in REGISTRY:  # the default for colour JPEGs also restores the chroma
+        runs.append(("onnxruntime" if "onnxruntime" in backends else "torch-fp32", True))
+    for backend, chroma in runs:
+        r = folder_run(args.model, args.files, backend, chroma)
+        what = "Y + CbCr (one pass each)" if chroma else "Y (`--chroma off`)"
+        lines.append(f"| {backend} | {what} | {r['source']} | {r['seconds']:.1f} | {r['mps']:.2f} "
+                     f"| {r['networks_mps']:.2f} | {r['mps'] / r['networks_mps']:.0%} |")  # fmt: skip
         print(lines[-1], flush=True)
     publish("inference-speed", lines, args.write)
     return 0

@@ -5,11 +5,12 @@
 Times ``arcnn --help`` and the README's first restore (the shipped 512×512 colour q10 sample to a
 PNG: its luminance and chroma restored) as a user runs them, ``python -m arcnn ...`` in a new
 process each time, after one unmeasured run that warms the file cache; reports the median of
-``--runs``, for the default engine (ONNX Runtime) and for ``--backend torch``, with the CPU time
-the process used (its share of a busy machine does not change it much) and whether the command
-imported PyTorch; and the floor no engine goes below in float32: the multiply-adds of the networks
-the restore runs (from the FLOP counter) at this machine's float32 matrix-product ceiling, measured
-in the same run. No research data needed. ``--write`` puts the table into its block in docs/speed.md.
+``--runs``, for the default engine (ONNX Runtime: as it is, with ``--ensemble 1`` and with
+``--fast``) and for ``--backend torch``, with the CPU time the process used (its share of a busy
+machine does not change it much) and whether the command imported PyTorch; and the floor no
+engine goes below in float32 with the defaults: the multiply-adds of the networks the restore runs
+(from the FLOP counter) at this machine's float32 matrix-product ceiling, measured in the same run.
+No research data needed. ``--write`` puts the table into its block in docs/speed.md.
 """
 
 from __future__ import annotations
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             (f"`arcnn restore {SAMPLE} -o out.png`", "default (ONNX Runtime)", restore),
             (f"`arcnn restore {SAMPLE} -o out.png --ensemble 1`", "default, one pass each",
              [*restore, "--ensemble", "1"]),
+            (f"`arcnn restore {SAMPLE} -o out.png --fast`", "default, the fast tier", [*restore, "--fast"]),
             (f"`arcnn restore {SAMPLE} -o out.png --backend torch`", "PyTorch float32",
              [*restore, "--backend", "torch"]),
         ]  # fmt: skip

@@ -163,3 +163,28 @@ def test_fast_variants_describes_both_architectures():
     unet = UNetConfig((32, 64, 128), (1, 1, 2), unshuffle=4)
     assert _layout(unet) == ("3x3, unshuffle 4, blocks 1-1-2", "32-64-128", "relu")
     assert all(build_network(c) is not None for c in VARIANTS.values())
+
+
+def test_inference_speed_times_the_networks_alone_on_the_folders_own_planes(monkeypatch, tmp_path):
+    """The colour folder's pure-model time runs both networks on each decoded file, after a warm-up."""
+    from PIL import Image
+
+    from arcnn.engine import restore_chroma, restore_luma
+    from benchmarks import inference_speed
+
+    monkeypatch.setenv("ARCNN_DATA", str(tmp_path / "none"))  # no research data: synthetic images
+    assert inference_speed.write_folder(tmp_path, 2) == "synthetic"
+    files = sorted(tmp_path.glob("*.jpg"))
+    assert len(files) == 2 and all(Image.open(f).size == (768, 512) for f in files)
+    calls = []
+
+    def counted(tag, fn):
+        return lambda *a, **k: (calls.append(tag), fn(*a, **k))[1]
+
+    monkeypatch.setattr("arcnn.engine.restore_luma", counted("Y", restore_luma))
+    monkeypatch.setattr("arcnn.engine.restore_chroma", counted("C", restore_chroma))
+    seconds = inference_speed.networks_seconds(tmp_path, "fast-arcnn-relu-q10", "onnxruntime", chroma=True)
+    assert seconds > 0 and calls == ["Y", "C"] * 3
+    calls.clear()
+    inference_speed.networks_seconds(tmp_path, "fast-arcnn-relu-q10", "onnxruntime", chroma=False)
+    assert calls == ["Y"] * 3
