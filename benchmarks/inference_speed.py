@@ -62,9 +62,10 @@ def live1_psnr(model_name: str, backend: str, quality: int = 10) -> float | None
     return float(evaluate(folder, quality, model_name, **_options(backend))["mean"]["psnr"])
 
 
-def write_folder(folder: Path, n_files: int) -> str:
-    """``n_files`` colour q10 JPEGs of LIVE1's size (768x512) in ``folder``: LIVE1's images, resized,
-    or without the research data smooth random images; returns where they came from."""
+def write_folder(folder: Path, n_files: int, size: tuple[int, int] = (768, 512), mode: str = "RGB") -> str:
+    """``n_files`` q10 JPEGs of ``size`` (LIVE1's by default) in ``folder``, colour (``mode`` "RGB")
+    or grayscale ("L"): LIVE1's images resized, or without the research data smooth random images;
+    returns where they came from."""
     from PIL import Image
 
     from arcnn.data import list_images, shared_data_dir
@@ -74,17 +75,17 @@ def write_folder(folder: Path, n_files: int) -> str:
     rng = np.random.default_rng(0)
     for i in range(n_files):
         if sources:
-            im = Image.open(sources[i % len(sources)]).convert("RGB").resize((768, 512))
+            im = Image.open(sources[i % len(sources)]).convert("RGB").resize(size, Image.BICUBIC)
         else:
             small = rng.integers(0, 256, (64, 96, 3), dtype=np.uint8)
-            im = Image.fromarray(small).resize((768, 512), Image.BICUBIC)
-        im.save(folder / f"{i:03d}.jpg", quality=10)
+            im = Image.fromarray(small).resize(size, Image.BICUBIC)
+        im.convert(mode).save(folder / f"{i:03d}.jpg", quality=10)
     return "LIVE1" if sources else "synthetic"
 
 
 def networks_seconds(folder: Path, model_name: str, backend: str, chroma: bool) -> float:
     """Seconds the networks alone take on the decoded planes of the JPEGs in ``folder``, one pass
-    each, as ``arcnn restore`` runs them (padding, tiles, the colour Y's range mapping, the chroma
+    each, as ``arcnn restore`` runs them (padding, tiles, a colour Y's range mapping, the chroma
     model reading the restored Y): no reading, decoding, quality estimate, consistency
     projection, colour conversion or encoding."""
     from PIL import Image
@@ -98,34 +99,41 @@ def networks_seconds(folder: Path, model_name: str, backend: str, chroma: bool) 
     planes = []
     for f in sorted(folder.glob("*.jpg")):
         with Image.open(f) as im:
-            im.draft("YCbCr", im.size)
+            im.draft("YCbCr", im.size)  # a colour JPEG's planes as decoded; grayscale ones stay L
             planes.append(np.array(im))
 
-    def run(ycbcr: np.ndarray) -> None:
-        y = restore_luma(luma, np.ascontiguousarray(ycbcr[..., 0]), bf16=r.options.bf16, full_range=True,
+    def run(planes: np.ndarray) -> None:
+        bf16 = r.options.bf16
+        if planes.ndim == 2:
+            restore_luma(luma, planes, bf16=bf16, quality=10)
+            return
+        y = restore_luma(luma, np.ascontiguousarray(planes[..., 0]), bf16=bf16, full_range=True,
                          quality=10, rounded=cnet is None)  # fmt: skip
         if cnet is not None:
-            ycbcr = ycbcr.copy()
-            ycbcr[..., 0] = y.round()
-            restore_chroma(cnet, ycbcr, bf16=r.options.bf16, quality=10, rounded=False)
+            planes = planes.copy()
+            planes[..., 0] = y.round()
+            restore_chroma(cnet, planes, bf16=bf16, quality=10, rounded=False)
 
     run(planes[0])  # warm-up: kernels, thread pool
     t = time.perf_counter()
-    for ycbcr in planes:
-        run(ycbcr)
+    for x in planes:
+        run(x)
     return time.perf_counter() - t
 
 
-def folder_run(model_name: str, n_files: int, backend: str, chroma: bool = False) -> dict:
-    """File-to-file ``arcnn restore`` of ``n_files`` colour q10 JPEGs of LIVE1's size (768x512),
-    luminance only unless ``chroma`` (then the chroma model too), one pass of each network; then
-    the networks alone on the same decoded planes (:func:`networks_seconds`)."""
+def folder_run(
+    model_name: str, n_files: int, backend: str, chroma: bool = False, size: tuple[int, int] = (768, 512),
+    mode: str = "RGB",
+) -> dict:  # fmt: skip
+    """File-to-file ``arcnn restore`` of a folder of ``n_files`` q10 JPEGs (:func:`write_folder`),
+    luminance only unless ``chroma`` (then the chroma model too), one pass of each network, in
+    this process; then the networks alone on the same decoded planes (:func:`networks_seconds`)."""
     from arcnn.cli import main
 
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = Path(tmp) / "in", Path(tmp) / "out"
         src.mkdir()
-        source = write_folder(src, n_files)
+        source = write_folder(src, n_files, size, mode)
         # one pass per network (--ensemble 1): the rate is compared with one pass of the networks
         argv = ["restore", str(src), "-o", str(dst), "-q", "--model", model_name, "--ensemble", "1"]
         opts = _options(backend)
@@ -137,7 +145,7 @@ def folder_run(model_name: str, n_files: int, backend: str, chroma: bool = False
         if rc != 0:
             raise SystemExit(f"arcnn restore failed with exit code {rc}")
         alone = networks_seconds(src, model_name, backend, chroma)
-    pixels = n_files * 768 * 512
+    pixels = n_files * size[0] * size[1]
     return {"seconds": seconds, "mps": pixels / seconds / 1e6, "networks_mps": pixels / alone / 1e6,
             "source": source}  # fmt: skip
 
@@ -196,18 +204,27 @@ def main(argv: list[str] | None = None) -> int:
             print(lines[-1], flush=True)
     lines.append("")
     lines.append(
-        f"Folder of {args.files} colour q10 JPEGs, 768×512, file to file (`arcnn restore DIR -o OUT`):"
+        f"File to file (`arcnn restore DIR -o OUT`, in one process, the networks loaded in the time) "
+        f"against the networks alone on the same decoded planes (padding, tiles; no decoding, quality "
+        f"estimate, projection or encoding), one pass each: one 2048×2048 grayscale q10 JPEG, and a "
+        f"folder of {args.files} colour q10 JPEGs of 768×512:"
     )
     lines.append("")
-    lines.append("| backend | restores | images from | seconds | MP/s | networks alone: MP/s | share |")
-    lines.append("|---|---|---|---|---|---|---|")
-    runs = [(backend, False) for backend in backends]
+    lines.append(
+        "| backend | files | restores | images from | seconds | MP/s | networks alone: MP/s | share |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|")
+    runs = [(backend, 1, False) for backend in backends] + [
+        (backend, args.files, False) for backend in backends
+    ]
     if CHROMA_MODEL in REGISTRY:  # the default for colour JPEGs also restores the chroma
-        runs.append(("onnxruntime" if "onnxruntime" in backends else "torch-fp32", True))
-    for backend, chroma in runs:
-        r = folder_run(args.model, args.files, backend, chroma)
-        what = "Y + CbCr (one pass each)" if chroma else "Y (`--chroma off`)"
-        lines.append(f"| {backend} | {what} | {r['source']} | {r['seconds']:.1f} | {r['mps']:.2f} "
+        runs.append(("onnxruntime" if "onnxruntime" in backends else "torch-fp32", args.files, True))
+    for backend, n, chroma in runs:
+        size, mode = ((2048, 2048), "L") if n == 1 else ((768, 512), "RGB")
+        r = folder_run(args.model, n, backend, chroma, size, mode)
+        what = "Y + CbCr" if chroma else "Y" if n == 1 else "Y (`--chroma off`)"
+        files = "one 2048×2048, gray" if n == 1 else f"{n} of 768×512, colour"
+        lines.append(f"| {backend} | {files} | {what} | {r['source']} | {r['seconds']:.1f} | {r['mps']:.2f} "
                      f"| {r['networks_mps']:.2f} | {r['mps'] / r['networks_mps']:.0%} |")  # fmt: skip
         print(lines[-1], flush=True)
     publish("inference-speed", lines, args.write)

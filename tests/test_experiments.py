@@ -166,7 +166,7 @@ def test_fast_variants_describes_both_architectures():
 
 
 def test_inference_speed_times_the_networks_alone_on_the_folders_own_planes(monkeypatch, tmp_path):
-    """The colour folder's pure-model time runs both networks on each decoded file, after a warm-up."""
+    """The pure-model time runs the networks on each decoded file (colour: both), after a warm-up."""
     from PIL import Image
 
     from arcnn.engine import restore_chroma, restore_luma
@@ -188,3 +188,10 @@ def test_inference_speed_times_the_networks_alone_on_the_folders_own_planes(monk
     calls.clear()
     inference_speed.networks_seconds(tmp_path, "fast-arcnn-relu-q10", "onnxruntime", chroma=False)
     assert calls == ["Y"] * 3
+    gray = tmp_path / "gray"
+    gray.mkdir()
+    inference_speed.write_folder(gray, 1, (96, 64), "L")
+    assert Image.open(gray / "000.jpg").mode == "L"
+    calls.clear()
+    inference_speed.networks_seconds(gray, "fast-arcnn-relu-q10", "onnxruntime", chroma=False)
+    assert calls == ["Y"] * 2
