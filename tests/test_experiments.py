@@ -152,6 +152,26 @@ def test_colour_readme_table_is_read_back_from_the_results_table():
         parse_block("Not measured yet.")
 
 
+def test_colour_heldout_block_sets_its_gains_beside_live1s_and_claims_no_live1_target():
+    """The held-out colour block compares the default's change over the JPEG with LIVE1's, quality by
+    quality, and leaves the issue's LIVE1 targets to the LIVE1 block."""
+    import numpy as np
+
+    from benchmarks.colour import gains_lines, results_lines
+
+    here = {10: {"jpeg": np.array([26.0, 29.0, 5.0]), "auto": np.array([27.5, 30.0, 4.0])},
+            20: {"jpeg": np.array([28.0, 31.0, 4.0]), "auto": np.array([29.0, 32.0, 3.5])}}  # fmt: skip
+    live1 = {
+        10: {"jpeg": (25.69, 28.36, 6.136), "auto": (27.36, 29.9, 4.93)},
+        40: {"jpeg": (0, 0, 0), "auto": (0, 0, 0)},
+    }
+    assert gains_lines(live1, here)[2:] == ["| 10 | +1.50 | +1.67 | -1.000 | -1.206 |"]
+    results = {"4:2:0": {q: {**m, "yonly": m["jpeg"], "colour": m["auto"]} for q, m in here.items()}}
+    names = {"4:2:0": {q: ("arcnn-large", "c", "c") for q in here}}
+    assert "targets" in results_lines("LIVE1", 29, results, names)[-1]
+    assert "targets" not in results_lines("held-out photos", 5, results, names)[-1]
+
+
 def test_fast_variants_describes_both_architectures():
     """benchmarks.fast_variants' rows name a Fast AR-CNN layout by its kernels and a U-Net by its
     resolution and blocks, and every variant builds."""
