@@ -171,9 +171,14 @@ def _ensemble_mean(restore: Callable[[np.ndarray], np.ndarray], planes: np.ndarr
     for k, mirror in _ENSEMBLE[:n]:
         back = np.rot90(restore(np.ascontiguousarray(np.rot90(x[:, ::-1] if mirror else x, k))), -k)
         back = back[:, ::-1] if mirror else back
-        acc = back.copy() if acc is None else acc + back
+        if acc is None:
+            acc = back.copy()
+        else:
+            acc += back  # in place: a large image holds one full-size sum, not two
     assert acc is not None
-    return acc[:h, :w] / np.float32(n)
+    mean = acc[:h, :w]
+    mean /= np.float32(n)
+    return mean
 
 
 def auto_tile(config: NetworkConfig) -> int:
