@@ -7,8 +7,9 @@ on this machine with torch's threads; (2) for each backend and image size, a who
 restoration of a bare plane (``Restorer.restore_plane``: padding, tiles, rounding) in a fresh
 process, reported as megapixels per second, the fraction of the float32 ceiling its
 multiply-adds (``arcnn.flops.macs_per_pixel``) reach, and the process's peak memory; (3) the
-file-to-file time of ``arcnn restore`` on a folder of LIVE1-sized colour JPEGs (decode, restore,
-encode), against the time its networks alone take on the same decoded planes; (4) with the
+file-to-file time of ``arcnn restore`` on one 2048x2048 grayscale JPEG and on a folder of
+LIVE1-sized colour JPEGs (decode, restore, encode), against the time its networks alone take on
+the same decoded planes; (4) with the
 research data, the LIVE1 PSNR each backend gives at q10 (``arcnn.evaluate``), so a faster path's
 cost in quality is measured, not assumed.
 ``--write`` puts the table into its block (docs/speed.md).
