@@ -387,12 +387,14 @@ def main(argv: list[str] | None = None) -> int:
     if CHROMA_MODEL not in REGISTRY:
         print(f"{CHROMA_MODEL} is not shipped: nothing to measure", file=sys.stderr)
         return 2
-    label, images = heldout_images() if args.data == "skimage" else (args.data, [])
-    for f in [] if images else list_images(require_data(args.data)):
-        with Image.open(f) as im:
-            images.append(np.asarray(im.convert("RGB")))
-    label = "LIVE1" if label == "live1" else label
-    images = images[:: args.every]
+    if args.data == "skimage":
+        label, images = heldout_images()
+        images = images[:: args.every]
+    else:
+        label, images = ("LIVE1" if args.data == "live1" else args.data), []
+        for f in list_images(require_data(args.data))[:: args.every]:
+            with Image.open(f) as im:
+                images.append(np.asarray(im.convert("RGB")))
     kept = {"consistency": not args.no_consistency, "backend": "auto", "ensemble": args.ensemble}
     chromas = {"yonly": "off", "colour": "on", "auto": "auto"}
     restorers = {k: restorer(chroma=c, **kept) for k, c in chromas.items()}
