@@ -215,16 +215,15 @@ def main(argv: list[str] | None = None) -> int:
         "| backend | files | restores | images from | seconds | MP/s | networks alone: MP/s | share |"
     )
     lines.append("|---|---|---|---|---|---|---|---|")
-    runs = [(backend, 1, False) for backend in backends] + [
-        (backend, args.files, False) for backend in backends
-    ]
+    gray, colour = ((2048, 2048), "L"), ((768, 512), "RGB")
+    runs = [(backend, 1, gray, False) for backend in backends]
+    runs += [(backend, args.files, colour, False) for backend in backends]
     if CHROMA_MODEL in REGISTRY:  # the default for colour JPEGs also restores the chroma
-        runs.append(("onnxruntime" if "onnxruntime" in backends else "torch-fp32", args.files, True))
-    for backend, n, chroma in runs:
-        size, mode = ((2048, 2048), "L") if n == 1 else ((768, 512), "RGB")
+        runs.append(("onnxruntime" if "onnxruntime" in backends else "torch-fp32", args.files, colour, True))
+    for backend, n, (size, mode), chroma in runs:
         r = folder_run(args.model, n, backend, chroma, size, mode)
-        what = "Y + CbCr" if chroma else "Y" if n == 1 else "Y (`--chroma off`)"
-        files = "one 2048×2048, gray" if n == 1 else f"{n} of 768×512, colour"
+        what = "Y + CbCr" if chroma else "Y" if mode == "L" else "Y (`--chroma off`)"
+        files = "one 2048×2048, gray" if mode == "L" else f"{n} of 768×512, colour"
         lines.append(f"| {backend} | {files} | {what} | {r['source']} | {r['seconds']:.1f} | {r['mps']:.2f} "
                      f"| {r['networks_mps']:.2f} | {r['mps'] / r['networks_mps']:.0%} |")  # fmt: skip
         print(lines[-1], flush=True)
