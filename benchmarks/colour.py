@@ -4,6 +4,7 @@
                                 [--settings 4:2:0 4:2:2 4:4:4 mozjpeg] [--data live1] [--every 1]
     python -m benchmarks.colour --data skimage [--write]
     python -m benchmarks.colour --from-docs [--write]
+    python -m benchmarks.colour --fast [--write]
 
 Each LIVE1 image is saved by Pillow as an RGB JPEG at quality q, in each setting: IJG's tables
 (Pillow's and libjpeg's) with 4:2:0, 4:2:2 or 4:4:4 chroma, and ``mozjpeg``: mozjpeg's default
@@ -18,6 +19,8 @@ share it too); the first file of each row is also restored three times by
 ``Restorer`` itself, and the run stops unless every pixel agrees. Reports RGB PSNR (all three
 channels), the PSNR of MATLAB Y and the CIEDE2000 colour difference ΔE (``arcnn.metrics.ciede2000``,
 lower is better), means over images, against the JPEG as libjpeg decodes it to RGB.
+``--fast`` measures the fast tier (``arcnn restore --fast``: its luminance and chroma models) the
+same way; ``--fast --write`` puts it into the ``colour-fast`` block (docs/speed.md).
 ``--write`` updates the ``colour`` block (docs/results.md) and the README's ``colour-readme`` block
 (the default at 4:2:0, made from the first block's text); it needs every setting and image of
 LIVE1. ``--from-docs [--write]`` measures nothing: it remakes the README block from
@@ -100,7 +103,8 @@ def _as_arcnn_restore(data: bytes, restorers: dict[str, Restorer]) -> tuple[dict
     default = restorers["auto"].restore(data)
     out = {"auto": default}
     with open_image(data) as im:
-        picks = {k: chroma_model(im, restorers[k].options.chroma) for k in ("yonly", "colour")}
+        picks = {k: chroma_model(im, restorers[k].options.chroma, restorers[k].options.fast)
+                 for k in ("yonly", "colour")}  # fmt: skip
     for k, pick in picks.items():
         out[k] = default if pick == default.chroma_model else restorers[k].restore(data)
     images = {k: np.asarray(o.image) for k, o in out.items()}
@@ -135,16 +139,17 @@ def _variant(data: bytes, r: Restorer, args: argparse.Namespace) -> tuple[dict[s
     another luminance model at every quality (``--model``).
     The luminance is restored once and shared by both rows; the default is the colour row where
     ``--chroma auto`` restores chroma, else the Y-only row."""
+    fast = r.options.fast
     with open_image(data) as im:
         estimate = file_quality(im)
         q = None if estimate is None else estimate.quality
-        name = args.model or within_range(pick_model("auto", im), q)
-        cname = args.chroma_model or CHROMA_MODEL
-        auto = chroma_model(im, "auto")
+        name = args.model or within_range(pick_model("auto", im, fast), q)
+        cname = args.chroma_model or chroma_model(im, "on", fast) or CHROMA_MODEL
+        auto = chroma_model(im, "auto", fast)
         qtable = None if args.no_consistency else luma_qtable(im)
         im.load()
         ycc = np.asarray(im.convert("YCbCr"))
-        luma_n, chroma_n = args.ensembles or ensembles(r.options.ensemble, r.options.fast)[1:]
+        luma_n, chroma_n = args.ensembles or ensembles(r.options.ensemble, fast)[1:]
         y = _luma(
             r.network(name), np.ascontiguousarray(ycc[..., 0]), name, not args.jfif_luma, qtable, q, luma_n
         )
@@ -276,18 +281,19 @@ def targets(results: dict[int, dict]) -> str:
     return f"The issue's targets for the default at 4:2:0: {'; '.join(parts)}: {'met' if met else 'not met'}."
 
 
-def results_lines(label: str, n: int, results: dict[str, dict], names: dict) -> list[str]:
+def results_lines(label: str, n: int, results: dict[str, dict], names: dict, fast: bool = False) -> list[str]:
+    command = "`arcnn restore --fast`" if fast else "`arcnn restore`"
     lines = [
         f"{label} ({n} images) as RGB JPEGs written by Pillow. Each cell: RGB PSNR dB / Y PSNR dB / mean "
         "CIEDE2000 ΔE (lower: closer colours); differences: RGB PSNR dB / ΔE. Y only: `--chroma off`; "
-        "on: `--chroma on`; default: `--chroma auto`, what `arcnn restore` does."
+        f"on: `--chroma on`; default: `--chroma auto`, what {command} does."
     ]
     head = "| q | JPEG | Y only (model) | on (chroma model) | default | default − JPEG | on − Y only |"
     for setting, by_q in results.items():
         lines += ["", f"{SETTINGS[setting]}:", "", head, "|---|---|---|---|---|---|---|"]
         lines += [table_row(q, m, names[setting][q]) for q, m in by_q.items()]
     lines += [""] + [verdict(s, r) for s, r in results.items()]
-    if label == "LIVE1" and set(RGB_TARGETS) & set(results.get("4:2:0", {})):
+    if label == "LIVE1" and not fast and set(RGB_TARGETS) & set(results.get("4:2:0", {})):
         lines.append(targets(results["4:2:0"]))
     return lines
 
@@ -296,14 +302,16 @@ def results_lines(label: str, n: int, results: dict[str, dict], names: dict) -> 
 MACS_BUDGET = 0.5e6
 
 
-def cost_line(names: dict[str, dict], ensemble: int | None, apart: list[int] | None = None) -> str:
-    """The default's largest cost over the rows measured: each model's multiply-adds per image pixel
-    (``arcnn.flops``) times its self-ensemble size (``apart``: luminance, chroma), luminance plus
-    chroma where it is restored."""
+def cost_line(
+    names: dict[str, dict], ensemble: int | None, apart: list[int] | None = None, fast: bool = False
+) -> str:
+    """The default's (``fast``: the fast tier's) largest cost over the rows measured: each model's
+    multiply-adds per image pixel (``arcnn.flops``) times its self-ensemble size (``apart``:
+    luminance, chroma), luminance plus chroma where it is restored."""
     from arcnn.flops import macs_per_pixel
     from arcnn.zoo import load_model
 
-    luma_n, chroma_n = apart or ensembles(ensemble)[1:]
+    luma_n, chroma_n = apart or ensembles(ensemble, fast)[1:]
     macs = {}
     for name, _, auto in {n for by_q in names.values() for n in by_q.values()}:
         parts = [(name, luma_n)] + ([(auto, chroma_n)] if auto != "None" else [])
@@ -311,6 +319,9 @@ def cost_line(names: dict[str, dict], ensemble: int | None, apart: list[int] | N
             n * macs_per_pixel(load_model(m)) for m, n in parts
         )
     worst = max(macs, key=macs.__getitem__)
+    if fast:
+        return (f"`--fast`'s cost: at most {macs[worst] / 1e3:.1f} k multiply-adds per image pixel ({worst}; "
+                "`arcnn.flops`).")  # fmt: skip
     return (f"The default's cost, at most {macs[worst] / 1e3:.0f} k multiply-adds per image pixel ({worst}, "
             f"self-ensembles counted; `arcnn.flops`): within the issue's {MACS_BUDGET / 1e6:.1f} M: "
             f"{'yes' if macs[worst] <= MACS_BUDGET else 'no'}.")  # fmt: skip
@@ -378,6 +389,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="as arcnn restore's --ensemble (default: its default)")  # fmt: skip
     ap.add_argument("--ensembles", type=int, nargs=2, choices=ENSEMBLES, metavar=("LUMA", "CHROMA"),
                     help="self-ensemble sizes of a colour image's luminance and chroma apart")  # fmt: skip
+    ap.add_argument("--fast", action="store_true",
+                    help="the fast tier, as arcnn restore --fast (--write: its own block)")  # fmt: skip
     ap.add_argument("--from-docs", action="store_true",
                     help="measure nothing: the README block from docs/results.md's colour table")  # fmt: skip
     args = ap.parse_args(argv)
@@ -395,7 +408,8 @@ def main(argv: list[str] | None = None) -> int:
         for f in list_images(require_data(args.data))[:: args.every]:
             with Image.open(f) as im:
                 images.append(np.asarray(im.convert("RGB")))
-    kept = {"consistency": not args.no_consistency, "backend": "auto", "ensemble": args.ensemble}
+    kept = {"consistency": not args.no_consistency, "backend": "auto", "ensemble": args.ensemble,
+            "fast": args.fast}  # fmt: skip
     chromas = {"yonly": "off", "colour": "on", "auto": "auto"}
     restorers = {k: restorer(chroma=c, **kept) for k, c in chromas.items()}
     variant = args.jfif_luma or args.decoded_y or args.chroma_model or args.model or args.ensembles
@@ -412,9 +426,12 @@ def main(argv: list[str] | None = None) -> int:
     published = args.write and not (variant or args.no_consistency or args.every > 1)
     published = published and args.ensemble is None and args.data in ("live1", "skimage")
     published = published and set(args.settings) == set(SETTINGS)
-    lines = results_lines(label, len(images), results, names) + [
-        cost_line(names, args.ensemble, args.ensembles)
+    lines = results_lines(label, len(images), results, names, args.fast) + [
+        cost_line(names, args.ensemble, args.ensembles, args.fast)
     ]
+    if args.fast:
+        publish("colour-fast", lines, published and args.data == "live1")
+        return 0
     if args.data == "skimage":
         if "4:2:0" in results:
             lines += ["", "The default against the JPEG at 4:2:0, here and on LIVE1 (its colour block):", ""]

@@ -157,11 +157,11 @@ def test_chroma_auto_stops_by_subsampling_and_by_the_chroma_table(monkeypatch):
         assert policy.chroma_quality(coded_rgb) is None and chroma_model(coded_rgb) is None
 
 
-@pytest.mark.parametrize("quality", [10, 95])
-def test_colour_benchmark_shares_one_luminance_and_matches_arcnn_restore(quality, monkeypatch):
+@pytest.mark.parametrize("quality, fast", [(10, False), (95, False), (10, True)])
+def test_colour_benchmark_shares_one_luminance_and_matches_arcnn_restore(quality, fast, monkeypatch):
     """benchmarks.colour's rows from one luminance restoration are arcnn restore's, pixel for pixel
-    (the shipped models, where --chroma auto restores chroma and where it does not); a difference
-    stops the run."""
+    (the shipped models, where --chroma auto restores chroma and where it does not; and the fast
+    tier's, with --fast); a difference stops the run."""
     import argparse
 
     import benchmarks.colour as colour
@@ -171,13 +171,14 @@ def test_colour_benchmark_shares_one_luminance_and_matches_arcnn_restore(quality
     args = argparse.Namespace(jfif_luma=False, decoded_y=False, no_consistency=False, chroma_model=None,
                               model=None, ensembles=None)  # fmt: skip
     restorers = {
-        k: restorer(chroma=c, backend="auto")
+        k: restorer(chroma=c, backend="auto", fast=fast)
         for k, c in (("yonly", "off"), ("colour", "on"), ("auto", "auto"))
     }
     shared, names = colour._checked(data, restorers, args, check=True)
     exact, exact_names = colour._as_arcnn_restore(data, restorers)
     assert names == exact_names and all(np.array_equal(shared[k], exact[k]) for k in exact)
     assert (names[2] == "None") == (quality == 95)  # chroma restored at q10 only, by default
+    assert names[0].startswith("fast-arcnn") == fast
     assert not np.array_equal(shared["yonly"], shared["colour"])
 
     variant = colour._variant
@@ -207,3 +208,34 @@ def test_colour_benchmark_counts_the_default_cost_with_its_self_ensembles():
     both = {"4:2:0": {**q10["4:2:0"], 95: ("arcnn-blind", "arcnn-chroma-unet", "None")}}
     worst = max(2 * large + 4 * chroma, 2 * blind)
     assert f"at most {worst / 1e3:.0f} k" in cost_line(both, None)
+
+
+def test_the_fast_tier_gets_its_own_chroma_model_where_one_is_shipped(monkeypatch):
+    import arcnn.policy as policy
+    import arcnn.zoo as zoo
+
+    rgb = smooth_image(32, 32, colour=True)
+    monkeypatch.setitem(zoo.REGISTRY, policy.CHROMA_MODEL, zoo.REGISTRY[policy.DEFAULT_MODEL])
+    monkeypatch.delitem(zoo.REGISTRY, policy.FAST_CHROMA_MODEL, raising=False)
+    assert chroma_model(_jpeg(rgb, "4:2:0"), fast=True) == policy.CHROMA_MODEL  # none shipped: the default's
+    monkeypatch.setitem(zoo.REGISTRY, policy.FAST_CHROMA_MODEL, zoo.REGISTRY[policy.DEFAULT_MODEL])
+    assert chroma_model(_jpeg(rgb, "4:2:0"), fast=True) == policy.FAST_CHROMA_MODEL
+    assert chroma_model(_jpeg(rgb, "4:2:0")) == policy.CHROMA_MODEL  # the default tier keeps its own
+    top = policy.CHROMA_AUTO_MAX_QUALITY["4:2:0"] + 1
+    assert chroma_model(_jpeg(rgb, "4:2:0", quality=top), fast=True) is None  # the same limits
+    assert chroma_model(_jpeg(rgb, "4:2:0", quality=top), "on", fast=True) == policy.FAST_CHROMA_MODEL
+    assert chroma_model(_jpeg(rgb, "4:2:0"), "off", fast=True) is None
+
+
+def test_colour_benchmark_of_the_fast_tier_names_it_and_claims_no_default_target():
+    from benchmarks.colour import cost_line, results_lines
+
+    m = {"jpeg": np.array([25.0, 28.0, 6.0]), "yonly": np.array([26.0, 29.0, 5.9])}
+    m |= {"colour": np.array([26.5, 29.0, 5.0]), "auto": np.array([26.5, 29.0, 5.0])}
+    names = {"4:2:0": {10: ("fast-arcnn-relu-q10", "arcnn-chroma-unet", "arcnn-chroma-unet")}}
+    fast = results_lines("LIVE1", 29, {"4:2:0": {10: m}}, names, fast=True)
+    assert "what `arcnn restore --fast` does" in fast[0] and not any("targets" in x for x in fast)
+    assert any("targets" in x for x in results_lines("LIVE1", 29, {"4:2:0": {10: m}}, names))
+    line = cost_line(names, None, fast=True)
+    assert line.startswith("`--fast`'s cost: at most")
+    assert "(1 × fast-arcnn-relu-q10 + 1 × arcnn-chroma-unet;" in line

@@ -215,3 +215,26 @@ def test_inference_speed_times_the_networks_alone_on_the_folders_own_planes(monk
     calls.clear()
     inference_speed.networks_seconds(gray, "fast-arcnn-relu-q10", "onnxruntime", chroma=False)
     assert calls == ["Y"] * 2
+
+
+def test_startup_rows_give_each_restores_networks_and_mark_the_targets():
+    from arcnn.policy import CHROMA_ENSEMBLE, COLOUR_LUMA_ENSEMBLE, LARGE_MODEL
+    from benchmarks import startup
+
+    names, gmacs = startup.networks()
+    assert names.startswith(f"{LARGE_MODEL} × {COLOUR_LUMA_ENSEMBLE}, ") and names.endswith(
+        f" × {CHROMA_ENSEMBLE}"
+    )
+    one, one_gmacs = startup.networks(ensemble=1)
+    assert one.count("× 1") == 2 and one_gmacs < gmacs
+    fast, fast_gmacs = startup.networks(fast=True)
+    assert fast.startswith("fast-arcnn-relu-q10 × 1, ") and fast_gmacs < one_gmacs / 3
+    row = startup.row("`arcnn restore`", "e", 0.59, 1.0, "no", (True, None), 100.0)
+    assert f"| **0.59** | yes | 1.00 | no | {fast}: {fast_gmacs:.1f}, {2 * fast_gmacs / 100:.2f} s |" in row
+    assert "| **0.61** | **no** |" in startup.row("r", "e", 0.61, 1.0, "no", (False, None), 100.0)
+    assert row_help_met(startup.row("`arcnn --help`", "", 0.29, 0.3, "no", None, 100.0))
+    assert not row_help_met(startup.row("`arcnn --help`", "", 0.31, 0.3, "no", None, 100.0))
+
+
+def row_help_met(row: str) -> bool:
+    return row.endswith("| no |  |") and "| yes |" in row

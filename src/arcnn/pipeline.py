@@ -220,7 +220,7 @@ class Restorer:
             name = within_range(self._luma_name(by_quality), q)
             gray_n, colour_n, chroma_n = ensembles(o.ensemble, o.fast)
             fn = self._luma_fn(self.network(name), luma_qtable(im) if o.consistency else None, q, gray_n)
-            cname = chroma_model(im, o.chroma)
+            cname = chroma_model(im, o.chroma, o.fast)
             # With chroma restored, the planes are rounded once, in the conversion to RGB. With
             # chroma as decoded, the Y is rounded first: the three channels then move together, as
             # JPEG's own decoding moves them, so rounding adds no hue of its own (lower ΔE at q95:

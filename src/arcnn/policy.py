@@ -21,6 +21,7 @@ from arcnn.codec import (
 from arcnn.zoo import REGISTRY
 
 __all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "FAST_BLIND_MODEL", "WEBP_MODEL", "CHROMA_MODEL",
+           "FAST_CHROMA_MODEL",
            "AUTO_TOLERANCE", "COLOUR_MODES", "LARGE_MAX_QUALITY", "FAST_MAX_QUALITY",
            "CHROMA_AUTO_MAX_QUALITY", "COLOUR_LUMA_ENSEMBLE", "CHROMA_ENSEMBLE", "ensembles",
            "nearest_model", "within_range",
@@ -34,6 +35,9 @@ FAST_BLIND_MODEL = "fast-arcnn-relu-blind"  # the fast tier's every-quality mode
 WEBP_MODEL = "arcnn-webp"  # luminance of lossy WebP images, every quality
 # Restores Cb and Cr of colour JPEGs of every quality and subsampling (a U-Net that reads the quality).
 CHROMA_MODEL = "arcnn-chroma-unet"
+# The fast tier's chroma model: a smaller U-Net at a quarter of the resolution. With the chroma
+# U-Net above, chroma would cost --fast more than its luminance does.
+FAST_CHROMA_MODEL = "arcnn-chroma-fast"
 
 # A per-quality model for an estimated quality within this many steps of its own; the large model
 # for every other quality up to LARGE_MAX_QUALITY and for other encoders' tables (the per-quality
@@ -182,23 +186,25 @@ def ensembles(ensemble: int | None, fast: bool = False) -> tuple[int, int, int]:
     return (1, 1, 1) if fast else (1, COLOUR_LUMA_ENSEMBLE, CHROMA_ENSEMBLE)
 
 
-def chroma_model(image: Image.Image, chroma: str = "auto") -> str | None:
+def chroma_model(image: Image.Image, chroma: str = "auto", fast: bool = False) -> str | None:
     """Registry name of the chroma model for ``image``, or None (chroma left as decoded).
 
     ``chroma``: "off"; "on" (every colour image); "auto": colour JPEGs coded as YCbCr at 4:2:0,
     4:2:2 or 4:4:4 whose chroma table is no finer than IJG's at ``CHROMA_AUTO_MAX_QUALITY`` for
-    that subsampling (:func:`chroma_quality`).
+    that subsampling (:func:`chroma_quality`). ``fast``: the fast tier's chroma model
+    (``FAST_CHROMA_MODEL``) where it is shipped.
     """
     if chroma not in ("auto", "on", "off"):
         raise ValueError(f"chroma must be auto, on or off, not {chroma!r}")
-    if chroma == "off" or CHROMA_MODEL not in REGISTRY or image.mode in ("L", "LA", "I", "I;16", "F", "1"):
+    name = FAST_CHROMA_MODEL if fast and FAST_CHROMA_MODEL in REGISTRY else CHROMA_MODEL
+    if chroma == "off" or name not in REGISTRY or image.mode in ("L", "LA", "I", "I;16", "F", "1"):
         return None
     if chroma == "auto":
         cq = chroma_quality(image)  # None unless a JPEG coded as Y, Cb, Cr
         sampling = _SUBSAMPLING.get(JpegImagePlugin.get_sampling(image), "") if cq is not None else ""
         if cq is None or cq > CHROMA_AUTO_MAX_QUALITY.get(sampling, 0):
             return None
-    return CHROMA_MODEL
+    return name
 
 
 def chroma_quality(image: Image.Image) -> int | None:
