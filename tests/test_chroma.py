@@ -178,7 +178,7 @@ def test_colour_benchmark_shares_one_luminance_and_matches_arcnn_restore(quality
     exact, exact_names = colour._as_arcnn_restore(data, restorers)
     assert names == exact_names and all(np.array_equal(shared[k], exact[k]) for k in exact)
     assert (names[2] == "None") == (quality == 95)  # chroma restored at q10 only, by default
-    assert names[0].startswith("fast-arcnn") == fast
+    assert names[0].startswith("fast-arcnn") == fast and (names[1] == "arcnn-chroma-fast") == fast
     assert not np.array_equal(shared["yonly"], shared["colour"])
 
     variant = colour._variant
@@ -215,16 +215,17 @@ def test_the_fast_tier_gets_its_own_chroma_model_where_one_is_shipped(monkeypatc
     import arcnn.zoo as zoo
 
     rgb = smooth_image(32, 32, colour=True)
-    monkeypatch.setitem(zoo.REGISTRY, policy.CHROMA_MODEL, zoo.REGISTRY[policy.DEFAULT_MODEL])
-    monkeypatch.delitem(zoo.REGISTRY, policy.FAST_CHROMA_MODEL, raising=False)
-    assert chroma_model(_jpeg(rgb, "4:2:0"), fast=True) == policy.CHROMA_MODEL  # none shipped: the default's
-    monkeypatch.setitem(zoo.REGISTRY, policy.FAST_CHROMA_MODEL, zoo.REGISTRY[policy.DEFAULT_MODEL])
+    assert policy.FAST_CHROMA_MODEL in zoo.REGISTRY
     assert chroma_model(_jpeg(rgb, "4:2:0"), fast=True) == policy.FAST_CHROMA_MODEL
     assert chroma_model(_jpeg(rgb, "4:2:0")) == policy.CHROMA_MODEL  # the default tier keeps its own
-    top = policy.CHROMA_AUTO_MAX_QUALITY["4:2:0"] + 1
-    assert chroma_model(_jpeg(rgb, "4:2:0", quality=top), fast=True) is None  # the same limits
-    assert chroma_model(_jpeg(rgb, "4:2:0", quality=top), "on", fast=True) == policy.FAST_CHROMA_MODEL
+    for subsampling, limit in policy.FAST_CHROMA_AUTO_MAX_QUALITY.items():  # its own limits
+        assert limit <= policy.CHROMA_AUTO_MAX_QUALITY[subsampling]
+        assert chroma_model(_jpeg(rgb, subsampling, quality=limit), fast=True) == policy.FAST_CHROMA_MODEL
+        assert chroma_model(_jpeg(rgb, subsampling, quality=limit + 1), fast=True) is None
+        assert chroma_model(_jpeg(rgb, subsampling, limit + 1), "on", fast=True) == policy.FAST_CHROMA_MODEL
     assert chroma_model(_jpeg(rgb, "4:2:0"), "off", fast=True) is None
+    monkeypatch.setattr(policy, "FAST_CHROMA_MODEL", "not-shipped")  # none shipped: the default's
+    assert chroma_model(_jpeg(rgb, "4:2:0"), fast=True) == policy.CHROMA_MODEL
 
 
 def test_colour_benchmark_of_the_fast_tier_names_it_and_claims_no_default_target():

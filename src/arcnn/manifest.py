@@ -37,6 +37,7 @@ FILES: dict[str, str] = {
     "weights/arcnn-chroma.safetensors": "e5a1dcc2e0be4c780bf160b2064a99a0f47f19056c22f1844a359224be5b1e47",
     "weights/arcnn-chroma-q10.safetensors": "ded758d6923760d3f9a6e93e0e74bdb399ab51db94761eb82dc776355c4445b7",
     "weights/arcnn-chroma-unet.safetensors": "2ea8669af40bcede322cc1f71f2cd05e17a832ca3c9dbd8f3bcccd26f8bb9ad6",
+    "weights/arcnn-chroma-fast.safetensors": "a6070b8c4fdafc681c27af58de50fc38d596149316fa7d8361263d1f5bd54e69",
     "weights/arcnn-large.safetensors": "e452530239e0773ea46312617d8020d0d078a7f4cfedc3e82f700762b5167230",
     # The same networks as ONNX, run by the default engine (tools/export_shipped.py writes them).
     "weights/onnx/arcnn-q10.onnx": "bf1f7a235acf4ec98121a42744fdd4f7ab79df3612b45300c8bad40cf8364c7d",
@@ -60,6 +61,7 @@ FILES: dict[str, str] = {
     "weights/onnx/arcnn-chroma.onnx": "f39a1c668d0a63a947f82620a69cc7f0c892f9f41371fcef13f4ccfdde24dc55",
     "weights/onnx/arcnn-chroma-q10.onnx": "6f65c3cab6f9b2fbd5e476bb0ebbaaf974885c0581836990febc6e9c5b998772",
     "weights/onnx/arcnn-chroma-unet.onnx": "53893ece743a4cf5eb79f998ac0e369b56a0251242d1dbb79946463f7da7cf49",
+    "weights/onnx/arcnn-chroma-fast.onnx": "8546556741b09536dbf81b0583ff40c136fd9f17d03d07818988a89e4d3a8bc9",
     "weights/onnx/arcnn-large.onnx": "cd789367ccd55d0926c368a934bc33b6fd4add6beac1feecc36db5d9f04f25f1",
     # int8 versions (experiments/quantize_int8.py writes them; not used by arcnn restore).
     "weights/int8/arcnn-q10.onnx": "fc9246c081b9b789988f481299dc1148621c09445c1f454590255bd4c243951d",

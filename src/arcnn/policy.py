@@ -21,7 +21,7 @@ from arcnn.codec import (
 from arcnn.zoo import REGISTRY
 
 __all__ = ["DEFAULT_MODEL", "BLIND_MODEL", "LARGE_MODEL", "FAST_BLIND_MODEL", "WEBP_MODEL", "CHROMA_MODEL",
-           "FAST_CHROMA_MODEL",
+           "FAST_CHROMA_MODEL", "FAST_CHROMA_AUTO_MAX_QUALITY",
            "AUTO_TOLERANCE", "COLOUR_MODES", "LARGE_MAX_QUALITY", "FAST_MAX_QUALITY",
            "CHROMA_AUTO_MAX_QUALITY", "COLOUR_LUMA_ENSEMBLE", "CHROMA_ENSEMBLE", "ensembles",
            "nearest_model", "within_range",
@@ -63,6 +63,10 @@ FAST_MAX_QUALITY = 75
 # 4:2:0 4:2:2 4:4:4 --chroma-model arcnn-chroma-unet); above it the colours gain little.
 # Other subsamplings: never.
 CHROMA_AUTO_MAX_QUALITY = {"4:2:0": 75, "4:2:2": 75, "4:4:4": 60}
+# The same for the fast tier's chroma model, by the same rule over q20 to q90 (python -m
+# benchmarks.colour --fast --data bsds500/val --every 3 --qualities 20 30 40 50 60 75 90 --settings
+# 4:2:0 4:2:2 4:4:4): the smaller network smooths the finer chroma of better JPEGs.
+FAST_CHROMA_AUTO_MAX_QUALITY = {"4:2:0": 40, "4:2:2": 30, "4:4:4": 30}
 # Colour images are restored by default as the mean of their luminance restored as is and mirrored,
 # and of their chroma restored in the four flips (engine.restore_luma and restore_chroma's
 # ensemble): with arcnn-large and the chroma U-Net, within the colour default's budget of 0.5 M
@@ -192,17 +196,19 @@ def chroma_model(image: Image.Image, chroma: str = "auto", fast: bool = False) -
     ``chroma``: "off"; "on" (every colour image); "auto": colour JPEGs coded as YCbCr at 4:2:0,
     4:2:2 or 4:4:4 whose chroma table is no finer than IJG's at ``CHROMA_AUTO_MAX_QUALITY`` for
     that subsampling (:func:`chroma_quality`). ``fast``: the fast tier's chroma model
-    (``FAST_CHROMA_MODEL``) where it is shipped.
+    (``FAST_CHROMA_MODEL``) where it is shipped, up to ``FAST_CHROMA_AUTO_MAX_QUALITY``.
     """
     if chroma not in ("auto", "on", "off"):
         raise ValueError(f"chroma must be auto, on or off, not {chroma!r}")
-    name = FAST_CHROMA_MODEL if fast and FAST_CHROMA_MODEL in REGISTRY else CHROMA_MODEL
+    name, limits = CHROMA_MODEL, CHROMA_AUTO_MAX_QUALITY
+    if fast and FAST_CHROMA_MODEL in REGISTRY:
+        name, limits = FAST_CHROMA_MODEL, FAST_CHROMA_AUTO_MAX_QUALITY
     if chroma == "off" or name not in REGISTRY or image.mode in ("L", "LA", "I", "I;16", "F", "1"):
         return None
     if chroma == "auto":
         cq = chroma_quality(image)  # None unless a JPEG coded as Y, Cb, Cr
         sampling = _SUBSAMPLING.get(JpegImagePlugin.get_sampling(image), "") if cq is not None else ""
-        if cq is None or cq > CHROMA_AUTO_MAX_QUALITY.get(sampling, 0):
+        if cq is None or cq > limits.get(sampling, 0):
             return None
     return name
 

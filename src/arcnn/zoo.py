@@ -255,6 +255,21 @@ _CARDS = [
         "on the qualities up to q75 (state and logs: experiments/checkpoints/arcnn-chroma-half)",
     ),
     ModelCard(
+        name="arcnn-chroma-fast",
+        use="the colour (Cb, Cr) of colour JPEGs up to q75 in the fast tier (--fast): a smaller U-Net "
+        "at a quarter of the resolution, a fifth of arcnn-chroma-unet's cost",
+        file="arcnn-chroma-fast.safetensors",
+        quality=None,
+        colour="cbcr",
+        architecture="unet",
+        tier="fast",
+        training_data="as arcnn-chroma-unet's",
+        recipe="experiments/train_large.py --target cbcr: a 3-scale U-Net at a quarter of the resolution "
+        "(widths 24-48-96, unshuffle 4), 65,576 steps of 16 crops of 64 px on 2 CPU cores, the last "
+        "12,000 a cosine decay from 2e-4 on the qualities up to q75 (state and logs: "
+        "experiments/checkpoints/arcnn-chroma-fast)",
+    ),
+    ModelCard(
         name="arcnn-large",
         use="the best luminance of JPEGs up to q75 (one model, reads the file's quality; above DnCNN-3 on "
         "LIVE1 at a quarter of its cost); better JPEGs get arcnn-blind",
