@@ -505,7 +505,10 @@ def main(argv: list[str] | None = None) -> int:
         info = load_state(src, model, opt)
         step, elapsed = info["step"], info["elapsed"]
         print(f"resumed {src} at step {step} ({elapsed / 3600:.2f} h)", flush=True)
-    info = provenance(info, own) if resumed else info
+    # A new run's provenance is taken once, at its start: the tree may change while it trains.
+    info = (
+        provenance(info, own) if resumed else {"command": " ".join(sys.argv), "git_revision": git_revision()}
+    )
     if own and log_path.exists():
         trim_log(log_path, step)
     decay_start = (info.get("decay_start", 0) if own else step) if args.decay_steps else 0
@@ -527,8 +530,7 @@ def main(argv: list[str] | None = None) -> int:
         extra = {} if target == "y" else {"target": target}  # a luminance state keeps its keys
         save_state(state_path, model, opt, {"step": step, "elapsed": elapsed, "model_config": cfg.to_dict(),
                    "qualities": list(qualities), "decay_start": decay_start,
-                   "command": info.get("command", " ".join(sys.argv)),
-                   "git_revision": info.get("git_revision", git_revision()), **extra})  # fmt: skip
+                   "command": info["command"], "git_revision": info["git_revision"], **extra})  # fmt: skip
 
     t0, last_ckpt, losses = time.monotonic(), time.monotonic(), []
     base = elapsed

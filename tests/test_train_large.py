@@ -71,6 +71,18 @@ def test_a_decay_branch_keeps_the_command_of_its_source_and_its_own(data, monkey
         assert f.metadata()["command"] == command
 
 
+def test_a_new_run_records_the_revision_it_started_at(data, monkeypatch):
+    """A commit made while a run trains does not rewrite the revision its state records."""
+    revisions = iter(["aaaaaaa", "bbbbbbb"])
+    monkeypatch.setattr(train_large, "git_revision", lambda: next(revisions))
+    run = data / "luma"
+    assert (
+        train_large.main([str(run), "--minutes", "0.02", "--checkpoint-s", "0", "--qualities", "10", *TINY])
+        == 0
+    )
+    assert _info(run)["git_revision"] == "aaaaaaa"
+
+
 def test_luma_state_keeps_its_keys(data):
     run = data / "luma"
     assert train_large.main([str(run), "--minutes", "0", "--qualities", "10", *TINY]) == 0
