@@ -37,7 +37,7 @@ FILES: dict[str, str] = {
     "weights/arcnn-chroma.safetensors": "e5a1dcc2e0be4c780bf160b2064a99a0f47f19056c22f1844a359224be5b1e47",
     "weights/arcnn-chroma-q10.safetensors": "ded758d6923760d3f9a6e93e0e74bdb399ab51db94761eb82dc776355c4445b7",
     "weights/arcnn-chroma-unet.safetensors": "2ea8669af40bcede322cc1f71f2cd05e17a832ca3c9dbd8f3bcccd26f8bb9ad6",
-    "weights/arcnn-chroma-fast.safetensors": "a6070b8c4fdafc681c27af58de50fc38d596149316fa7d8361263d1f5bd54e69",
+    "weights/arcnn-chroma-fast.safetensors": "df50e2840d9cb61de0e04e76ab018ccfc38e3349da1b97fc8b29cbd1729449c9",
     "weights/arcnn-large.safetensors": "e452530239e0773ea46312617d8020d0d078a7f4cfedc3e82f700762b5167230",
     # The same networks as ONNX, run by the default engine (tools/export_shipped.py writes them).
     "weights/onnx/arcnn-q10.onnx": "bf1f7a235acf4ec98121a42744fdd4f7ab79df3612b45300c8bad40cf8364c7d",
