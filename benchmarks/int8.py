@@ -22,6 +22,7 @@ import sys
 import numpy as np
 import torch
 
+from arcnn.export import import_onnxruntime
 from arcnn.netconfig import Network
 from benchmarks._common import best_rate, matmul_ceiling, plane_rates, publish, require_data
 
@@ -40,9 +41,9 @@ def setup_args() -> argparse.ArgumentParser:
 def ort_matmul_ceiling(kind: str, n: int = 2048) -> float:
     """Best GOP/s of onnxruntime on an n x n matrix product: ``kind`` "float32", "u8s8" or "u8u8"
     (MatMulInteger, int32 sums), with torch's thread count."""
-    import onnxruntime as ort
     from onnx import TensorProto, helper, numpy_helper
 
+    ort = import_onnxruntime()
     rng = np.random.default_rng(0)
     if kind == "float32":
         op, a_type, out_type = "MatMul", TensorProto.FLOAT, TensorProto.FLOAT

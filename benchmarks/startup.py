@@ -46,12 +46,22 @@ sys.exit(99 if "torch" in sys.modules else code)
 """
 
 
+# What every restore on ONNX Runtime pays whatever its image: Python's start and exit, and its imports.
+FLOORS = [
+    ("`python -c pass`", "Python alone", ["-c", "pass"]),
+    ("`python -c 'import arcnn.cli, arcnn.pipeline, onnxruntime'`", "Python and a restore's imports",
+     ["-c", "import arcnn.cli, arcnn.pipeline, arcnn.export, onnxruntime, PIL.PngImagePlugin"]),
+]  # fmt: skip
+
+
 def timed(argv: list[str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of ``python -m arcnn ARGV`` from its start to its exit (exit code 0 required);
-    CPU: user + system time of the process and its threads."""
+    """(wall, CPU) seconds of ``python -m arcnn ARGV`` (or ``python ARGV`` when ARGV starts with
+    ``-c``) from its start to its exit (exit code 0 required); CPU: user + system time of the process
+    and its threads."""
+    command = [sys.executable, *argv] if argv[:1] == ["-c"] else [sys.executable, "-m", "arcnn", *argv]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "arcnn", *argv], check=True, stdout=subprocess.DEVNULL, env=ENV)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=ENV)
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
@@ -127,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             torch = "yes" if imports_torch(command) else "no"
             rows.append(row(label, engine, wall, cpu, torch, nets, gflops))
             print(rows[-1], file=sys.stderr, flush=True)
+        for label, engine, command in FLOORS:
+            wall, cpu = median_times(command, args.runs)
+            rows.append(f"| {label} | {engine} | {wall:.2f} |  | {cpu:.2f} | no |  |")
     lines = [
         f"Run of {time.strftime('%Y-%m-%d')}: from process start to exit, median of {args.runs} fresh "
         f"processes (`python -m benchmarks.startup`); {os.cpu_count()} CPU cores, load average {load:.1f} "
@@ -134,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         "restored; the networks column gives what they run, their multiply-adds and the seconds those "
         f"take at this machine's float32 matrix-product ceiling measured in the same run ({gflops:.0f} "
         f"GFLOP/s). Targets: `arcnn --help` under {TARGETS['help']} s, a restore under "
-        f"{TARGETS['restore']} s.",
+        f"{TARGETS['restore']} s. The last two rows are what every restore on ONNX Runtime pays, whatever "
+        "its image: Python's start and exit, then with the modules a restore imports.",
         "",
         "| command | engine | wall seconds | target met | CPU seconds | imports PyTorch "
         "| networks: G multiply-adds, seconds at the ceiling |",

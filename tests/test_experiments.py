@@ -236,5 +236,41 @@ def test_startup_rows_give_each_restores_networks_and_mark_the_targets():
     assert not row_help_met(startup.row("`arcnn --help`", "", 0.31, 0.3, "no", None, 100.0))
 
 
+def test_startup_floors_are_python_alone_then_with_a_restores_imports():
+    import subprocess
+
+    from benchmarks import startup
+
+    (_, _, bare), (_, _, imports) = startup.FLOORS
+    assert bare == ["-c", "pass"]
+    for argv in (bare, imports):
+        assert startup.timed(argv)[0] > 0  # each runs, exit 0
+    with pytest.raises(subprocess.CalledProcessError):
+        startup.timed(["-c", "import arcnn.no_such_module"])
+
+
+def test_ort_threads_flips_only_the_spinning_setting(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from arcnn import export
+    from arcnn.manifest import resolve
+    from benchmarks import ort_threads
+
+    monkeypatch.setattr(export, "SPIN", "1")  # what the benchmark's child process sets
+    model = export.OnnxModel(resolve("weights/onnx/fast-arcnn-relu-q10.onnx"))
+    options = model.session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    live1 = tmp_path / "live1"
+    live1.mkdir()
+    for i in range(2):
+        Image.new("RGB", (48, 40), (40 * i, 90, 200)).save(live1 / f"im{i}.png")
+    cases = ort_threads.cases(live1, tmp_path, 2)
+    assert [len(list((tmp_path / k).glob("*.jpg"))) for k in ("colour", "gray")] == [2, 2]
+    assert [c[1].count("--fast") for c in cases] == [1, 0, 1]
+    for spin in ort_threads.SETTINGS:
+        assert ort_threads.timed(spin, cases[0][1])[0] > 0  # arcnn restore ran in the child, exit 0
+    assert len(list((tmp_path / "out").glob("*.png"))) == 2
+
+
 def row_help_met(row: str) -> bool:
     return row.endswith("| no |  |") and "| yes |" in row

@@ -1,6 +1,7 @@
 """Faster paths give the reference path's output: ONNX Runtime, bf16 autocast."""
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -132,3 +133,34 @@ def test_an_onnx_file_whose_graph_is_not_its_config_is_refused_at_load(tmp_path)
         onnx.save(proto, str(tmp_path / "bad.onnx"))
         with pytest.raises(ValueError, match="the graph computes|the ONNX model failed"):
             OnnxModel(tmp_path / "bad.onnx")
+
+
+def test_onnx_sessions_let_idle_threads_sleep():
+    from arcnn.export import OnnxModel
+    from arcnn.manifest import resolve
+
+    model = OnnxModel(resolve("weights/onnx/fast-arcnn-relu-q10.onnx"))
+    options = model.session.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+def test_onnx_runtime_reports_nothing_and_keeps_no_device_id(tmp_path):
+    from arcnn.sample import sample_path
+
+    def restore_in(home, **env):
+        # A fresh process: the setting is read once, when ONNX Runtime starts. CI markers, which
+        # ONNX Runtime also reads as "report nothing", are left out so the control below can tell.
+        base = {k: v for k, v in os.environ.items()
+                if k not in ("ORT_DISABLE_TELEMETRY", "CI", "GITHUB_ACTIONS", "TF_BUILD")}  # fmt: skip
+        home.mkdir()
+        out = home / "out.png"
+        sample = str(sample_path("astronaut-q10.jpg"))
+        cmd = [sys.executable, "-m", "arcnn", "restore", sample, "-o", str(out), "--fast", "-q"]
+        subprocess.run(cmd, check=True, env={**base, **env, "HOME": str(home), "XDG_CACHE_HOME": str(home)})
+        return {p.name for p in home.rglob("*")} - {"out.png"}
+
+    reporting = restore_in(tmp_path / "told-to-report", ORT_DISABLE_TELEMETRY="0")
+    if not reporting:
+        pytest.skip("this onnxruntime keeps no telemetry store")
+    assert "deviceid" in reporting
+    assert restore_in(tmp_path / "default") == set()

@@ -10,6 +10,7 @@ import hashlib
 import os
 import warnings
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,7 +21,12 @@ from arcnn.netconfig import config_from_json
 if TYPE_CHECKING:
     from arcnn.models import TorchNetwork
 
-__all__ = ["export_onnx", "OnnxModel", "onnxruntime_available", "onnx_export_available", "on_onnxruntime"]
+SPIN = "0"  # ONNX Runtime's "session.intra_op.allow_spinning"
+
+__all__ = [
+    "export_onnx", "OnnxModel", "import_onnxruntime", "onnxruntime_available", "onnx_export_available",
+    "on_onnxruntime",
+]  # fmt: skip
 
 
 def export_onnx(model: TorchNetwork, path: str | Path) -> Path:
@@ -58,10 +64,13 @@ class OnnxModel:
     """
 
     def __init__(self, path: str | Path, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
+        ort = import_onnxruntime()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or _env_threads()
+        # Idle worker threads sleep instead of spinning: on a few cores, spinning takes the CPU from
+        # the Python thread and the reading and writing threads between the graph's operators
+        # (``python -m benchmarks.startup``).
+        opts.add_session_config_entry("session.intra_op.allow_spinning", SPIN)
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
@@ -105,10 +114,24 @@ def _env_threads() -> int:
     return int(value) if value.isdigit() else 0
 
 
+def import_onnxruntime() -> ModuleType:
+    """``onnxruntime``, imported with its usage telemetry off unless the environment already says
+    otherwise (``ORT_DISABLE_TELEMETRY``, read once per process, when its first session starts).
+
+    ONNX Runtime 1.29 and later report sessions, models and errors to Microsoft from Linux and macOS
+    too, and keep a device identifier on disk. A tool that restores people's own photographs sends
+    nothing anywhere, and the reporting costs each command's start and exit time.
+    """
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    import onnxruntime
+
+    return onnxruntime
+
+
 def onnxruntime_available() -> bool:
     """Whether ONNX files can be run here (onnxruntime imports)."""
     try:
-        import onnxruntime  # noqa: F401
+        import_onnxruntime()
     except ImportError:
         return False
     return True

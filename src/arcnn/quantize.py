@@ -118,6 +118,10 @@ def quantize_onnx(
     metadata (``model_config``).
     """
     import onnx
+
+    from arcnn.export import import_onnxruntime
+
+    import_onnxruntime()  # before onnxruntime.quantization imports it: telemetry off
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
