@@ -69,7 +69,7 @@ class OnnxModel:
         opts.intra_op_num_threads = threads or _env_threads()
         # Idle worker threads sleep instead of spinning: on a few cores, spinning takes the CPU from
         # the Python thread and the reading and writing threads between the graph's operators
-        # (``python -m benchmarks.startup``).
+        # (``python -m benchmarks.ort_threads``).
         opts.add_session_config_entry("session.intra_op.allow_spinning", SPIN)
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
