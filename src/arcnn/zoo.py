@@ -93,7 +93,12 @@ _FAST_RELU = [
     (10, "up to 15", "fast, 128px crops, fast-arcnn-q10's schedule (15,000 steps of 16) on 2 CPU cores"),
     (20, "16-25", _RELU_TUNE),
     (30, "26-35", _RELU_TUNE),
-    (40, "36-75", "fast, 128px crops, all layers from fast-arcnn-relu-q30, 24 minutes on 2 CPU cores"),
+    (
+        40,
+        "36-75",
+        "fast, 128px crops, all layers from fast-arcnn-relu-q30, 24 minutes on 2 CPU cores; then 80 more "
+        "minutes at lr 1e-4 from that",
+    ),
 ]
 
 _CARDS = [
