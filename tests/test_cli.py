@@ -38,6 +38,33 @@ def test_help_and_the_default_restore_never_import_torch(tmp_path):
         assert im.size == (56, 40) and im.mode == "RGB"
 
 
+# A process that ends through arcnn.__main__.finish: atexit callbacks and buffered output are kept,
+# the teardown of modules (a module global's __del__ here) is skipped; with a thread still running,
+# finish returns and the process exits the usual way.
+FINISH = """
+import atexit, sys, threading
+atexit.register(lambda: print("atexit ran"))
+class Late:
+    def __del__(self):
+        print("teardown ran")
+late = Late()
+print("buffered", end=" ")
+if sys.argv[1] == "thread":
+    threading.Thread(target=threading.Event().wait, args=(0.5,)).start()
+from arcnn.__main__ import finish
+finish(3)
+print("returned", end=" ")
+sys.exit(4)
+"""
+
+
+def test_finish_keeps_atexit_and_output_and_skips_the_teardown():
+    quick = subprocess.run([sys.executable, "-c", FINISH, "alone"], capture_output=True, text=True)
+    assert (quick.returncode, quick.stdout) == (3, "buffered atexit ran\n")
+    usual = subprocess.run([sys.executable, "-c", FINISH, "thread"], capture_output=True, text=True)
+    assert (usual.returncode, usual.stdout) == (4, "buffered returned atexit ran\nteardown ran\n")
+
+
 def test_restore_gray_jpeg_to_gray_png(tmp_path, tiny_weights):
     src = _write_jpeg(tmp_path / "a.jpg")
     out = tmp_path / "out.png"
