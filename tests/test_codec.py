@@ -111,6 +111,18 @@ def test_ijg_table_standard_at_50():
     assert ijg_table(1).max() == 255
 
 
+def test_the_quality_banks_hold_every_ijg_table():
+    from arcnn import codec
+
+    for bank, chroma in ((codec._LUMA_BANK, False), (codec._CHROMA_BANK, True)):
+        assert bank.shape == (100, 64)
+        for q in range(1, 101):
+            assert np.array_equal(bank[q - 1], ijg_table(q, chroma=chroma)), (q, chroma)
+    # and Pillow writes those tables: q10, q49, q50 and q90 are read back from files as written
+    for q in (10, 49, 50, 90):
+        assert read_qtables(_jpeg_bytes(smooth_image(16, 16), quality=q))[0].tolist() == ijg_table(q).tolist()
+
+
 def _jpeg_bytes(img, **kw) -> io.BytesIO:
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, format="JPEG", **kw)

@@ -144,6 +144,25 @@ def test_onnx_sessions_let_idle_threads_sleep():
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
 
 
+def test_onnx_sessions_share_one_arena_registered_once():
+    import numpy as np
+
+    from arcnn import export
+    from arcnn.manifest import resolve
+
+    luma, chroma = (
+        export.OnnxModel(resolve(f"weights/onnx/{n}.onnx"))
+        for n in ("fast-arcnn-relu-q10", "arcnn-chroma-fast")
+    )
+    assert export._ARENA == [True]  # the second session did not register it again (that would raise)
+    for model in (luma, chroma):
+        assert (
+            model.session.get_session_options().get_session_config_entry("session.use_env_allocators") == "1"
+        )
+    assert luma(np.zeros((1, 1, 64, 64), np.float32)).shape == (1, 1, 40, 40)
+    assert chroma(np.zeros((1, 4, 64, 64), np.float32)).shape == (1, 2, 64, 64)
+
+
 def test_onnx_runtime_reports_nothing_and_keeps_no_device_id(tmp_path):
     from arcnn.sample import sample_path
 

@@ -282,8 +282,16 @@ class QualityEstimate:
         return f"q{self.quality}" if self.exact else f"~q{self.quality} (non-standard tables)"
 
 
-_LUMA_BANK = np.stack([ijg_table(q) for q in range(1, 101)]).astype(np.float64)
-_CHROMA_BANK = np.stack([ijg_table(q, chroma=True) for q in range(1, 101)]).astype(np.float64)
+def _ijg_bank(base: np.ndarray) -> np.ndarray:
+    """(100, 64) float64: row q - 1 is :func:`ijg_table` at quality q, for ``base``'s tables; computed
+    for all 100 qualities at once, as every command imports this module."""
+    q = np.arange(1, 101)
+    scale = np.where(q < 50, 5000 // q, 200 - 2 * q)
+    return np.clip((base * scale[:, None] + 50) // 100, 1, 255).astype(np.float64)
+
+
+_LUMA_BANK = _ijg_bank(_STD_LUMA)
+_CHROMA_BANK = _ijg_bank(_STD_CHROMA)
 
 
 def estimate_quality(source: str | Path | Image.Image | dict[int, np.ndarray]) -> QualityEstimate:

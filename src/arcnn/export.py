@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -71,6 +72,11 @@ class OnnxModel:
         # the Python thread and the reading and writing threads between the graph's operators
         # (``python -m benchmarks.ort_threads``).
         opts.add_session_config_entry("session.intra_op.allow_spinning", SPIN)
+        # One memory arena for every session of the process: a restore's chroma network then runs in
+        # memory its luminance network already touched, rather than mapping fresh pages, and the
+        # service's workers hold one arena between them (python -m benchmarks.startup).
+        _share_cpu_arena(ort)
+        opts.add_session_config_entry("session.use_env_allocators", "1")
         try:
             self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
@@ -106,6 +112,22 @@ class OnnxModel:
         except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise ValueError(f"the ONNX model failed: {str(e)[:300]}") from None
         return np.asarray(out, dtype=np.float32)
+
+
+_ARENA_LOCK = threading.Lock()
+_ARENA: list[bool] = []  # [True] once this process's shared CPU arena is registered
+
+
+def _share_cpu_arena(ort: ModuleType) -> None:
+    """Register ONNX Runtime's process-wide CPU arena allocator, once (a second registration fails),
+    for the sessions that opt in with ``session.use_env_allocators``."""
+    with _ARENA_LOCK:
+        if not _ARENA:
+            info = ort.OrtMemoryInfo(
+                "Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT
+            )
+            ort.create_and_register_allocator(info, None)
+            _ARENA.append(True)
 
 
 def _env_threads() -> int:

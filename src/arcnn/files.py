@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import secrets
 import struct
 import threading
 import time
@@ -58,7 +57,7 @@ def atomic_write(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
     target is untouched.
     """
     path = Path(path)
-    tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f"{TEMP_PREFIX}{os.getpid()}-{os.urandom(4).hex()}.tmp")
     try:
         yield tmp
         if overwrite:
