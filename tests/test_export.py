@@ -161,6 +161,18 @@ def test_onnx_sessions_share_one_arena_registered_once():
         )
     assert luma(np.zeros((1, 1, 64, 64), np.float32)).shape == (1, 1, 40, 40)
     assert chroma(np.zeros((1, 4, 64, 64), np.float32)).shape == (1, 2, 64, 64)
+    # an arena the process registered before arcnn's first session serves arcnn's sessions too
+    first = (
+        "import onnxruntime as ort, numpy as np\n"
+        "t = ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR\n"
+        "info = ort.OrtMemoryInfo('Cpu', t, 0, ort.OrtMemType.DEFAULT)\n"
+        "ort.create_and_register_allocator(info, None)\n"
+        "from arcnn.export import OnnxModel\nfrom arcnn.manifest import resolve\n"
+        "model = OnnxModel(resolve('weights/onnx/fast-arcnn-relu-q10.onnx'))\n"
+        "print(model(np.zeros((1, 1, 64, 64), np.float32)).shape)"
+    )
+    run = subprocess.run([sys.executable, "-c", first], capture_output=True, text=True)
+    assert run.stdout.strip() == "(1, 1, 40, 40)", run.stderr[-500:]
 
 
 def test_onnx_runtime_reports_nothing_and_keeps_no_device_id(tmp_path):

@@ -120,13 +120,17 @@ _ARENA: list[bool] = []  # [True] once this process's shared CPU arena is regist
 
 def _share_cpu_arena(ort: ModuleType) -> None:
     """Register ONNX Runtime's process-wide CPU arena allocator, once (a second registration fails),
-    for the sessions that opt in with ``session.use_env_allocators``."""
+    for the sessions that opt in with ``session.use_env_allocators``. One that other code of the
+    process registered first serves them as well."""
     with _ARENA_LOCK:
         if not _ARENA:
             info = ort.OrtMemoryInfo(
                 "Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT
             )
-            ort.create_and_register_allocator(info, None)
+            try:
+                ort.create_and_register_allocator(info, None)
+            except Exception:  # noqa: BLE001, S110 - onnxruntime's own types: registered already
+                pass
             _ARENA.append(True)
 
 
