@@ -203,6 +203,18 @@ _STD_CHROMA = np.array([17, 18, 24, 47] + [99] * 4 + [18, 21, 26, 66] + [99] * 4
                        + [24, 26, 56] + [99] * 5 + [47, 66] + [99] * 6 + [99] * 32)  # fmt: skip
 
 
+def _ijg_tables(base: np.ndarray) -> np.ndarray:
+    """(100, 64) int: row q - 1 is the table libjpeg writes at quality q from ``base`` (its quality
+    scaling, baseline-clamped to 1..255), for all 100 qualities in one step: every command imports
+    this module."""
+    q = np.arange(1, 101)
+    scale = np.where(q < 50, 5000 // q, 200 - 2 * q)
+    return np.clip((base * scale[:, None] + 50) // 100, 1, 255)
+
+
+_IJG_TABLES = (_ijg_tables(_STD_LUMA), _ijg_tables(_STD_CHROMA))  # luminance, chrominance
+
+
 def webp_kind(source: str | Path | Image.Image) -> str | None:
     """``"lossy"`` (VP8) or ``"lossless"`` (VP8L) for a WebP file, from its first image chunk.
 
@@ -232,10 +244,7 @@ def ijg_table(quality: int, chroma: bool = False) -> np.ndarray:
     """The (64,) row-major table libjpeg writes at ``quality`` (1..100), baseline-clamped to 1..255."""
     if not 1 <= int(quality) <= 100:
         raise ValueError(f"JPEG quality must be in 1..100, got {quality}")
-    q = int(quality)
-    scale = 5000 // q if q < 50 else 200 - 2 * q
-    base = _STD_CHROMA if chroma else _STD_LUMA
-    return np.clip((base * scale + 50) // 100, 1, 255)
+    return _IJG_TABLES[bool(chroma)][int(quality) - 1].copy()
 
 
 def scaled_quality(quality: int, ratio: float) -> int:
@@ -282,16 +291,7 @@ class QualityEstimate:
         return f"q{self.quality}" if self.exact else f"~q{self.quality} (non-standard tables)"
 
 
-def _ijg_bank(base: np.ndarray) -> np.ndarray:
-    """(100, 64) float64: row q - 1 is :func:`ijg_table` at quality q, for ``base``'s tables; computed
-    for all 100 qualities at once, as every command imports this module."""
-    q = np.arange(1, 101)
-    scale = np.where(q < 50, 5000 // q, 200 - 2 * q)
-    return np.clip((base * scale[:, None] + 50) // 100, 1, 255).astype(np.float64)
-
-
-_LUMA_BANK = _ijg_bank(_STD_LUMA)
-_CHROMA_BANK = _ijg_bank(_STD_CHROMA)
+_LUMA_BANK, _CHROMA_BANK = (t.astype(np.float64) for t in _IJG_TABLES)
 
 
 def estimate_quality(source: str | Path | Image.Image | dict[int, np.ndarray]) -> QualityEstimate:
