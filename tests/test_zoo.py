@@ -65,6 +65,25 @@ def test_shipped_onnx_computes_what_its_safetensors_do(name):
     assert got.shape == want.shape and np.abs(got - want).max() < 1e-4
 
 
+def test_shipped_onnx_files_pass_the_load_probe_they_skip(monkeypatch):
+    """Loading a shipped name skips the probe, since the sha256 vouches for the file; here each
+    shipped ONNX file (float32 and int8) is probed, and a file loaded by path still is."""
+    keys = [k for k in FILES if k.startswith(("weights/onnx/", "weights/int8/"))]
+    assert len(keys) > len(REGISTRY)
+    for key in keys:
+        assert OnnxModel(resolve(key)).config.channels in (1, 2)
+
+    def refuse(self):
+        raise ValueError("probed")
+
+    monkeypatch.setattr(OnnxModel, "_probe", refuse)
+    assert isinstance(load_model("fast-arcnn-relu-q10", backend="onnxruntime"), OnnxModel)
+    with pytest.raises(ValueError, match="probed"):
+        load_model(str(resolve(REGISTRY["fast-arcnn-relu-q10"].onnx_key)))
+    with pytest.raises(ValueError, match="probed"):
+        load_model("fast-arcnn-relu-q10", backend="onnxruntime", verify=False)
+
+
 def test_an_altered_shipped_onnx_file_is_refused(monkeypatch):
     import arcnn.manifest as manifest
 

@@ -6,9 +6,9 @@ writing one needs PyTorch and the ``onnx`` extra (``pip install 'arcnn[onnx]'``)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
-import threading
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -62,9 +62,11 @@ class OnnxModel:
 
     ``threads``: ONNX Runtime's intra-op threads; default ``OMP_NUM_THREADS`` when set (as PyTorch
     honours it), else ONNX Runtime's own default (one per physical core, as PyTorch's).
+    ``probe``: run the graph once at load to check it against its metadata; only files already known
+    to be good skip it (the shipped ones, whose sha256 the manifest vouches for).
     """
 
-    def __init__(self, path: str | Path, threads: int | None = None) -> None:
+    def __init__(self, path: str | Path, threads: int | None = None, probe: bool = True) -> None:
         ort = import_onnxruntime()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or _env_threads()
@@ -86,7 +88,8 @@ class OnnxModel:
             raise ValueError(f"{path}: ONNX file carries no model_config metadata")
         try:
             self.config = config_from_json(meta["model_config"])
-            self._probe()
+            if probe:
+                self._probe()
         except ValueError as e:
             raise ValueError(f"{path}: {e}") from None
 
@@ -114,24 +117,16 @@ class OnnxModel:
         return np.asarray(out, dtype=np.float32)
 
 
-_ARENA_LOCK = threading.Lock()
-_ARENA: list[bool] = []  # [True] once this process's shared CPU arena is registered
-
-
+@functools.cache
 def _share_cpu_arena(ort: ModuleType) -> None:
-    """Register ONNX Runtime's process-wide CPU arena allocator, once (a second registration fails),
-    for the sessions that opt in with ``session.use_env_allocators``. One that other code of the
-    process registered first serves them as well."""
-    with _ARENA_LOCK:
-        if not _ARENA:
-            info = ort.OrtMemoryInfo(
-                "Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT
-            )
-            try:
-                ort.create_and_register_allocator(info, None)
-            except Exception:  # noqa: BLE001, S110 - onnxruntime's own types: registered already
-                pass
-            _ARENA.append(True)
+    """Register ONNX Runtime's process-wide CPU arena allocator, once per process (cached), for the
+    sessions that opt in with ``session.use_env_allocators``. One that other code of the process
+    registered first serves them as well: the second registration's error is ignored."""
+    info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+    try:
+        ort.create_and_register_allocator(info, None)
+    except Exception:  # noqa: BLE001, S110 - onnxruntime's own types: registered already
+        pass
 
 
 def _env_threads() -> int:

@@ -310,9 +310,9 @@ def load_model(name: str | Path, verify: bool = True, backend: str = "torch", in
         manifest_key = card.onnx_key if onnx else card.manifest_key
         if int8 and card.int8_key in FILES and _can_run_onnx("onnxruntime"):
             manifest_key = card.int8_key
-        path = resolve(manifest_key)
         try:
-            return load_weights_file(verified_path(manifest_key) if verify else path)
+            path = verified_path(manifest_key) if verify else resolve(manifest_key)
+            return load_weights_file(path, verified=verify)
         except ValueError as e:
             raise ValueError(f"model {key}: {e}") from None
     path = Path(key)
