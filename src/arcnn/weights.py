@@ -15,12 +15,8 @@ files that hold PyTorch networks: loading an ``.onnx`` file never imports it.
 from __future__ import annotations
 
 import io
-import pickletools
-import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from safetensors import SafetensorError, safe_open
 
 from arcnn.files import atomic_write
 from arcnn.netconfig import NetConfig, Network, config_from_json
@@ -48,6 +44,7 @@ def save_weights(path: str | Path, model: TorchNetwork, metadata: dict[str, str]
 
 def read_weights(path: str | Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
     """(metadata, tensors) of a safetensors file; ``ValueError`` if it is not one."""
+    from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
     try:
@@ -101,6 +98,9 @@ def _network(config: NetConfig, state: dict[str, Any], source: Path) -> Network:
 
 
 def _from_safetensors(path: Path) -> Network:
+    # safetensors, zipfile and pickletools are imported where used: a restore on ONNX needs none
+    from safetensors import SafetensorError, safe_open
+
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
@@ -121,6 +121,9 @@ def _screen_checkpoint(path: str | Path) -> None:
     """``ValueError`` unless ``path`` is a zip archive as ``torch.save`` writes it: readable by
     ``zipfile``, every member stored uncompressed and no larger than the file, and a ``data.pkl``
     whose every opcode (and every length it claims) fits inside it."""
+    import pickletools
+    import zipfile
+
     size = Path(path).stat().st_size
     try:
         with zipfile.ZipFile(path) as z:
