@@ -91,8 +91,8 @@ _RELU_TUNE = "fast, 128px crops, all layers from fast-arcnn-relu-q10, 40 minutes
 # The fast tier's models: (quality, the JPEG qualities --fast gives them, recipe).
 _FAST_RELU = [
     (10, "up to 15", "fast, 128px crops, fast-arcnn-q10's schedule (15,000 steps of 16) on 2 CPU cores"),
-    (20, "16-25", _RELU_TUNE),
-    (30, "26-35", _RELU_TUNE),
+    (20, "16-25", f"{_RELU_TUNE}; then 85 and 75 more minutes at lr 1e-4 on one core each"),
+    (30, "26-35", f"{_RELU_TUNE}; then 24 more minutes on 2 cores, 85 and 75 on one core, at lr 1e-4"),
     (
         40,
         "36-75",
