@@ -18,6 +18,8 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# safetensors, zipfile and pickletools are imported in the functions that use them: a restore on
+# ONNX Runtime needs none of them (python -m benchmarks.startup)
 from arcnn.files import atomic_write
 from arcnn.netconfig import NetConfig, Network, config_from_json
 
@@ -98,7 +100,6 @@ def _network(config: NetConfig, state: dict[str, Any], source: Path) -> Network:
 
 
 def _from_safetensors(path: Path) -> Network:
-    # safetensors, zipfile and pickletools are imported where used: a restore on ONNX needs none
     from safetensors import SafetensorError, safe_open
 
     try:
