@@ -18,6 +18,13 @@ reach. ``--write`` puts the table into its block (docs/speed.md), the plot into
 docs/images/frontier.png and a summary of the rows a user chooses between (:func:`readme_lines`)
 into README.md's ``speed`` block. Exits 2 without the research data.
 
+    python -m benchmarks.frontier --fast-targets [--write]
+
+measures issue 22's fast-tier targets on all of LIVE1 (29 files per row, where the frontier's rows
+take the first ``--files``): per quality, jpegqs's defaults and the model ``--fast`` picks on each
+engine, timed and scored as the frontier's rows are, then each against the targets (1.0 dB more gain
+than jpegqs, 40% of its rate): the ``fast-targets`` block of docs/speed.md.
+
     python -m benchmarks.frontier --from-docs [--write]
 
 measures nothing: it reads the table back from docs/speed.md and makes the README block and the
@@ -83,6 +90,11 @@ def setup_args() -> argparse.ArgumentParser:
     p.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
     p.add_argument("--write", action="store_true",
                    help="publish the table, the plot and README.md's speed block")  # fmt: skip
+    p.add_argument(
+        "--fast-targets",
+        action="store_true",
+        help="measure the fast tier against jpegqs on all of LIVE1 (the fast-targets block)",
+    )
     p.add_argument("--from-docs", action="store_true",
                    help="measure nothing: make the README block and the plot from docs/speed.md's "
                         "table")  # fmt: skip
@@ -137,6 +149,20 @@ def jpegqs_files(pairs: list[tuple[Path, np.ndarray]], options: list[str], out: 
     for p, _ in pairs:
         subprocess.run([JPEGQS, "-t", "2", "-i", "0", *options, str(p), str(out / p.name)], check=True)
     return time.perf_counter() - t
+
+
+JPEGQS_SETTINGS = [("default", []), ("-q 1", ["-q", "1"])]  # (label, options)
+
+
+def jpegqs_row(quality: int, pairs: list, jpeg: float, label: str, options: list[str], tmp: Path) -> Row:
+    """jpegqs with ``options`` on the JPEG files of ``pairs``, timed and scored as a model's row."""
+    load = os.getloadavg()[0]
+    seconds = jpegqs_files(pairs, options, tmp / "qs")
+    gain = mean_psnr(pairs, [tmp / "qs" / p.name for p, _ in pairs]) - jpeg
+    mps = sum(c.size for _, c in pairs) / seconds / 1e6
+    row = Row(quality, f"jpegqs {label}", "jpegqs", len(pairs), gain, mps, None, load)
+    print(_cells(row, None), flush=True)
+    return row
 
 
 def dncnn3_onnx(path: Path) -> tuple[Path, float]:
@@ -205,7 +231,7 @@ def cpu_name() -> str:
 
 
 HEADER = re.compile(
-    r"(?:Run of (?P<date>[\d-]+) on (?P<cpu>[^:]+): )?.*?the first (?P<files>\d+) files per row.*?"
+    r"(?:Run of (?P<date>[\d-]+) on (?P<cpu>[^:]+): )?.*?(?:the first|all) (?P<files>\d+) files per row.*?"
     r"torch (?P<torch>[^,]+), (?P<threads>\d+) threads, (?P<cpus>\d+) CPUs; "
     r"float32 matrix-product ceiling \*\*(?P<ceiling>[\d.]+) GFLOP/s\*\*"
 )
@@ -267,12 +293,12 @@ FAST_GAIN_OVER_JPEGQS, FAST_SHARE_OF_JPEGQS = 1.0, 0.40
 
 
 def fast_target_lines(rows: list[Row]) -> list[str]:
-    """The ``fast-targets`` block (docs/speed.md): per quality and engine, the fast tier's model (the
-    one ``--fast`` picks at that quality) against jpegqs's defaults, from the frontier's rows."""
+    """The verdict of the ``fast-targets`` block (docs/speed.md): per quality and engine, the fast
+    tier's model (the one ``--fast`` picks at that quality) against jpegqs's defaults in ``rows``."""
     from arcnn.policy import auto_model
 
     gain, share = FAST_GAIN_OVER_JPEGQS, FAST_SHARE_OF_JPEGQS
-    lines = ["The fast tier (`--fast`) against jpegqs's defaults, from the frontier table above "
+    lines = ["The fast tier (`--fast`) against jpegqs's defaults, from the rows above "
              f"(targets: {gain:.1f} dB more gain, {share:.0%} of its rate):", "",
              "| quality | `--fast` runs | engine | gain − jpegqs's (dB) | met | MP/s ÷ jpegqs's | met |",
              "|---|---|---|---|---|---|---|"]  # fmt: skip
@@ -392,13 +418,7 @@ def measure(args: argparse.Namespace) -> list[str]:
                 if trained in (q, None):
                     rows += model_rows(name, q, pairs, jpeg, tmp, engines)
             if Path(JPEGQS).is_file():
-                for label, options in (("default", []), ("-q 1", ["-q", "1"])):
-                    load = os.getloadavg()[0]
-                    seconds = jpegqs_files(pairs, options, tmp / "qs")
-                    gain = mean_psnr(pairs, [tmp / "qs" / p.name for p, _ in pairs]) - jpeg
-                    mps = sum(c.size for _, c in pairs) / seconds / 1e6
-                    rows.append(Row(q, f"jpegqs {label}", "jpegqs", len(pairs), gain, mps, None, load))
-                    print(_cells(rows[-1], None), flush=True)
+                rows += [jpegqs_row(q, pairs, jpeg, *setting, tmp) for setting in JPEGQS_SETTINGS]
             if q in PUBLISHED_PSNR["DnCNN-3"] and q in PAPER_JPEG:
                 few = pairs[: max(1, args.dncnn_files)]
                 load = os.getloadavg()[0]
@@ -426,8 +446,46 @@ def measure(args: argparse.Namespace) -> list[str]:
     ]
 
 
+def measure_fast_targets(args: argparse.Namespace) -> list[str]:
+    """The ``fast-targets`` block's lines: on all 29 LIVE1 files, per quality, jpegqs's defaults and the
+    model ``--fast`` picks on each engine (rows as the frontier's), then each against the targets."""
+    from arcnn.policy import auto_model
+    from arcnn.train import bf16_supported
+
+    live1 = require_data("live1")
+    if not Path(JPEGQS).is_file():
+        print(f"{JPEGQS} is not installed (Debian package jpegqs): nothing to compare", file=sys.stderr)
+        sys.exit(2)
+    engines = [e for e in args.engines if e != "bf16" or bf16_supported(torch.device("cpu"))]
+    ceiling = matmul_ceiling(torch.float32)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        for q in args.qualities:
+            pairs = write_jpegs(live1, q, 29, tmp / f"q{q}")
+            jpeg = mean_psnr(pairs, [p for p, _ in pairs])
+            rows.append(jpegqs_row(q, pairs, jpeg, *JPEGQS_SETTINGS[0], tmp))
+            rows += model_rows(auto_model(q, fast=True), q, pairs, jpeg, tmp, engines)
+    return [
+        f"Run of {time.strftime('%Y-%m-%d')} on {cpu_name()}: all 29 files per row of LIVE1 as grayscale "
+        "JPEGs (the protocol's luminance, Pillow), restored and timed file to file as the frontier's rows "
+        f"are; torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; "
+        f"float32 matrix-product ceiling **{ceiling:.0f} GFLOP/s** "
+        "(`python -m benchmarks.frontier --fast-targets --write`).",
+        "",
+        "| quality | method | engine | MAC/px | files | PSNR gain (dB) | MP/s | of float32 ceiling | load |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *(_cells(r, ceiling) for r in rows),
+        "",
+        *fast_target_lines(rows),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = setup_args().parse_args(argv)
+    if args.fast_targets:
+        publish("fast-targets", measure_fast_targets(args), args.write)
+        return 0
     if args.from_docs:
         text = read_block("frontier")
     else:
@@ -438,7 +496,6 @@ def main(argv: list[str] | None = None) -> int:
     # rounded as the table shows them.
     run, rows = parse_block(text)
     publish("speed", readme_lines(run, rows), args.write)
-    publish("fast-targets", fast_target_lines(rows), args.write)
     if args.write:
         plot(rows, PLOT)
     return 0

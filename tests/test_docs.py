@@ -79,17 +79,27 @@ def test_generated_blocks_are_well_formed_and_unique():
 
 
 def test_readme_speed_table_is_made_from_the_frontier_table():
-    """README.md's speed block and docs/speed.md's fast-targets block are what ``benchmarks.frontier``
-    makes of docs/speed.md's frontier table (all written by one ``--write`` run; ``--from-docs --write``
-    remakes the two)."""
+    """README.md's speed block is what ``benchmarks.frontier`` makes of docs/speed.md's frontier table
+    (both written by one ``--write`` run; ``--from-docs --write`` remakes the block)."""
     from benchmarks._common import block_file, read_block
-    from benchmarks.frontier import fast_target_lines, parse_block, readme_lines
+    from benchmarks.frontier import parse_block, readme_lines
 
     assert block_file("speed") == README and block_file("frontier").name == "speed.md"
     run, rows = parse_block(read_block("frontier"))
-    stale = "{} is stale: python -m benchmarks.frontier --from-docs --write"
-    assert read_block("speed") == "\n".join(readme_lines(run, rows)), stale.format("README.md's speed block")
-    assert read_block("fast-targets") == "\n".join(fast_target_lines(rows)), stale.format("fast-targets")
+    stale = "README.md's speed block is stale: python -m benchmarks.frontier --from-docs --write"
+    assert read_block("speed") == "\n".join(readme_lines(run, rows)), stale
+
+
+def test_fast_targets_verdict_is_made_from_its_own_rows():
+    """docs/speed.md's fast-targets block ends with the verdict ``benchmarks.frontier`` draws from the
+    rows above it, all of LIVE1 per row (``--fast-targets --write`` measures and writes both)."""
+    from benchmarks._common import read_block
+    from benchmarks.frontier import fast_target_lines, parse_block
+
+    run, rows = parse_block(read_block("fast-targets"))
+    assert run["files"] == "29" and {r.files for r in rows} == {29}
+    assert {r.method for r in rows} >= {"jpegqs default"}
+    assert read_block("fast-targets").endswith("\n".join(fast_target_lines(rows)))
 
 
 def test_readme_colour_table_is_made_from_the_results_table():
