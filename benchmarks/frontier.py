@@ -62,6 +62,7 @@ from benchmarks._common import (
 )
 
 JPEGQS = "/usr/bin/jpegqs"
+LIVE1_FILES = 29
 PLOT = DOCS / "images" / "frontier.png"
 # (label, extra ``arcnn restore`` arguments) of each engine.
 ENGINES = {"onnxruntime": ["--backend", "auto"], "torch": ["--backend", "torch"], "bf16": ["--bf16"]}
@@ -84,7 +85,7 @@ class Row:
 
 def setup_args() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--files", type=int, default=10, help="LIVE1 files restored per row (1..29)")
+    p.add_argument("--files", type=int, default=10, help=f"LIVE1 files restored per row (1..{LIVE1_FILES})")
     p.add_argument("--dncnn-files", type=int, default=3, help="files for DnCNN-3's architecture (slow)")
     p.add_argument("--qualities", type=int, nargs="+", default=[10, 20, 30, 40])
     p.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
@@ -396,17 +397,29 @@ def plot(rows: list[Row], path: Path) -> None:
     plt.close(fig)
 
 
+# The columns of the frontier's rows (:func:`_cells`), in both blocks that list them.
+TABLE_HEAD = [
+    "| quality | method | engine | MAC/px | files | PSNR gain (dB) | MP/s | of float32 ceiling | load |",
+    "|---|---|---|---|---|---|---|---|---|",
+]
+
+
+def runnable_engines(names: list[str]) -> list[str]:
+    """``names`` less bf16 where this CPU has no bf16 instructions."""
+    from arcnn.train import bf16_supported
+
+    return [e for e in names if e != "bf16" or bf16_supported(torch.device("cpu"))]
+
+
 def measure(args: argparse.Namespace) -> list[str]:
     """Every row, timed here: the ``frontier`` block's lines."""
     live1 = require_data("live1")
-    from arcnn.train import bf16_supported
-
-    engines = [e for e in args.engines if e != "bf16" or bf16_supported(torch.device("cpu"))]
+    engines = runnable_engines(args.engines)
     ceiling = matmul_ceiling(torch.float32)
     from arcnn.files import FAST_PNG_LEVEL
 
     models = shipped_luma_models()
-    n = min(max(args.files, 1), 29)
+    n = min(max(args.files, 1), LIVE1_FILES)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -440,8 +453,7 @@ def measure(args: argparse.Namespace) -> list[str]:
         "paper's JPEG row (its speed: its architecture with random weights). "
         "Plot: [images/frontier.png](images/frontier.png) (`python -m benchmarks.frontier --write`).",
         "",
-        "| quality | method | engine | MAC/px | files | PSNR gain (dB) | MP/s | of float32 ceiling | load |",
-        "|---|---|---|---|---|---|---|---|---|",
+        *TABLE_HEAD,
         *(_cells(r, ceiling) for r in rows),
     ]
 
@@ -450,31 +462,29 @@ def measure_fast_targets(args: argparse.Namespace) -> list[str]:
     """The ``fast-targets`` block's lines: on all 29 LIVE1 files, per quality, jpegqs's defaults and the
     model ``--fast`` picks on each engine (rows as the frontier's), then each against the targets."""
     from arcnn.policy import auto_model
-    from arcnn.train import bf16_supported
 
     live1 = require_data("live1")
     if not Path(JPEGQS).is_file():
         print(f"{JPEGQS} is not installed (Debian package jpegqs): nothing to compare", file=sys.stderr)
         sys.exit(2)
-    engines = [e for e in args.engines if e != "bf16" or bf16_supported(torch.device("cpu"))]
+    engines = runnable_engines(args.engines)
     ceiling = matmul_ceiling(torch.float32)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         for q in args.qualities:
-            pairs = write_jpegs(live1, q, 29, tmp / f"q{q}")
+            pairs = write_jpegs(live1, q, LIVE1_FILES, tmp / f"q{q}")
             jpeg = mean_psnr(pairs, [p for p, _ in pairs])
             rows.append(jpegqs_row(q, pairs, jpeg, *JPEGQS_SETTINGS[0], tmp))
             rows += model_rows(auto_model(q, fast=True), q, pairs, jpeg, tmp, engines)
     return [
-        f"Run of {time.strftime('%Y-%m-%d')} on {cpu_name()}: all 29 files per row of LIVE1 as grayscale "
-        "JPEGs (the protocol's luminance, Pillow), restored and timed file to file as the frontier's rows "
-        f"are; torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; "
-        f"float32 matrix-product ceiling **{ceiling:.0f} GFLOP/s** "
+        f"Run of {time.strftime('%Y-%m-%d')} on {cpu_name()}: all {LIVE1_FILES} files per row of LIVE1 as "
+        "grayscale JPEGs (the protocol's luminance, Pillow), restored and timed file to file as the "
+        f"frontier's rows are; torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"{os.cpu_count()} CPUs; float32 matrix-product ceiling **{ceiling:.0f} GFLOP/s** "
         "(`python -m benchmarks.frontier --fast-targets --write`).",
         "",
-        "| quality | method | engine | MAC/px | files | PSNR gain (dB) | MP/s | of float32 ceiling | load |",
-        "|---|---|---|---|---|---|---|---|---|",
+        *TABLE_HEAD,
         *(_cells(r, ceiling) for r in rows),
         "",
         *fast_target_lines(rows),
